@@ -1,0 +1,1 @@
+//! The built-in port catalog (`policies/*.kdl`).

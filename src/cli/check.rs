@@ -1,0 +1,106 @@
+//! `cmflow check`: load, compute flows, run every check, report.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+use miette::IntoDiagnostic;
+
+use super::{ColorChoice, ModelArgs, Outcome, known_codes, terminal_width};
+use crate::diag::{Findings, Severity, Summary};
+use crate::load::{Inputs, load};
+use crate::report::{CheckFormat, HumanOptions, write_check};
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Output format (default: human on a terminal, short otherwise).
+    #[arg(long, value_enum)]
+    format: Option<CheckFormat>,
+    /// Exit 1 when a diagnostic at or above this severity is reported.
+    #[arg(long, value_enum, default_value = "error")]
+    fail_on: FailOn,
+    /// When to use colors in human output.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: ColorChoice,
+    /// Read one file's text from standard input and check it as if it were this file.
+    #[arg(long, value_name = "NAME")]
+    stdin_filename: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
+}
+
+pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
+    let stdin = match &args.stdin_filename {
+        Some(name) => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .into_diagnostic()?;
+            Some((name.clone(), text))
+        }
+        None => None,
+    };
+    let inputs = Inputs {
+        paths: args.model.paths.clone(),
+        stdin,
+    };
+    let loaded = load(&inputs, &known_codes())?;
+    let model = loaded.model;
+    let mut findings = Findings::default();
+    findings.extend(loaded.diagnostics);
+    let flows = crate::engine::required_flows(&model, &args.model.phases());
+    let (diagnostics, _unused) = findings.finish(
+        &model.sources,
+        &model.severity_overrides,
+        &model.suppressions,
+    );
+    let summary = Summary::new(&diagnostics, model.sources.user_file_count(), flows.len());
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        CheckFormat::Human
+    } else {
+        CheckFormat::Short
+    });
+    let human = HumanOptions {
+        color: args.color.enabled(),
+        width: terminal_width(),
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    write_check(
+        &mut out,
+        format,
+        &model.sources,
+        &diagnostics,
+        &summary,
+        human,
+    )
+    .into_diagnostic()?;
+    out.flush().into_diagnostic()?;
+    let failed = args
+        .fail_on
+        .threshold()
+        .is_some_and(|t| diagnostics.iter().any(|d| d.severity >= t));
+    Ok(if failed {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}

@@ -1,0 +1,148 @@
+//! The command line: clap derive arguments, one file per subcommand. Each subcommand
+//! loads, runs the pipeline and maps the outcome to an exit code; nothing below `cli`
+//! prints or exits.
+
+mod check;
+mod explain;
+mod flows;
+mod init;
+mod rules;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::engine::Phase;
+
+/// Lint Configuration Manager (SCCM/MECM) hierarchies, their network flows and firewalls.
+#[derive(Debug, Parser)]
+#[command(name = "cmflow", version, about, long_about = None, arg_required_else_help = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate the model and its firewalls; print diagnostics.
+    Check(check::CheckArgs),
+    /// List every required flow.
+    Flows(flows::FlowsArgs),
+    /// Print a rule's documentation.
+    Explain(explain::ExplainArgs),
+    /// List every rule with its default severity.
+    Rules(rules::RulesArgs),
+    /// Write a commented starter model.
+    Init(init::InitArgs),
+}
+
+/// The outcome of a command, as `cli.md` § Exit codes defines it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing at or above the failure threshold.
+    Clean,
+    /// Findings at or above the threshold (or input errors).
+    Findings,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(o: Outcome) -> Self {
+        match o {
+            Outcome::Clean => ExitCode::SUCCESS,
+            Outcome::Findings => ExitCode::from(1),
+        }
+    }
+}
+
+/// Runs the command line; `Err` means the command could not run (exit code 2).
+pub fn run() -> miette::Result<Outcome> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Flows(args) => flows::run(&args),
+        Command::Explain(args) => explain::run(&args),
+        Command::Rules(args) => rules::run(&args),
+        Command::Init(args) => init::run(&args),
+    }
+}
+
+/// Paths and phase options shared by the commands that load a model.
+#[derive(Debug, clap::Args)]
+struct ModelArgs {
+    /// Files or folders holding the model (a folder means every *.kdl below it).
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Phases to check or list: operation (default), install, client-install, or all.
+    #[arg(long = "phase", value_enum)]
+    phases: Vec<PhaseArg>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum PhaseArg {
+    Operation,
+    Install,
+    ClientInstall,
+    All,
+}
+
+impl ModelArgs {
+    fn phases(&self) -> Vec<Phase> {
+        if self.phases.contains(&PhaseArg::All) {
+            return Phase::ALL.to_vec();
+        }
+        let mut phases: Vec<Phase> = self
+            .phases
+            .iter()
+            .map(|p| match p {
+                PhaseArg::Install => Phase::Install,
+                PhaseArg::ClientInstall => Phase::ClientInstall,
+                PhaseArg::Operation | PhaseArg::All => Phase::Operation,
+            })
+            .collect();
+        if phases.is_empty() {
+            phases.push(Phase::Operation);
+        }
+        phases.sort();
+        phases.dedup();
+        phases
+    }
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// `auto` honours `NO_COLOR`, then `FORCE_COLOR`, then whether stdout is a terminal.
+    fn enabled(self) -> bool {
+        let set = |v: &str| std::env::var_os(v).is_some_and(|s| !s.is_empty());
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto if set("NO_COLOR") => false,
+            ColorChoice::Auto if set("FORCE_COLOR") => true,
+            ColorChoice::Auto => std::io::stdout().is_terminal(),
+        }
+    }
+}
+
+/// The terminal width for human output (`COLUMNS`, else 100).
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w| *w >= 40)
+        .unwrap_or(100)
+}
+
+/// Every code `lint`/`suppress` may name.
+fn known_codes() -> Vec<&'static str> {
+    crate::rules::SPEC_CODES.to_vec()
+}

@@ -1,0 +1,312 @@
+//! The diagnostics pipeline every check reports through: [`Diagnostic`] (code, severity,
+//! message, labels across files, help), [`RuleInfo`] (a code's default severity and its
+//! documentation), and the [`Findings`] sink that applies `lint` severity overrides and
+//! `suppress` nodes and sorts the result.
+//!
+//! It owns the shape of a finding, not how it is printed (`report`) nor what is checked
+//! (`load`, `rules`).
+
+use std::fmt;
+
+use crate::model::{SourceMap, Span};
+
+/// How serious a finding is. Ordered: `Info < Warning < Error`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rule's identity and documentation: the single source for `cmflow explain`,
+/// `cmflow rules`, SARIF's rule descriptions and `docs/rules.md`.
+#[derive(Debug)]
+pub struct RuleInfo {
+    /// Stable code, e.g. `schema/unknown-node`.
+    pub code: &'static str,
+    pub default_severity: Severity,
+    /// One line, no trailing period.
+    pub summary: &'static str,
+    /// Markdown with the sections `## What it does`, `## Why`, `## Example that fails`,
+    /// `## How to fix`.
+    pub docs: &'static str,
+}
+
+impl RuleInfo {
+    /// The documentation page of the rule.
+    pub fn url(&self) -> String {
+        format!("{DOCS_BASE_URL}#{}", self.code.replace('/', "-"))
+    }
+}
+
+/// Where the rule documentation is published.
+pub const DOCS_BASE_URL: &str = "https://github.com/cmflow/cmflow/blob/main/docs/rules.md";
+
+/// A labelled place in a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub text: String,
+}
+
+impl Label {
+    pub fn new(span: Span, text: impl Into<String>) -> Self {
+        Self {
+            span,
+            text: text.into(),
+        }
+    }
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// Where the problem is; its text labels the snippet.
+    pub primary: Label,
+    /// Other places involved (the other duplicate, the rule that blocks, ...).
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(rule: &RuleInfo, message: impl Into<String>, primary: Label) -> Self {
+        Self {
+            code: rule.code,
+            severity: rule.default_severity,
+            message: message.into(),
+            primary,
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+
+    #[must_use]
+    pub fn with_label(mut self, label: Label) -> Self {
+        self.labels.push(label);
+        self
+    }
+
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    #[must_use]
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    /// The order of every output: file, line, column, code, then message.
+    fn sort_key<'a>(&'a self, sources: &'a SourceMap) -> impl Ord + 'a {
+        let file = &sources.get(self.primary.span.source).name;
+        (
+            file,
+            self.primary.span.start,
+            self.code,
+            &self.message,
+            self.primary.span.end,
+        )
+    }
+}
+
+/// A `lint { severity "CODE" "LEVEL" }` override, where `None` means `off`.
+#[derive(Clone, Debug)]
+pub struct SeverityOverride {
+    pub code: String,
+    pub severity: Option<Severity>,
+}
+
+/// A `suppress "CODE" reason="..."` child: silences `code` for diagnostics whose primary
+/// span lies inside `scope` (the node that carries it).
+#[derive(Clone, Debug)]
+pub struct Suppression {
+    pub code: String,
+    pub scope: Span,
+    /// The `suppress` node itself, for `lint/unused-suppression`.
+    pub span: Span,
+}
+
+/// Collects findings from every stage.
+#[derive(Debug, Default)]
+pub struct Findings {
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Findings {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        self.diagnostics.extend(diagnostics);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.diagnostics.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.diagnostics.is_empty()
+    }
+
+    /// Applies severity overrides (last one for a code wins) and suppressions, and returns
+    /// the findings sorted for output, plus the suppressions that silenced nothing.
+    pub fn finish(
+        self,
+        sources: &SourceMap,
+        overrides: &[SeverityOverride],
+        suppressions: &[Suppression],
+    ) -> (Vec<Diagnostic>, Vec<Suppression>) {
+        let mut used = vec![false; suppressions.len()];
+        let mut out: Vec<Diagnostic> = self
+            .diagnostics
+            .into_iter()
+            .filter_map(|mut d| {
+                if let Some(o) = overrides.iter().rev().find(|o| o.code == d.code) {
+                    d.severity = o.severity?;
+                }
+                let span = d.primary.span;
+                let silenced = suppressions.iter().enumerate().filter(|(_, s)| {
+                    s.code == d.code
+                        && s.scope.source == span.source
+                        && s.scope.start <= span.start
+                        && span.end <= s.scope.end
+                });
+                let mut any = false;
+                for (i, _) in silenced {
+                    used[i] = true;
+                    any = true;
+                }
+                (!any).then_some(d)
+            })
+            .collect();
+        out.sort_by(|a, b| a.sort_key(sources).cmp(&b.sort_key(sources)));
+        out.dedup();
+        let unused = suppressions
+            .iter()
+            .zip(used)
+            .filter(|(_, u)| !u)
+            .map(|(s, _)| s.clone())
+            .collect();
+        (out, unused)
+    }
+}
+
+/// Counts of a finished run, for the summary line and JSON `summary`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    pub files: usize,
+    pub flows: usize,
+}
+
+impl Summary {
+    pub fn new(diagnostics: &[Diagnostic], files: usize, flows: usize) -> Self {
+        let count = |s| diagnostics.iter().filter(|d| d.severity == s).count();
+        Self {
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            infos: count(Severity::Info),
+            files,
+            flows,
+        }
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} errors, {} warnings, {} infos in {} files ({} required flows checked)",
+            self.errors, self.warnings, self.infos, self.files, self.flows
+        )
+    }
+}
+
+/// The closest candidate to `name` by Jaro-Winkler similarity, if close enough to be a
+/// plausible typo. Used for every "did you mean" help.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let lower = name.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&lower, &c.to_ascii_lowercase()), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn did_you_mean_finds_close_names_only() {
+        let names = ["management-point", "distribution-point", "site-server"];
+        assert_eq!(
+            did_you_mean("managment-point", names),
+            Some("management-point")
+        );
+        assert_eq!(did_you_mean("sql-instance", names), None);
+    }
+
+    #[test]
+    fn summary_line_counts_by_severity() {
+        let s = Summary {
+            errors: 1,
+            warnings: 2,
+            infos: 0,
+            files: 3,
+            flows: 57,
+        };
+        assert_eq!(
+            s.to_string(),
+            "1 errors, 2 warnings, 0 infos in 3 files (57 required flows checked)"
+        );
+    }
+}

@@ -1,0 +1,33 @@
+//! The engine: instantiates the catalog over a model into [`RequiredFlow`]s.
+//!
+//! It reads the model and the catalog; it reports nothing itself (rules turn its results
+//! into diagnostics) and prints nothing.
+
+mod flows;
+
+pub use flows::{FlowEndpoint, FlowService, RequiredFlow, required_flows};
+
+/// When a flow is needed (`cli.md` § Phases).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    Operation,
+    Install,
+    ClientInstall,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 3] = [Phase::Operation, Phase::Install, Phase::ClientInstall];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Operation => "operation",
+            Phase::Install => "install",
+            Phase::ClientInstall => "client-install",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}

@@ -1,0 +1,16 @@
+//! cmflow: a policy-as-code linter for Configuration Manager (SCCM/MECM) network flows
+//! and firewalls.
+//!
+//! The modules are the pipeline, and data flows one way:
+//! [`load`] (KDL files to a [`model::Model`] with spans) → [`model`] → [`catalog`] (the
+//! built-in port catalog) → [`engine`] (required flows) → [`rules`] (the checks) →
+//! [`report`] (one renderer per output format) → [`cli`].
+
+pub mod catalog;
+pub mod cli;
+pub mod diag;
+pub mod engine;
+pub mod load;
+pub mod model;
+pub mod report;
+pub mod rules;

@@ -1,0 +1,448 @@
+//! Turns the checked nodes of one file into model entities. Every entity keeps its
+//! spans; nodes that fail their spec are reported (by the reader) and skipped.
+
+use kdl::KdlNode;
+
+use super::reader::{CheckedNode, Reader};
+use super::vocabulary::Context;
+use crate::diag::{Severity, SeverityOverride, Suppression};
+use crate::model::{
+    Action, ClientGroup, CloudKind, CloudService, Console, Direction, Endpoint, Firewall,
+    FirewallRule, Forbid, HostFirewall, HostRule, InstanceRef, Policy, PortList, Role, Server,
+    Site, SiteType, Span, Spanned, SqlInstance, Traffic, UserFlow, Value, Zone,
+};
+
+/// The entities of one file, before names are resolved across files.
+#[derive(Default)]
+pub struct FileModel {
+    pub zones: Vec<Zone>,
+    /// Sites with their servers (whose `site` is set when merged).
+    pub sites: Vec<(Site, Vec<Server>)>,
+    pub servers: Vec<Server>,
+    pub clients: Vec<ClientGroup>,
+    pub consoles: Vec<Console>,
+    pub cloud_services: Vec<CloudService>,
+    pub firewalls: Vec<Firewall>,
+    pub policies: Vec<Policy>,
+    pub flows: Vec<UserFlow>,
+    pub severity_overrides: Vec<(SeverityOverride, Spanned<String>)>,
+    pub suppressions: Vec<(Suppression, Span)>,
+}
+
+impl Reader<'_> {
+    /// Reads every top-level node of a document.
+    pub fn read_document(&mut self, nodes: &[KdlNode]) -> FileModel {
+        let mut out = FileModel::default();
+        for node in nodes {
+            let Some(n) = self.check(node, Context::TopLevel) else {
+                continue;
+            };
+            match n.spec.name {
+                "zone" => self.zone(&n, &mut out),
+                "site" => self.site(&n, &mut out),
+                "server" => {
+                    if let Some(s) = self.server(&n, Context::InfraServer, &mut out) {
+                        out.servers.push(s);
+                    }
+                }
+                "clients" => self.clients(&n, &mut out),
+                "console" => {
+                    self.suppressions_only(&n, &mut out);
+                    if let (Some(name), Some(site), Some(zone)) =
+                        (n.arg_str(0), n.prop_str("site"), n.prop_str("zone"))
+                    {
+                        out.consoles.push(Console {
+                            name,
+                            site,
+                            zone,
+                            span: n.span,
+                        });
+                    }
+                }
+                "cloud-management-gateway" | "cloud-distribution-point" => {
+                    self.suppressions_only(&n, &mut out);
+                    let kind = if n.spec.name == "cloud-management-gateway" {
+                        CloudKind::ManagementGateway
+                    } else {
+                        CloudKind::DistributionPoint
+                    };
+                    if let (Some(name), Some(site)) = (n.arg_str(0), n.prop_str("site")) {
+                        out.cloud_services.push(CloudService {
+                            kind,
+                            name,
+                            site,
+                            props: n.props.clone(),
+                            span: n.span,
+                        });
+                    }
+                }
+                "firewall" => self.firewall(&n, &mut out),
+                "policy" => self.policy(&n, &mut out),
+                "flow" => {
+                    self.suppressions_only(&n, &mut out);
+                    if let (Some(name), Some(traffic)) = (n.arg_str(0), self.traffic(&n)) {
+                        out.flows.push(UserFlow {
+                            name,
+                            traffic,
+                            span: n.span,
+                        });
+                    }
+                }
+                "lint" => self.lint(&n, &mut out),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Checks the children of a node in its child context, handling `suppress` children
+    /// and returning the others.
+    fn children<'n>(&mut self, n: &CheckedNode<'n>, out: &mut FileModel) -> Vec<CheckedNode<'n>> {
+        let Some(doc) = n.node.children() else {
+            return Vec::new();
+        };
+        let mut kids = Vec::new();
+        for child in doc.nodes() {
+            let Some(c) = self.check(child, n.spec.children) else {
+                continue;
+            };
+            if c.spec.name == "suppress" {
+                if let (Some(code), Some(_reason)) = (c.arg_str(0), c.prop_str("reason")) {
+                    out.suppressions.push((
+                        Suppression {
+                            code: code.value,
+                            scope: n.span,
+                            span: c.span,
+                        },
+                        code.span,
+                    ));
+                }
+            } else {
+                kids.push(c);
+            }
+        }
+        kids
+    }
+
+    /// For nodes whose only allowed children are `suppress`.
+    fn suppressions_only(&mut self, n: &CheckedNode<'_>, out: &mut FileModel) {
+        let _ = self.children(n, out);
+    }
+
+    fn zone(&mut self, n: &CheckedNode<'_>, out: &mut FileModel) {
+        let subnets = self
+            .children(n, out)
+            .iter()
+            .filter_map(|c| {
+                let cidr = c.arg_str(0)?;
+                Some(Spanned::new(cidr.value.parse().ok()?, cidr.span))
+            })
+            .collect();
+        if let Some(name) = n.arg_str(0) {
+            out.zones.push(Zone {
+                name,
+                subnets,
+                span: n.span,
+            });
+        }
+    }
+
+    fn site(&mut self, n: &CheckedNode<'_>, out: &mut FileModel) {
+        let mut client_ports = None;
+        let mut database = None;
+        let mut content_library = None;
+        let mut servers = Vec::new();
+        for c in self.children(n, out) {
+            match c.spec.name {
+                "client-ports" => client_ports = Some((c.props.clone(), c.span)),
+                "database" => {
+                    if let (Some(server), Some(instance)) =
+                        (c.prop_str("server"), c.prop_str("instance"))
+                    {
+                        database = Some((InstanceRef { server, instance }, c.span));
+                    }
+                }
+                "content-library" => content_library = c.prop_str("server"),
+                "server" => {
+                    if let Some(s) = self.server(&c, Context::SiteServer, out) {
+                        servers.push(s);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let site_type = match n.props.get("type") {
+            Some(Spanned {
+                value: Value::Str(t),
+                ..
+            }) => SiteType::parse(t),
+            _ => None,
+        };
+        if let (Some(code), Some(site_type)) = (n.arg_str(0), site_type) {
+            let site = Site {
+                code,
+                site_type,
+                props: n.props.clone(),
+                parent: n.prop_str("parent"),
+                client_ports,
+                database,
+                content_library,
+                servers: Vec::new(),
+                span: n.span,
+            };
+            out.sites.push((site, servers));
+        }
+    }
+
+    fn server(
+        &mut self,
+        n: &CheckedNode<'_>,
+        context: Context,
+        out: &mut FileModel,
+    ) -> Option<Server> {
+        let mut roles = Vec::new();
+        let mut sql_instances = Vec::new();
+        let mut host_firewall = None;
+        for c in self.children(n, out) {
+            match c.spec.name {
+                "sql-instance" => {
+                    if let Some(name) = c.arg_str(0) {
+                        sql_instances.push(SqlInstance {
+                            name,
+                            props: c.props.clone(),
+                            span: c.span,
+                        });
+                    }
+                }
+                "windows-firewall" => host_firewall = Some(self.host_firewall(&c, out)),
+                _ => roles.push(Role {
+                    name: c.spec.name,
+                    props: c.props.clone(),
+                    span: c.span,
+                }),
+            }
+        }
+        debug_assert!(matches!(
+            context,
+            Context::SiteServer | Context::InfraServer
+        ));
+        let fqdn = n.arg_str(0)?;
+        let zone = n.prop_str("zone")?;
+        let address = n.prop_str("address").and_then(|a| a.value.parse().ok());
+        let rpc_ports = n
+            .props
+            .str("rpc-ports")
+            .and_then(|r| crate::model::values::parse_port_range(&r).ok())
+            .unwrap_or((49152, 65535));
+        Some(Server {
+            fqdn,
+            zone,
+            props: n.props.clone(),
+            address,
+            rpc_ports,
+            site: None,
+            roles,
+            sql_instances,
+            host_firewall,
+            span: n.span,
+        })
+    }
+
+    fn clients(&mut self, n: &CheckedNode<'_>, out: &mut FileModel) {
+        let mut host_firewall = None;
+        for c in self.children(n, out) {
+            if c.spec.name == "windows-firewall" {
+                host_firewall = Some(self.host_firewall(&c, out));
+            }
+        }
+        if let (Some(name), Some(site), Some(zone)) =
+            (n.arg_str(0), n.prop_str("site"), n.prop_str("zone"))
+        {
+            out.clients.push(ClientGroup {
+                name,
+                site,
+                zone,
+                props: n.props.clone(),
+                host_firewall,
+                span: n.span,
+            });
+        }
+    }
+
+    fn host_firewall(&mut self, n: &CheckedNode<'_>, out: &mut FileModel) -> HostFirewall {
+        let action = |v: Option<String>, default| match v.as_deref() {
+            Some("allow") => Action::Allow,
+            Some("block") => Action::Deny,
+            _ => default,
+        };
+        let mut rules = Vec::new();
+        for c in self.children(n, out) {
+            let direction = match c.arg_str(0).as_deref().map(String::as_str) {
+                Some("in") => Direction::In,
+                Some("out") => Direction::Out,
+                _ => continue,
+            };
+            let Some(traffic) = self.traffic(&c) else {
+                continue;
+            };
+            let profiles = c
+                .props
+                .str("profile")
+                .map(|p| {
+                    p.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| s != "any")
+                        .collect()
+                })
+                .unwrap_or_default();
+            rules.push(HostRule {
+                action: if c.spec.name == "allow" {
+                    Action::Allow
+                } else {
+                    Action::Deny
+                },
+                direction,
+                name: c.arg_str(1),
+                traffic,
+                profiles,
+                span: c.span,
+            });
+        }
+        HostFirewall {
+            inbound: action(n.props.str("inbound"), Action::Deny),
+            outbound: action(n.props.str("outbound"), Action::Allow),
+            rules,
+            span: n.span,
+        }
+    }
+
+    fn firewall(&mut self, n: &CheckedNode<'_>, out: &mut FileModel) {
+        let mut zones = Vec::new();
+        let mut rules = Vec::new();
+        for c in self.children(n, out) {
+            match c.spec.name {
+                "zones" => zones.extend(c.args.iter().flatten().filter_map(|v| match &v.value {
+                    Value::Str(s) => Some(Spanned::new(s.clone(), v.span)),
+                    _ => None,
+                })),
+                "allow" | "deny" => {
+                    if let Some(traffic) = self.traffic(&c) {
+                        let action = if c.spec.name == "allow" {
+                            Action::Allow
+                        } else {
+                            Action::Deny
+                        };
+                        rules.push(FirewallRule {
+                            action,
+                            name: c.arg_str(0),
+                            traffic,
+                            span: c.span,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        let default = if n.props.str("default").as_deref() == Some("allow") {
+            Action::Allow
+        } else {
+            Action::Deny
+        };
+        if let Some(name) = n.arg_str(0) {
+            let default_span = n.props.span_of("default", name.span);
+            out.firewalls.push(Firewall {
+                name,
+                default,
+                default_span,
+                zones,
+                rules,
+                span: n.span,
+            });
+        }
+    }
+
+    fn policy(&mut self, n: &CheckedNode<'_>, out: &mut FileModel) {
+        let mut forbids = Vec::new();
+        let mut message = None;
+        for c in self.children(n, out) {
+            match c.spec.name {
+                "forbid" => {
+                    if let Some(traffic) = self.traffic(&c) {
+                        forbids.push(Forbid {
+                            traffic,
+                            span: c.span,
+                        });
+                    }
+                }
+                "message" => message = c.arg_str(0).map(|m| m.value),
+                _ => {}
+            }
+        }
+        let severity = n
+            .props
+            .str("severity")
+            .and_then(|s| Severity::parse(&s))
+            .unwrap_or(Severity::Error);
+        if let Some(name) = n.arg_str(0) {
+            out.policies.push(Policy {
+                name,
+                severity,
+                forbids,
+                message,
+                span: n.span,
+            });
+        }
+    }
+
+    fn lint(&mut self, n: &CheckedNode<'_>, out: &mut FileModel) {
+        for c in self.children(n, out) {
+            if let (Some(code), Some(level)) = (c.arg_str(0), c.arg_str(1)) {
+                let severity = Severity::parse(&level.value);
+                out.severity_overrides.push((
+                    SeverityOverride {
+                        code: code.value.clone(),
+                        severity,
+                    },
+                    code,
+                ));
+            }
+        }
+    }
+
+    /// The `from`/`to`/`tcp`/`udp`/`icmp` of a rule, forbid or flow. `None` when a value
+    /// failed to validate (already reported).
+    fn traffic(&mut self, n: &CheckedNode<'_>) -> Option<Traffic> {
+        let endpoints = |this: &Self, key: &str| -> Option<Vec<Spanned<Endpoint>>> {
+            let Some(v) = n.prop_str(key) else {
+                // Written but invalid: already reported; absent: `any`.
+                return if n.node.entry(key).is_some() {
+                    None
+                } else {
+                    Some(vec![Spanned::new(Endpoint::Any, n.name_span)])
+                };
+            };
+            let list = Endpoint::parse_list(&v.value).ok()?;
+            Some(
+                list.into_iter()
+                    .map(|(e, off, len)| Spanned::new(e, this.inner_span(v.span, off, len)))
+                    .collect(),
+            )
+        };
+        let ports = |key: &str| -> Result<Option<Spanned<PortList>>, ()> {
+            match n.prop_str(key) {
+                Some(v) => PortList::parse(&v.value, true)
+                    .map(|p| Some(Spanned::new(p, v.span)))
+                    .map_err(|_| ()),
+                None if n.node.entry(key).is_some() => Err(()),
+                None => Ok(None),
+            }
+        };
+        Some(Traffic {
+            from: endpoints(self, "from")?,
+            to: endpoints(self, "to")?,
+            tcp: ports("tcp").ok()?,
+            udp: ports("udp").ok()?,
+            icmp: n.props.bool("icmp"),
+        })
+    }
+}

@@ -1,0 +1,332 @@
+//! KDL files to one [`Model`]: finds the files, parses each once (in parallel), walks the
+//! nodes by hand to keep every span, validates them against the language
+//! ([`vocabulary`]), resolves names across files, and collects every input diagnostic
+//! (`rules.md` § Input) rather than stopping at the first.
+//!
+//! The loader knows the language, not its meaning: it computes no flows and runs no
+//! checks beyond the input ones.
+
+mod build;
+pub mod codes;
+mod reader;
+mod resolve;
+pub mod vocabulary;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::diag::{Diagnostic, Label};
+use crate::model::{Model, SourceFile, SourceId, Span};
+use build::FileModel;
+use reader::Reader;
+
+/// What to load.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    /// Files or folders; folders mean every `*.kdl` below them (honouring `.gitignore`,
+    /// skipping hidden folders).
+    pub paths: Vec<PathBuf>,
+    /// An unsaved buffer checked as if it were the file at this path (`--stdin-filename`).
+    pub stdin: Option<(PathBuf, String)>,
+}
+
+/// Something that stops the run before any model exists (exit code 2).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    #[diagnostic(code(cmflow::io))]
+    Unreadable {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no .kdl file found in {paths}")]
+    #[diagnostic(
+        code(cmflow::no_input),
+        help(
+            "give the files or folders that hold the model, e.g. `cmflow check examples/contoso`"
+        )
+    )]
+    NoInput { paths: String },
+}
+
+/// A model and the input diagnostics found while loading it.
+pub struct Loaded {
+    pub model: Model,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Files nested deeper than this are refused before parsing: the parser recurses, and the
+/// language needs five levels.
+const MAX_NESTING: usize = 128;
+
+/// Loads the user's model. `known_codes` are the rule codes `lint` and `suppress` may name.
+pub fn load(inputs: &Inputs, known_codes: &[&str]) -> Result<Loaded, LoadError> {
+    let mut files = discover(&inputs.paths)?;
+    if let Some((path, _)) = &inputs.stdin {
+        let name = display_path(path);
+        files.retain(|(n, _)| *n != name);
+    }
+    let mut texts: Vec<(String, Vec<u8>)> = files
+        .into_par_iter()
+        .map(|(name, path)| {
+            std::fs::read(&path)
+                .map(|bytes| (name, bytes))
+                .map_err(|source| LoadError::Unreadable {
+                    path: path.display().to_string(),
+                    source,
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    if let Some((path, text)) = &inputs.stdin {
+        texts.push((display_path(path), text.clone().into_bytes()));
+    }
+    if texts.is_empty() {
+        let paths = inputs
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(LoadError::NoInput { paths });
+    }
+    texts.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(load_texts(
+        texts.into_iter().map(|(n, b)| (n, b, false)).collect(),
+        known_codes,
+    ))
+}
+
+/// Loads named texts (user files, or the catalog) into one model.
+pub fn load_texts(texts: Vec<(String, Vec<u8>, bool)>, known_codes: &[&str]) -> Loaded {
+    let mut model = Model::default();
+    let mut files = Vec::new();
+    for (name, bytes, builtin) in texts {
+        let (text, utf8_error) = decode(bytes);
+        let id = model
+            .sources
+            .add(SourceFile::new(name, Arc::from(text), builtin));
+        files.push((id, utf8_error));
+    }
+    let parsed: Vec<(FileModel, Vec<Diagnostic>)> = files
+        .par_iter()
+        .map(|&(id, utf8_error)| {
+            let text = &model.sources.get(id).text;
+            read_file(id, text, utf8_error)
+        })
+        .collect();
+    let mut diagnostics = Vec::new();
+    let mut file_models = Vec::new();
+    for (fm, diags) in parsed {
+        diagnostics.extend(diags);
+        file_models.push(fm);
+    }
+    resolve::merge(&mut model, file_models, &mut diagnostics, known_codes);
+    Loaded { model, diagnostics }
+}
+
+/// Reads one file: syntax check, then the node walk.
+fn read_file(id: SourceId, text: &str, utf8_error: Option<usize>) -> (FileModel, Vec<Diagnostic>) {
+    let mut reader = Reader::new(id, text);
+    if let Some(offset) = utf8_error {
+        let span = Span::new(id, offset, (offset + 1).min(text.len()));
+        reader.diagnostics.push(
+            Diagnostic::new(
+                &codes::KDL_SYNTAX,
+                "the file is not valid UTF-8",
+                Label::new(span, "invalid byte here"),
+            )
+            .with_help("save the file as UTF-8"),
+        );
+        return (FileModel::default(), reader.diagnostics);
+    }
+    if let Some(offset) = too_deep(text) {
+        let span = Span::new(id, offset, offset + 1);
+        reader.diagnostics.push(
+            Diagnostic::new(
+                &codes::KDL_SYNTAX,
+                format!("nodes are nested more than {MAX_NESTING} levels deep"),
+                Label::new(span, "too deep"),
+            )
+            .with_help("the cmflow language nests at most five levels"),
+        );
+        return (FileModel::default(), reader.diagnostics);
+    }
+    match kdl::KdlDocument::parse(text) {
+        Ok(doc) => {
+            let fm = reader.read_document(doc.nodes());
+            (fm, reader.diagnostics)
+        }
+        Err(err) => {
+            for d in err.diagnostics {
+                let span = clamp(id, text, d.span);
+                let message = d.message.unwrap_or_else(|| "invalid KDL".into());
+                let mut diag = Diagnostic::new(
+                    &codes::KDL_SYNTAX,
+                    message,
+                    Label::new(span, d.label.unwrap_or_else(|| "here".into())),
+                );
+                if let Some(help) = d.help {
+                    diag = diag.with_help(help);
+                }
+                if !reader.diagnostics.contains(&diag) {
+                    reader.diagnostics.push(diag);
+                }
+            }
+            (FileModel::default(), reader.diagnostics)
+        }
+    }
+}
+
+/// The parser sometimes reports spans at offset 0 with no length or past the end of the
+/// text; keep them inside the file so every renderer can show them.
+fn clamp(id: SourceId, text: &str, span: miette::SourceSpan) -> Span {
+    let len = text.len();
+    let mut start = span.offset().min(len);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (span.offset() + span.len()).min(len).max(start);
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    if start == end && start == len && len > 0 {
+        // Past the end: point at the last character.
+        start = text[..len].char_indices().next_back().map_or(0, |(i, _)| i);
+    }
+    Span::new(id, start, end)
+}
+
+/// Lossless UTF-8 or a lossy copy and the offset (in the copy) of the first bad byte.
+fn decode(bytes: Vec<u8>) -> (String, Option<usize>) {
+    match String::from_utf8(bytes) {
+        Ok(mut s) => {
+            if s.starts_with('\u{feff}') {
+                s.replace_range(..3, "");
+            }
+            (s, None)
+        }
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            (
+                String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                Some(valid),
+            )
+        }
+    }
+}
+
+/// The offset of the first `{` that nests deeper than [`MAX_NESTING`], ignoring braces in
+/// strings and comments (roughly: enough to protect the recursive parser).
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'{' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Some(i);
+                    }
+                }
+                b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Every input file: explicit files as given, folders walked for `*.kdl`. Sorted, unique.
+fn discover(paths: &[PathBuf]) -> Result<Vec<(String, PathBuf)>, LoadError> {
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|source| LoadError::Unreadable {
+            path: path.display().to_string(),
+            source,
+        })?;
+        if meta.is_file() {
+            out.push(path.clone());
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(path)
+            .hidden(true)
+            .require_git(false)
+            .sort_by_file_name(std::cmp::Ord::cmp)
+            .build();
+        for entry in walker {
+            let entry = entry.map_err(|e| LoadError::Unreadable {
+                path: path.display().to_string(),
+                source: e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("cannot walk the folder")),
+            })?;
+            let p = entry.path();
+            if entry.file_type().is_some_and(|t| t.is_file())
+                && p.extension().is_some_and(|e| e == "kdl")
+            {
+                out.push(p.to_path_buf());
+            }
+        }
+    }
+    let mut named: Vec<(String, PathBuf)> =
+        out.into_iter().map(|p| (display_path(&p), p)).collect();
+    named.sort();
+    named.dedup_by(|a, b| a.0 == b.0);
+    Ok(named)
+}
+
+/// A path as shown to users: relative to the current folder when under it, with `/`.
+pub fn display_path(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.as_ref()
+            .map_or_else(|| path.to_path_buf(), |c| c.join(path))
+    };
+    let shown = cwd
+        .as_ref()
+        .and_then(|c| abs.strip_prefix(c).ok())
+        .map_or_else(|| path.to_path_buf(), Path::to_path_buf);
+    let s = shown.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").unwrap_or(&s).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_guard_ignores_braces_in_strings_and_comments() {
+        assert_eq!(too_deep("a \"{{{{\" // {{{{\n"), None);
+        let deep = "a{".repeat(MAX_NESTING + 1);
+        assert_eq!(too_deep(&deep), Some(MAX_NESTING * 2 + 1));
+    }
+
+    #[test]
+    fn utf8_errors_point_at_the_first_bad_byte() {
+        let (text, bad) = decode(b"zone \"a\"\xff\n".to_vec());
+        assert_eq!(bad, Some(8));
+        assert!(text.contains('\u{fffd}'));
+    }
+}

@@ -1,0 +1,377 @@
+//! Joins the files' entities into one model, builds the name index, and reports
+//! duplicate names and references to nothing (with the closest existing name).
+
+use std::collections::HashMap;
+
+use super::build::FileModel;
+use super::codes::{DUPLICATE_NAME, UNKNOWN_REFERENCE};
+use super::vocabulary::{infra_role_names, site_role_names};
+use crate::diag::{Diagnostic, Label, did_you_mean};
+use crate::model::{Endpoint, Index, InstanceRef, Model, Span, Spanned, Traffic};
+
+/// The zone every model has, whether declared or not.
+pub const INTERNET: &str = "internet";
+
+pub fn merge(
+    model: &mut Model,
+    files: Vec<FileModel>,
+    diags: &mut Vec<Diagnostic>,
+    known_codes: &[&str],
+) {
+    for f in files {
+        model.zones.extend(f.zones);
+        for (mut site, servers) in f.sites {
+            let site_id = model.sites.len();
+            for mut server in servers {
+                server.site = Some(site_id);
+                site.servers.push(model.servers.len());
+                model.servers.push(server);
+            }
+            model.sites.push(site);
+        }
+        model.servers.extend(f.servers);
+        model.clients.extend(f.clients);
+        model.consoles.extend(f.consoles);
+        model.cloud_services.extend(f.cloud_services);
+        model.firewalls.extend(f.firewalls);
+        model.policies.extend(f.policies);
+        model.flows.extend(f.flows);
+        for (o, code) in f.severity_overrides {
+            check_code(&code, known_codes, diags);
+            model.severity_overrides.push(o);
+        }
+        for (s, code_span) in f.suppressions {
+            check_code(&Spanned::new(s.code.clone(), code_span), known_codes, diags);
+            model.suppressions.push(s);
+        }
+    }
+    model.index = build_index(model, diags);
+    check_references(model, diags);
+}
+
+fn check_code(code: &Spanned<String>, known: &[&str], diags: &mut Vec<Diagnostic>) {
+    if !known.contains(&code.value.as_str()) {
+        diags.push(unknown(
+            code.span,
+            "rule code",
+            &code.value,
+            known.iter().copied(),
+        ));
+    }
+}
+
+/// Indexes names, reporting duplicates (the first declaration wins).
+fn build_index(model: &Model, diags: &mut Vec<Diagnostic>) -> Index {
+    fn index<'a>(
+        what: &str,
+        items: impl Iterator<Item = &'a Spanned<String>>,
+        key: impl Fn(&str) -> String,
+        diags: &mut Vec<Diagnostic>,
+    ) -> HashMap<String, usize> {
+        let mut map: HashMap<String, usize> = HashMap::new();
+        let mut spans: Vec<Span> = Vec::new();
+        for (i, name) in items.enumerate() {
+            spans.push(name.span);
+            let k = key(&name.value);
+            if let Some(&first) = map.get(&k) {
+                diags.push(
+                    Diagnostic::new(
+                        &DUPLICATE_NAME,
+                        format!("{what} `{}` is declared twice", name.value),
+                        Label::new(name.span, "declared again here"),
+                    )
+                    .with_label(Label::new(spans[first], "first declared here"))
+                    .with_help(format!(
+                        "give each {what} its own name, or merge the two declarations"
+                    )),
+                );
+            } else {
+                map.insert(k, i);
+            }
+        }
+        map
+    }
+    let same = |s: &str| s.to_owned();
+    let idx = Index {
+        zones: index("zone", model.zones.iter().map(|z| &z.name), same, diags),
+        sites: index("site", model.sites.iter().map(|s| &s.code), same, diags),
+        servers: index(
+            "server",
+            model.servers.iter().map(|s| &s.fqdn),
+            str::to_ascii_lowercase,
+            diags,
+        ),
+        clients: index(
+            "client group",
+            model.clients.iter().map(|c| &c.name),
+            same,
+            diags,
+        ),
+        consoles: index(
+            "console",
+            model.consoles.iter().map(|c| &c.name),
+            same,
+            diags,
+        ),
+        cloud_services: index(
+            "cloud service",
+            model.cloud_services.iter().map(|c| &c.name),
+            same,
+            diags,
+        ),
+    };
+    let _ = index(
+        "firewall",
+        model.firewalls.iter().map(|f| &f.name),
+        same,
+        diags,
+    );
+    let _ = index(
+        "policy",
+        model.policies.iter().map(|p| &p.name),
+        same,
+        diags,
+    );
+    for server in &model.servers {
+        let _ = index(
+            &format!("SQL instance of {}", server.fqdn.value),
+            server.sql_instances.iter().map(|i| &i.name),
+            str::to_ascii_lowercase,
+            diags,
+        );
+    }
+    idx
+}
+
+fn unknown<'a>(
+    span: Span,
+    what: &str,
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Diagnostic {
+    let d = Diagnostic::new(
+        &UNKNOWN_REFERENCE,
+        format!("{what} `{name}` does not exist"),
+        Label::new(span, format!("no such {what}")),
+    );
+    match did_you_mean(name, candidates) {
+        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+        None => d,
+    }
+}
+
+struct Resolver<'m> {
+    model: &'m Model,
+    diags: Vec<Diagnostic>,
+}
+
+impl Resolver<'_> {
+    fn zone(&mut self, name: &Spanned<String>) {
+        if name.value != INTERNET && !self.model.index.zones.contains_key(&name.value) {
+            let names = self
+                .model
+                .zones
+                .iter()
+                .map(|z| z.name.value.as_str())
+                .chain([INTERNET]);
+            self.diags
+                .push(unknown(name.span, "zone", &name.value, names));
+        }
+    }
+
+    fn site(&mut self, code: &Spanned<String>) {
+        if !self.model.index.sites.contains_key(&code.value) {
+            let names = self.model.sites.iter().map(|s| s.code.value.as_str());
+            self.diags
+                .push(unknown(code.span, "site", &code.value, names));
+        }
+    }
+
+    fn server(&mut self, fqdn: &str, span: Span) -> bool {
+        if self.model.server_id(fqdn).is_some() {
+            return true;
+        }
+        let names = self.model.servers.iter().map(|s| s.fqdn.value.as_str());
+        self.diags.push(unknown(span, "server", fqdn, names));
+        false
+    }
+
+    fn instance(&mut self, r: &InstanceRef) {
+        if !self.server(&r.server.value, r.server.span) {
+            return;
+        }
+        if self.model.instance(r).is_none() {
+            let server = self.model.server(&r.server.value).map(|s| &s.sql_instances);
+            let names = server.into_iter().flatten().map(|i| i.name.value.as_str());
+            let mut d = unknown(r.instance.span, "SQL instance", &r.instance.value, names);
+            d.message = format!(
+                "{} has no SQL instance `{}`",
+                r.server.value, r.instance.value
+            );
+            if d.help.is_none() {
+                d = d.with_help(format!(
+                    "declare it: sql-instance \"{}\" port=... on {}",
+                    r.instance.value, r.server.value
+                ));
+            }
+            self.diags.push(d);
+        }
+    }
+
+    /// `"FQDN/INSTANCE"` values: resolve the server, then the instance.
+    fn instance_str(&mut self, value: &Spanned<crate::model::Value>) {
+        let crate::model::Value::Str(s) = &value.value else {
+            return;
+        };
+        let Some((host, inst)) = s.split_once('/') else {
+            return;
+        };
+        let r = InstanceRef {
+            server: Spanned::new(host.to_owned(), value.span),
+            instance: Spanned::new(inst.to_owned(), value.span),
+        };
+        self.instance(&r);
+    }
+
+    fn traffic(&mut self, t: &Traffic) {
+        for e in t.from.iter().chain(&t.to) {
+            self.endpoint(e);
+        }
+    }
+
+    fn endpoint(&mut self, e: &Spanned<Endpoint>) {
+        let m = self.model;
+        match &e.value {
+            Endpoint::Any | Endpoint::Cidr(_) => {}
+            Endpoint::Zone(z) => self.zone(&Spanned::new(z.clone(), e.span)),
+            Endpoint::Site(s) => self.site(&Spanned::new(s.clone(), e.span)),
+            Endpoint::Clients(c) => {
+                if !m.index.clients.contains_key(c) {
+                    self.diags.push(unknown(
+                        e.span,
+                        "client group",
+                        c,
+                        m.clients.iter().map(|c| c.name.value.as_str()),
+                    ));
+                }
+            }
+            Endpoint::Host(h) => {
+                let known = m.server_id(h).is_some()
+                    || m.index.consoles.contains_key(h)
+                    || m.index.cloud_services.contains_key(h);
+                if !known {
+                    let names = m
+                        .servers
+                        .iter()
+                        .map(|s| s.fqdn.value.as_str())
+                        .chain(m.consoles.iter().map(|c| c.name.value.as_str()))
+                        .chain(m.cloud_services.iter().map(|c| c.name.value.as_str()));
+                    self.diags.push(unknown(e.span, "host", h, names));
+                }
+            }
+            Endpoint::Role { role, site } => {
+                if !site_role_names()
+                    .chain(infra_role_names())
+                    .any(|r| r == role)
+                {
+                    self.diags.push(unknown(
+                        e.span,
+                        "role",
+                        role,
+                        site_role_names().chain(infra_role_names()),
+                    ));
+                }
+                if let Some(s) = site {
+                    self.site(&Spanned::new(s.clone(), e.span));
+                }
+            }
+        }
+    }
+}
+
+fn check_references(model: &Model, diags: &mut Vec<Diagnostic>) {
+    let mut r = Resolver {
+        model,
+        diags: Vec::new(),
+    };
+    for site in &model.sites {
+        if let Some(p) = &site.parent {
+            r.site(p);
+        }
+        if let Some((db, _)) = &site.database {
+            r.instance(db);
+        }
+        if let Some(cl) = &site.content_library {
+            r.server(&cl.value, cl.span);
+        }
+    }
+    for server in &model.servers {
+        r.zone(&server.zone);
+        for role in &server.roles {
+            if let Some(v) = role.props.get("upstream")
+                && let crate::model::Value::Str(s) = &v.value
+                && s != INTERNET
+                && r.server(s, v.span)
+            {
+                let up = model
+                    .server(s)
+                    .filter(|u| u.has_role("wsus-server") || u.has_role("software-update-point"));
+                if up.is_none() {
+                    r.diags.push(
+                        Diagnostic::new(&UNKNOWN_REFERENCE, format!("upstream `{s}` holds no `wsus-server` or `software-update-point`"), Label::new(v.span, "not a WSUS server"))
+                            .with_help("name a server with `wsus-server` or a software update point, or write upstream=\"internet\""),
+                    );
+                }
+            }
+            for key in ["susdb", "database"] {
+                if let Some(v) = role.props.get(key) {
+                    r.instance_str(v);
+                }
+            }
+            if let Some(v) = role.props.get("exchange")
+                && let crate::model::Value::Str(s) = &v.value
+                && s != "online"
+            {
+                r.server(s, v.span);
+            }
+        }
+        if let Some(fw) = &server.host_firewall {
+            for rule in &fw.rules {
+                r.traffic(&rule.traffic);
+            }
+        }
+    }
+    for c in &model.clients {
+        r.site(&c.site);
+        r.zone(&c.zone);
+        if let Some(fw) = &c.host_firewall {
+            for rule in &fw.rules {
+                r.traffic(&rule.traffic);
+            }
+        }
+    }
+    for c in &model.consoles {
+        r.site(&c.site);
+        r.zone(&c.zone);
+    }
+    for c in &model.cloud_services {
+        r.site(&c.site);
+    }
+    for fw in &model.firewalls {
+        for z in &fw.zones {
+            r.zone(z);
+        }
+        for rule in &fw.rules {
+            r.traffic(&rule.traffic);
+        }
+    }
+    for p in &model.policies {
+        for f in &p.forbids {
+            r.traffic(&f.traffic);
+        }
+    }
+    for f in &model.flows {
+        r.traffic(&f.traffic);
+    }
+    diags.append(&mut r.diags);
+}

@@ -1,0 +1,435 @@
+//! The typed model of one ConfigMgr hierarchy, its network and firewalls, as written in
+//! the user's files: every entity keeps the span of its node and of each value.
+//!
+//! The model is plain data with lookups. It does not parse (that is `load`) and does not
+//! know which flows are required (that is `engine`).
+
+mod source;
+pub mod values;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+pub use source::{SourceFile, SourceId, SourceMap, Span, Spanned};
+pub use values::{Endpoint, PortItem, PortList, Protocol};
+
+use crate::diag::{SeverityOverride, Suppression};
+use crate::load::vocabulary::NodeSpec;
+
+/// A validated property value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Bool(bool),
+    Int(i64),
+    Str(String),
+}
+
+/// The validated properties of one node, with the node's spec for defaults.
+#[derive(Clone, Debug)]
+pub struct Props {
+    pub spec: &'static NodeSpec,
+    pub values: Vec<(&'static str, Spanned<Value>)>,
+}
+
+impl Props {
+    pub fn new(spec: &'static NodeSpec) -> Self {
+        Self {
+            spec,
+            values: Vec::new(),
+        }
+    }
+
+    /// The written value of a property, if it was written.
+    pub fn get(&self, name: &str) -> Option<&Spanned<Value>> {
+        self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// A property's value, or its documented default.
+    pub fn value(&self, name: &str) -> Option<Value> {
+        if let Some(v) = self.get(name) {
+            return Some(v.value.clone());
+        }
+        let default = self.spec.prop(name)?.default?;
+        Some(match default {
+            "#true" => Value::Bool(true),
+            "#false" => Value::Bool(false),
+            d => d
+                .parse()
+                .map_or_else(|_| Value::Str(d.to_owned()), Value::Int),
+        })
+    }
+
+    pub fn bool(&self, name: &str) -> bool {
+        matches!(self.value(name), Some(Value::Bool(true)))
+    }
+
+    pub fn int(&self, name: &str) -> Option<i64> {
+        match self.value(name)? {
+            Value::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    pub fn port(&self, name: &str) -> Option<u16> {
+        self.int(name).and_then(|i| u16::try_from(i).ok())
+    }
+
+    pub fn str(&self, name: &str) -> Option<String> {
+        match self.value(name)? {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Span of a written property's value, else of `fallback`.
+    pub fn span_of(&self, name: &str, fallback: Span) -> Span {
+        self.get(name).map_or(fallback, |v| v.span)
+    }
+}
+
+/// Index into [`Model::sites`].
+pub type SiteId = usize;
+/// Index into [`Model::servers`].
+pub type ServerId = usize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SiteType {
+    Central,
+    Primary,
+    Secondary,
+}
+
+impl SiteType {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "central" => Some(Self::Central),
+            "primary" => Some(Self::Primary),
+            "secondary" => Some(Self::Secondary),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Zone {
+    pub name: Spanned<String>,
+    pub subnets: Vec<Spanned<IpNet>>,
+    pub span: Span,
+}
+
+/// `database server= instance=` and the `FQDN/INSTANCE` references.
+#[derive(Clone, Debug)]
+pub struct InstanceRef {
+    pub server: Spanned<String>,
+    pub instance: Spanned<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub code: Spanned<String>,
+    pub site_type: SiteType,
+    pub props: Props,
+    pub parent: Option<Spanned<String>>,
+    /// The `client-ports` node, when written.
+    pub client_ports: Option<(Props, Span)>,
+    pub database: Option<(InstanceRef, Span)>,
+    pub content_library: Option<Spanned<String>>,
+    /// Servers declared inside this site.
+    pub servers: Vec<ServerId>,
+    pub span: Span,
+}
+
+/// A role node on a server: its node name (`management-point`) and properties.
+#[derive(Clone, Debug)]
+pub struct Role {
+    pub name: &'static str,
+    pub props: Props,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct SqlInstance {
+    pub name: Spanned<String>,
+    pub props: Props,
+    pub span: Span,
+}
+
+impl SqlInstance {
+    pub fn is_default_instance(&self) -> bool {
+        self.name.value.eq_ignore_ascii_case("MSSQLSERVER")
+    }
+
+    /// The static TCP port: `port`, or 1433 for the default instance; `None` when the
+    /// instance uses dynamic ports.
+    pub fn port(&self) -> Option<u16> {
+        if self.props.bool("dynamic") {
+            return None;
+        }
+        self.props
+            .port("port")
+            .or_else(|| self.is_default_instance().then_some(1433))
+    }
+
+    /// The Service Broker port (default 4022).
+    pub fn broker_port(&self) -> u16 {
+        self.props.port("broker-port").unwrap_or(4022)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Server {
+    pub fqdn: Spanned<String>,
+    pub zone: Spanned<String>,
+    pub props: Props,
+    pub address: Option<IpAddr>,
+    /// The dynamic RPC range.
+    pub rpc_ports: (u16, u16),
+    pub site: Option<SiteId>,
+    pub roles: Vec<Role>,
+    pub sql_instances: Vec<SqlInstance>,
+    pub host_firewall: Option<HostFirewall>,
+    pub span: Span,
+}
+
+impl Server {
+    pub fn role(&self, name: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.name == name)
+    }
+
+    pub fn has_role(&self, name: &str) -> bool {
+        self.role(name).is_some()
+    }
+
+    pub fn network_profile(&self) -> String {
+        self.props
+            .str("network-profile")
+            .unwrap_or_else(|| "domain".into())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ClientGroup {
+    pub name: Spanned<String>,
+    pub site: Spanned<String>,
+    pub zone: Spanned<String>,
+    pub props: Props,
+    pub host_firewall: Option<HostFirewall>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Console {
+    pub name: Spanned<String>,
+    pub site: Spanned<String>,
+    pub zone: Spanned<String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CloudKind {
+    ManagementGateway,
+    DistributionPoint,
+}
+
+impl CloudKind {
+    /// The node name, which is also the endpoint kind in the catalog.
+    pub fn node_name(self) -> &'static str {
+        match self {
+            CloudKind::ManagementGateway => "cloud-management-gateway",
+            CloudKind::DistributionPoint => "cloud-distribution-point",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct CloudService {
+    pub kind: CloudKind,
+    pub name: Spanned<String>,
+    pub site: Spanned<String>,
+    pub props: Props,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    Allow,
+    Deny,
+}
+
+/// What a firewall rule, a forbid or a user flow matches.
+#[derive(Clone, Debug)]
+pub struct Traffic {
+    pub from: Vec<Spanned<Endpoint>>,
+    pub to: Vec<Spanned<Endpoint>>,
+    pub tcp: Option<Spanned<PortList>>,
+    pub udp: Option<Spanned<PortList>>,
+    pub icmp: bool,
+}
+
+impl Traffic {
+    /// No `tcp`, `udp` or `icmp`: every protocol and port.
+    pub fn matches_all_protocols(&self) -> bool {
+        self.tcp.is_none() && self.udp.is_none() && !self.icmp
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct FirewallRule {
+    pub action: Action,
+    pub name: Option<Spanned<String>>,
+    pub traffic: Traffic,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Firewall {
+    pub name: Spanned<String>,
+    pub default: Action,
+    /// The `default=` value, or the node name when absent.
+    pub default_span: Span,
+    pub zones: Vec<Spanned<String>>,
+    pub rules: Vec<FirewallRule>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    In,
+    Out,
+}
+
+#[derive(Clone, Debug)]
+pub struct HostRule {
+    pub action: Action,
+    pub direction: Direction,
+    pub name: Option<Spanned<String>>,
+    pub traffic: Traffic,
+    /// Profiles the rule applies to; empty means any.
+    pub profiles: Vec<String>,
+    pub span: Span,
+}
+
+/// A `windows-firewall` on a server or client group.
+#[derive(Clone, Debug)]
+pub struct HostFirewall {
+    pub inbound: Action,
+    pub outbound: Action,
+    pub rules: Vec<HostRule>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Forbid {
+    pub traffic: Traffic,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub name: Spanned<String>,
+    pub severity: crate::diag::Severity,
+    pub forbids: Vec<Forbid>,
+    pub message: Option<String>,
+    pub span: Span,
+}
+
+/// A user-declared required flow.
+#[derive(Clone, Debug)]
+pub struct UserFlow {
+    pub name: Spanned<String>,
+    pub traffic: Traffic,
+    pub span: Span,
+}
+
+/// Name lookups, built once after loading. Server names are case-insensitive.
+#[derive(Clone, Debug, Default)]
+pub struct Index {
+    pub zones: HashMap<String, usize>,
+    pub sites: HashMap<String, SiteId>,
+    /// Lower-cased FQDN.
+    pub servers: HashMap<String, ServerId>,
+    pub clients: HashMap<String, usize>,
+    pub consoles: HashMap<String, usize>,
+    pub cloud_services: HashMap<String, usize>,
+}
+
+/// One hierarchy, network and firewalls: the union of every file.
+#[derive(Debug, Default)]
+pub struct Model {
+    pub sources: SourceMap,
+    pub zones: Vec<Zone>,
+    pub sites: Vec<Site>,
+    pub servers: Vec<Server>,
+    pub clients: Vec<ClientGroup>,
+    pub consoles: Vec<Console>,
+    pub cloud_services: Vec<CloudService>,
+    pub firewalls: Vec<Firewall>,
+    pub policies: Vec<Policy>,
+    pub flows: Vec<UserFlow>,
+    pub severity_overrides: Vec<SeverityOverride>,
+    pub suppressions: Vec<Suppression>,
+    pub index: Index,
+}
+
+impl Model {
+    pub fn site(&self, code: &str) -> Option<&Site> {
+        self.index.sites.get(code).map(|&i| &self.sites[i])
+    }
+
+    pub fn site_id(&self, code: &str) -> Option<SiteId> {
+        self.index.sites.get(code).copied()
+    }
+
+    pub fn server_id(&self, fqdn: &str) -> Option<ServerId> {
+        self.index.servers.get(&fqdn.to_ascii_lowercase()).copied()
+    }
+
+    pub fn server(&self, fqdn: &str) -> Option<&Server> {
+        self.server_id(fqdn).map(|i| &self.servers[i])
+    }
+
+    pub fn zone(&self, name: &str) -> Option<&Zone> {
+        self.index.zones.get(name).map(|&i| &self.zones[i])
+    }
+
+    /// The parent site, if any.
+    pub fn parent_of(&self, site: SiteId) -> Option<SiteId> {
+        self.sites[site]
+            .parent
+            .as_ref()
+            .and_then(|p| self.site_id(&p.value))
+    }
+
+    /// The top-level site: the central site, or else the single primary without a parent.
+    pub fn top_level_site(&self) -> Option<SiteId> {
+        self.sites
+            .iter()
+            .position(|s| s.site_type == SiteType::Central)
+            .or_else(|| {
+                self.sites
+                    .iter()
+                    .position(|s| s.site_type == SiteType::Primary && s.parent.is_none())
+            })
+    }
+
+    /// The site whose `client-ports` apply to `site`: itself, or a secondary's parent.
+    pub fn client_ports_site(&self, site: SiteId) -> SiteId {
+        if self.sites[site].site_type == SiteType::Secondary {
+            self.parent_of(site).unwrap_or(site)
+        } else {
+            site
+        }
+    }
+
+    /// The SQL instance named by a reference, if it exists.
+    pub fn instance(&self, r: &InstanceRef) -> Option<(ServerId, &SqlInstance)> {
+        let sid = self.server_id(&r.server.value)?;
+        let inst = self.servers[sid]
+            .sql_instances
+            .iter()
+            .find(|i| i.name.value.eq_ignore_ascii_case(&r.instance.value))?;
+        Some((sid, inst))
+    }
+}

@@ -1,0 +1,32 @@
+//! `--format short`: `FILE:LINE:COL: SEVERITY[CODE] MESSAGE`, the line shape vim's
+//! quickfix, Emacs' compilation-mode and VS Code's problem matchers read.
+
+use std::io::{self, Write};
+
+use crate::diag::Diagnostic;
+use crate::model::SourceMap;
+
+pub fn write(
+    out: &mut dyn Write,
+    sources: &SourceMap,
+    diagnostics: &[Diagnostic],
+) -> io::Result<()> {
+    for d in diagnostics {
+        let file = sources.get(d.primary.span.source);
+        let (line, col) = file.line_col(d.primary.span.start);
+        writeln!(
+            out,
+            "{}:{line}:{col}: {}[{}] {}",
+            file.name,
+            d.severity,
+            d.code,
+            one_line(&d.message)
+        )?;
+    }
+    Ok(())
+}
+
+/// Messages are one line by construction; make sure of it for line-based readers.
+fn one_line(s: &str) -> String {
+    s.replace(['\r', '\n'], " ")
+}
