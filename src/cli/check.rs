@@ -83,7 +83,7 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
         width: terminal_width(),
     };
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = std::io::BufWriter::new(stdout.lock());
     write_check(
         &mut out,
         format,
@@ -92,8 +92,8 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
         &summary,
         human,
     )
-    .into_diagnostic()?;
-    out.flush().into_diagnostic()?;
+    .or_else(super::ignore_broken_pipe)?;
+    out.flush().or_else(super::ignore_broken_pipe)?;
     let failed = args
         .fail_on
         .threshold()

@@ -146,3 +146,12 @@ fn terminal_width() -> usize {
 fn known_codes() -> Vec<&'static str> {
     crate::rules::SPEC_CODES.to_vec()
 }
+
+/// A closed pipe (`cmflow flows | head`) is not a failure: stop writing quietly.
+fn ignore_broken_pipe(e: std::io::Error) -> miette::Result<()> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(miette::miette!("cannot write the output: {e}"))
+    }
+}

@@ -31,7 +31,7 @@ struct RuleRow {
 
 pub fn run(args: &RulesArgs) -> miette::Result<Outcome> {
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {
         RulesFormat::Text => {
             let width = RULES.iter().map(|r| r.code.len()).max().unwrap_or(0);

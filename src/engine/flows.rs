@@ -1,26 +1,123 @@
-//! Flow instantiation (placeholder until the catalog lands).
+//! Flow instantiation: the catalog's rows over the model, following `flows.md`.
+//!
+//! For each row, every source of the row's `from` kind is paired with the destinations
+//! its `relation` gives; conditions filter the pairs; symbolic ports are resolved from
+//! the model's settings; `<-->` rows add the reverse direction unless
+//! `site-server-initiates` applies (Note 5). Flows are deduplicated per source,
+//! destination, protocol and ports, keeping every service that needs them.
 
-use crate::model::{Model, Protocol};
+use std::collections::HashMap;
+use std::fmt;
 
 use super::Phase;
+use super::hierarchy::Hierarchy;
+use crate::catalog::{Atom, AtomTest, Catalog, CatalogPort, CatalogRow};
+use crate::model::{Endpoint, Model, PortItem, Props, Protocol, ServerId, SiteId, SiteType, Value};
 
 /// One end of a flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FlowEndpoint {
-    Server(usize),
+    Server(ServerId),
     Clients(usize),
     Console(usize),
     Cloud(usize),
     Internet,
 }
 
-/// Why a flow is required: one catalog row or user `flow`.
+impl FlowEndpoint {
+    /// The name users wrote (server FQDN, group, console, cloud service) or `internet`.
+    pub fn name(self, model: &Model) -> &str {
+        match self {
+            FlowEndpoint::Server(i) => &model.servers[i].fqdn.value,
+            FlowEndpoint::Clients(i) => &model.clients[i].name.value,
+            FlowEndpoint::Console(i) => &model.consoles[i].name.value,
+            FlowEndpoint::Cloud(i) => &model.cloud_services[i].name.value,
+            FlowEndpoint::Internet => "internet",
+        }
+    }
+
+    /// `server`, `clients`, `console`, `cloud-service` or `internet`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            FlowEndpoint::Server(_) => "server",
+            FlowEndpoint::Clients(_) => "clients",
+            FlowEndpoint::Console(_) => "console",
+            FlowEndpoint::Cloud(_) => "cloud-service",
+            FlowEndpoint::Internet => "internet",
+        }
+    }
+
+    /// The zone the endpoint lives in; cloud services and the Internet are in `internet`.
+    pub fn zone(self, model: &Model) -> &str {
+        match self {
+            FlowEndpoint::Server(i) => &model.servers[i].zone.value,
+            FlowEndpoint::Clients(i) => &model.clients[i].zone.value,
+            FlowEndpoint::Console(i) => &model.consoles[i].zone.value,
+            FlowEndpoint::Cloud(_) | FlowEndpoint::Internet => "internet",
+        }
+    }
+}
+
+/// Ports of a flow: a range (one port is `Range(p, p)`) or ICMP echo.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FlowPorts {
+    Range(u16, u16),
+    Echo,
+}
+
+impl fmt::Display for FlowPorts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FlowPorts::Range(a, b) if a == b => write!(f, "{a}"),
+            FlowPorts::Range(a, b) => write!(f, "{a}-{b}"),
+            FlowPorts::Echo => f.write_str("echo"),
+        }
+    }
+}
+
+/// What needs a flow: a catalog row or a user `flow`.
+#[derive(Clone, Copy, Debug)]
+pub enum Origin {
+    Catalog(&'static CatalogRow),
+    User(usize),
+}
+
+impl PartialEq for Origin {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Origin::Catalog(a), Origin::Catalog(b)) => std::ptr::eq(*a, *b),
+            (Origin::User(a), Origin::User(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Origin {}
+
+/// Why a flow is required: one service of one catalog row (or user flow).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlowService {
-    pub service: String,
-    pub source_role: String,
-    pub destination_role: String,
-    pub reference: String,
+    pub origin: Origin,
+    /// `client`, `console`, `internet`, or the role kind (`management-point`).
+    pub source_role: &'static str,
+    pub destination_role: &'static str,
+    pub phase: Phase,
+}
+
+impl FlowService {
+    pub fn service<'m>(&self, model: &'m Model) -> &'m str {
+        match self.origin {
+            Origin::Catalog(row) => &row.service,
+            Origin::User(i) => &model.flows[i].name.value,
+        }
+    }
+
+    pub fn reference(&self) -> String {
+        match self.origin {
+            Origin::Catalog(row) => row.reference(),
+            Origin::User(_) => "User-declared flow".to_owned(),
+        }
+    }
 }
 
 /// A flow the model requires: one per source, destination, protocol and ports.
@@ -29,11 +126,733 @@ pub struct RequiredFlow {
     pub source: FlowEndpoint,
     pub destination: FlowEndpoint,
     pub protocol: Protocol,
-    pub ports: (u16, u16),
-    pub phase: Phase,
+    pub ports: FlowPorts,
+    /// Every service needing the flow, in catalog order.
     pub services: Vec<FlowService>,
 }
 
-pub fn required_flows(_model: &Model, _phases: &[Phase]) -> Vec<RequiredFlow> {
-    Vec::new()
+impl RequiredFlow {
+    /// The earliest phase any service needs the flow in.
+    pub fn phase(&self) -> Phase {
+        self.services
+            .iter()
+            .map(|s| s.phase)
+            .min()
+            .unwrap_or(Phase::Operation)
+    }
 }
+
+/// One endpoint of a row being instantiated, with what conditions and ports read.
+#[derive(Clone, Copy)]
+struct Party<'m> {
+    endpoint: FlowEndpoint,
+    /// The site the endpoint belongs to (a server's, a group's, a console's).
+    site: Option<SiteId>,
+    /// Properties conditions read: the role's, the group's, the cloud service's.
+    props: Option<&'m Props>,
+    /// For `sql-server` parties: the instance.
+    instance: Option<(ServerId, usize)>,
+}
+
+/// Computes the required flows of `phases`, sorted by source, destination, protocol, ports.
+pub fn required_flows(model: &Model, phases: &[Phase]) -> Vec<RequiredFlow> {
+    required_flows_with(model, crate::catalog::builtin(), phases)
+}
+
+/// [`required_flows`] with an explicit catalog (tests).
+pub fn required_flows_with(
+    model: &Model,
+    catalog: &'static Catalog,
+    phases: &[Phase],
+) -> Vec<RequiredFlow> {
+    let h = Hierarchy::new(model);
+    let mut flows = FlowSet::default();
+    for row in catalog.rows.iter().filter(|r| phases.contains(&r.phase)) {
+        for source in h.parties(&row.from, row) {
+            for dest in h.destinations(row, &source) {
+                if !conditions_hold(&h, row, &source, &dest) {
+                    continue;
+                }
+                let service = FlowService {
+                    origin: Origin::Catalog(row),
+                    source_role: role_name(&row.from),
+                    destination_role: role_name(&row.to),
+                    phase: row.phase,
+                };
+                add_row_flows(&h, &mut flows, row, &source, &dest, &service, false);
+                if row.bidirectional && !h.site_server_initiates(row, &source, &dest) {
+                    let reverse = FlowService {
+                        source_role: service.destination_role,
+                        destination_role: service.source_role,
+                        ..service.clone()
+                    };
+                    add_row_flows(&h, &mut flows, row, &source, &dest, &reverse, true);
+                }
+            }
+        }
+    }
+    if phases.contains(&Phase::Operation) {
+        add_user_flows(&h, &mut flows);
+    }
+    flows.into_sorted()
+}
+
+/// The role name shown for a catalog endpoint kind.
+fn role_name(kind: &str) -> &'static str {
+    match kind {
+        "clients" => "client",
+        other => crate::load::vocabulary::site_role_names()
+            .chain(crate::load::vocabulary::infra_role_names())
+            .chain([
+                "console",
+                "internet",
+                "sql-server",
+                "cloud-management-gateway",
+                "cloud-distribution-point",
+            ])
+            .find(|r| *r == other)
+            .unwrap_or("unknown"),
+    }
+}
+
+#[derive(Default)]
+struct FlowSet {
+    index: HashMap<(FlowEndpoint, FlowEndpoint, Protocol, FlowPorts), usize>,
+    flows: Vec<RequiredFlow>,
+}
+
+impl FlowSet {
+    fn add(
+        &mut self,
+        source: FlowEndpoint,
+        destination: FlowEndpoint,
+        protocol: Protocol,
+        ports: FlowPorts,
+        service: &FlowService,
+    ) {
+        if source == destination {
+            return;
+        }
+        let key = (source, destination, protocol, ports);
+        let i = *self.index.entry(key).or_insert_with(|| {
+            self.flows.push(RequiredFlow {
+                source,
+                destination,
+                protocol,
+                ports,
+                services: Vec::new(),
+            });
+            self.flows.len() - 1
+        });
+        let f = &mut self.flows[i];
+        if !f.services.contains(service) {
+            f.services.push(service.clone());
+        }
+    }
+
+    fn into_sorted(mut self) -> Vec<RequiredFlow> {
+        self.flows.sort_by(|a, b| {
+            (a.source, a.destination, a.protocol, a.ports).cmp(&(
+                b.source,
+                b.destination,
+                b.protocol,
+                b.ports,
+            ))
+        });
+        self.flows
+    }
+}
+
+/// Adds the flows of one row between two parties (reversed for the `<-->` way back).
+fn add_row_flows(
+    h: &Hierarchy<'_>,
+    flows: &mut FlowSet,
+    row: &CatalogRow,
+    source: &Party<'_>,
+    dest: &Party<'_>,
+    service: &FlowService,
+    reverse: bool,
+) {
+    let (from, to) = if reverse {
+        (dest.endpoint, source.endpoint)
+    } else {
+        (source.endpoint, dest.endpoint)
+    };
+    for (protocol, port) in [(Protocol::Tcp, &row.tcp), (Protocol::Udp, &row.udp)] {
+        let Some(port) = port else { continue };
+        for ports in h.resolve_port(port, source, dest, to) {
+            flows.add(from, to, protocol, ports, service);
+        }
+    }
+    if row.icmp {
+        flows.add(from, to, Protocol::Icmp, FlowPorts::Echo, service);
+    }
+}
+
+fn conditions_hold(
+    h: &Hierarchy<'_>,
+    row: &CatalogRow,
+    source: &Party<'_>,
+    dest: &Party<'_>,
+) -> bool {
+    row.when
+        .iter()
+        .all(|atom| h.atom(atom, source, dest) != atom.negated)
+}
+
+fn add_user_flows(h: &Hierarchy<'_>, flows: &mut FlowSet) {
+    let model = h.model;
+    for (i, f) in model.flows.iter().enumerate() {
+        let sources = h.endpoint_hosts(&f.traffic.from);
+        let dests = h.endpoint_hosts(&f.traffic.to);
+        let service = FlowService {
+            origin: Origin::User(i),
+            source_role: "flow",
+            destination_role: "flow",
+            phase: Phase::Operation,
+        };
+        for &s in &sources {
+            for &d in &dests {
+                for (protocol, list) in [
+                    (Protocol::Tcp, &f.traffic.tcp),
+                    (Protocol::Udp, &f.traffic.udp),
+                ] {
+                    let Some(list) = list else { continue };
+                    for item in &list.items {
+                        let ports = match *item {
+                            PortItem::Range(a, b) => FlowPorts::Range(a, b),
+                            PortItem::RpcEpmap => FlowPorts::Range(135, 135),
+                            PortItem::Rpc => {
+                                let (a, b) = h.rpc_range(d);
+                                FlowPorts::Range(a, b)
+                            }
+                        };
+                        flows.add(s, d, protocol, ports, &service);
+                    }
+                }
+                if f.traffic.icmp {
+                    flows.add(s, d, Protocol::Icmp, FlowPorts::Echo, &service);
+                }
+            }
+        }
+    }
+}
+
+impl<'m> Hierarchy<'m> {
+    fn server_party(&self, server: ServerId, role: &str) -> Party<'m> {
+        let s = &self.model.servers[server];
+        Party {
+            endpoint: FlowEndpoint::Server(server),
+            site: s.site,
+            props: s.role(role).map(|r| &r.props),
+            instance: None,
+        }
+    }
+
+    fn instance_party(&self, server: ServerId, instance: usize) -> Party<'m> {
+        let s = &self.model.servers[server];
+        Party {
+            endpoint: FlowEndpoint::Server(server),
+            site: s.site,
+            props: Some(&s.sql_instances[instance].props),
+            instance: Some((server, instance)),
+        }
+    }
+
+    /// Every endpoint of a kind, as sources.
+    fn parties(&self, kind: &str, row: &CatalogRow) -> Vec<Party<'m>> {
+        let m = self.model;
+        match kind {
+            "clients" => m
+                .clients
+                .iter()
+                .enumerate()
+                .map(|(i, c)| Party {
+                    endpoint: FlowEndpoint::Clients(i),
+                    site: m.site_id(&c.site.value),
+                    props: Some(&c.props),
+                    instance: None,
+                })
+                .collect(),
+            "console" => m
+                .consoles
+                .iter()
+                .enumerate()
+                .map(|(i, c)| Party {
+                    endpoint: FlowEndpoint::Console(i),
+                    site: m.site_id(&c.site.value),
+                    props: None,
+                    instance: None,
+                })
+                .collect(),
+            "sql-server" => (0..m.sites.len())
+                .filter_map(|site| self.site_database(site))
+                .map(|(s, i)| self.instance_party(s, i))
+                .collect(),
+            "site-server" if row.relation == "top-level" => {
+                let top = m.top_level_site();
+                self.holders(kind)
+                    .iter()
+                    .filter(|&&s| m.servers[s].site == top && top.is_some())
+                    .map(|&s| self.server_party(s, kind))
+                    .collect()
+            }
+            _ => self
+                .holders(kind)
+                .iter()
+                .map(|&s| self.server_party(s, kind))
+                .collect(),
+        }
+    }
+
+    /// The destinations of a row for one source, by relation.
+    fn destinations(&self, row: &CatalogRow, source: &Party<'m>) -> Vec<Party<'m>> {
+        let m = self.model;
+        let to = row.to.as_str();
+        match row.relation.as_str() {
+            "same-group" => vec![*source],
+            "site" => self.in_site(to, source),
+            "hierarchy" | "top-level" => self.everywhere(to),
+            "site-database" => source
+                .site
+                .and_then(|s| self.site_database(s))
+                .map(|(s, i)| self.instance_party(s, i))
+                .into_iter()
+                .collect(),
+            "install-database" => source
+                .site
+                .and_then(|s| self.site_database(s))
+                .map(|(s, _)| self.server_party(s, "sql-server"))
+                .into_iter()
+                .collect(),
+            "data-warehouse" | "susdb" => {
+                let key = if row.relation == "susdb" {
+                    "susdb"
+                } else {
+                    "database"
+                };
+                let holders: Vec<&Props> = if row.relation == "susdb" {
+                    source
+                        .site
+                        .map(|site| self.site_holders(site, "software-update-point"))
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|&s| {
+                            m.servers[s].role("software-update-point").map(|r| &r.props)
+                        })
+                        .collect()
+                } else {
+                    source.props.into_iter().collect()
+                };
+                let mut out: Vec<Party<'m>> = holders
+                    .into_iter()
+                    .filter_map(|p| self.instance_ref(&p.str(key)?))
+                    .map(|(s, i)| self.instance_party(s, i))
+                    .collect();
+                out.dedup_by_key(|p| p.instance);
+                out
+            }
+            "parent-child" => {
+                let Some(site) = source.site else {
+                    return Vec::new();
+                };
+                let children = self.children_of(site);
+                let related = m
+                    .parent_of(site)
+                    .into_iter()
+                    .chain(children.iter().copied());
+                if to == "sql-server" {
+                    related
+                        .filter_map(|s| self.site_database(s))
+                        .map(|(s, i)| self.instance_party(s, i))
+                        .collect()
+                } else {
+                    related
+                        .flat_map(|s| {
+                            self.site_holders(s, to)
+                                .iter()
+                                .map(|&srv| self.server_party(srv, to))
+                                .collect::<Vec<_>>()
+                        })
+                        .collect()
+                }
+            }
+            "upstream" => self.upstreams(source),
+            "content-library" => source
+                .site
+                .and_then(|s| m.sites[s].content_library.as_ref())
+                .and_then(|cl| m.server_id(&cl.value))
+                .map(|s| self.server_party(s, "file-server"))
+                .into_iter()
+                .collect(),
+            "exchange" => source
+                .props
+                .and_then(|p| p.str("exchange"))
+                .filter(|e| e != "online")
+                .and_then(|e| m.server_id(&e))
+                .map(|s| self.server_party(s, "exchange-server"))
+                .into_iter()
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Holders of `to` in the source's site; for clients of a secondary site, a role the
+    /// secondary lacks is served by its parent primary.
+    fn in_site(&self, to: &str, source: &Party<'m>) -> Vec<Party<'m>> {
+        let m = self.model;
+        let Some(site) = source.site else {
+            return Vec::new();
+        };
+        match to {
+            "clients" => self
+                .site_clients(site)
+                .iter()
+                .map(|&i| self.client_party(i))
+                .collect(),
+            "cloud-management-gateway" | "cloud-distribution-point" => m
+                .cloud_services
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.kind.node_name() == to && m.site_id(&c.site.value) == Some(site))
+                .map(|(i, c)| Party {
+                    endpoint: FlowEndpoint::Cloud(i),
+                    site: Some(site),
+                    props: Some(&c.props),
+                    instance: None,
+                })
+                .collect(),
+            _ => {
+                let mut holders = self.site_holders(site, to);
+                let is_client = matches!(source.endpoint, FlowEndpoint::Clients(_));
+                if holders.is_empty() && is_client && m.sites[site].site_type == SiteType::Secondary
+                {
+                    if let Some(parent) = m.parent_of(site) {
+                        holders = self.site_holders(parent, to);
+                    }
+                }
+                holders.iter().map(|&s| self.server_party(s, to)).collect()
+            }
+        }
+    }
+
+    fn client_party(&self, i: usize) -> Party<'m> {
+        let c = &self.model.clients[i];
+        Party {
+            endpoint: FlowEndpoint::Clients(i),
+            site: self.model.site_id(&c.site.value),
+            props: Some(&c.props),
+            instance: None,
+        }
+    }
+
+    /// Every holder of a kind in the model.
+    fn everywhere(&self, to: &str) -> Vec<Party<'m>> {
+        match to {
+            "internet" => vec![Party {
+                endpoint: FlowEndpoint::Internet,
+                site: None,
+                props: None,
+                instance: None,
+            }],
+            "clients" => (0..self.model.clients.len())
+                .map(|i| self.client_party(i))
+                .collect(),
+            _ => self
+                .holders(to)
+                .iter()
+                .map(|&s| self.server_party(s, to))
+                .collect(),
+        }
+    }
+
+    /// A software update point's upstream: its `upstream` server, else the internet at
+    /// the top-level site, else the parent site's software update points.
+    fn upstreams(&self, source: &Party<'m>) -> Vec<Party<'m>> {
+        let m = self.model;
+        match source.props.and_then(|p| p.str("upstream")) {
+            Some(u) if u == "internet" => Vec::new(),
+            Some(u) => m
+                .server_id(&u)
+                .map(|s| {
+                    let role = if m.servers[s].has_role("wsus-server") {
+                        "wsus-server"
+                    } else {
+                        "software-update-point"
+                    };
+                    self.server_party(s, role)
+                })
+                .into_iter()
+                .collect(),
+            None => source
+                .site
+                .and_then(|s| m.parent_of(s))
+                .map(|p| {
+                    self.site_holders(p, "software-update-point")
+                        .iter()
+                        .map(|&s| self.server_party(s, "software-update-point"))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Whether the reverse direction of a `<-->` row is dropped (Note 5): the site system
+    /// end's role setting, else its site's.
+    fn site_server_initiates(
+        &self,
+        row: &CatalogRow,
+        source: &Party<'m>,
+        dest: &Party<'m>,
+    ) -> bool {
+        if row.from != "site-server"
+            || row.relation == "parent-child"
+            || row.relation == "top-level"
+        {
+            return false;
+        }
+        let FlowEndpoint::Server(s) = dest.endpoint else {
+            return false;
+        };
+        let server = &self.model.servers[s];
+        if let Some(Value::Bool(b)) = server
+            .role(&row.to)
+            .and_then(|r| r.props.get("site-server-initiates"))
+            .map(|v| v.value.clone())
+        {
+            return b;
+        }
+        let site = server.site.or(source.site);
+        site.is_some_and(|site| self.model.sites[site].props.bool("site-server-initiates"))
+    }
+
+    /// Evaluates one condition atom (without its negation).
+    fn atom(&self, atom: &Atom, source: &Party<'m>, dest: &Party<'m>) -> bool {
+        let party = match atom.subject.as_str() {
+            "from" => source,
+            "to" => dest,
+            "site" => {
+                let role = atom.property.strip_prefix("has-").unwrap_or(&atom.property);
+                return source
+                    .site
+                    .is_some_and(|s| !self.site_holders(s, role).is_empty());
+            }
+            "hierarchy" => {
+                let role = atom.property.strip_prefix("has-").unwrap_or(&atom.property);
+                return self.hierarchy_has(role);
+            }
+            _ => return false,
+        };
+        let value = if atom.property == "upstream" {
+            self.effective_upstream(party)
+        } else {
+            party.props.and_then(|p| p.value(&atom.property))
+        };
+        match (&atom.test, value) {
+            (AtomTest::Holds, Some(Value::Bool(b))) => b,
+            (AtomTest::Holds, Some(_)) => true,
+            (AtomTest::Equals(want), Some(Value::Str(s))) => &s == want,
+            (AtomTest::Equals(want), Some(Value::Int(i))) => want.parse() == Ok(i),
+            (AtomTest::Equals(want), Some(Value::Bool(b))) => want.parse() == Ok(b),
+            (AtomTest::GreaterThan(n), Some(Value::Int(i))) => i > *n,
+            _ => false,
+        }
+    }
+
+    /// `upstream`'s value with its site-dependent default (`internet` at the top-level site).
+    fn effective_upstream(&self, party: &Party<'m>) -> Option<Value> {
+        if let Some(u) = party.props.and_then(|p| p.str("upstream")) {
+            return Some(Value::Str(u));
+        }
+        let top = party
+            .site
+            .is_some_and(|s| self.model.parent_of(s).is_none());
+        Some(Value::Str(if top {
+            "internet".into()
+        } else {
+            "parent-site".into()
+        }))
+    }
+
+    /// The ports of a catalog port between two parties; `dest_endpoint` is the flow's
+    /// actual destination (for `rpc-dynamic`). Alternate client ports add a second range.
+    fn resolve_port(
+        &self,
+        port: &CatalogPort,
+        source: &Party<'m>,
+        dest: &Party<'m>,
+        dest_endpoint: FlowEndpoint,
+    ) -> Vec<FlowPorts> {
+        let single = |p: Option<u16>| {
+            p.map(|p| FlowPorts::Range(p, p))
+                .into_iter()
+                .collect::<Vec<_>>()
+        };
+        let CatalogPort::Symbolic(name) = port else {
+            let CatalogPort::Range(a, b) = *port else {
+                return Vec::new();
+            };
+            return vec![FlowPorts::Range(a, b)];
+        };
+        let m = self.model;
+        // The site whose client ports apply: the serving site system's, else the source's.
+        let serving = match dest.endpoint {
+            FlowEndpoint::Server(_) => dest.site.or(source.site),
+            _ => source.site.or(dest.site),
+        };
+        let client_port = |key: &str, default: u16| -> Option<u16> {
+            let site = m.client_ports_site(serving?);
+            Some(
+                m.sites[site]
+                    .client_ports
+                    .as_ref()
+                    .and_then(|(p, _)| p.port(key))
+                    .unwrap_or(default),
+            )
+        };
+        let client_alt = |key: &str| -> Option<u16> {
+            let site = m.client_ports_site(serving?);
+            m.sites[site]
+                .client_ports
+                .as_ref()
+                .and_then(|(p, _)| p.port(key))
+        };
+        match name.as_str() {
+            "client-http" => {
+                let mut v = single(client_port("http", 80));
+                v.extend(single(client_alt("http-alternate")));
+                v
+            }
+            "client-https" => {
+                let mut v = single(client_port("https", 443));
+                v.extend(single(client_alt("https-alternate")));
+                v
+            }
+            "client-notification" => single(client_port("notification", 10123)),
+            "wake-on-lan" => single(client_port("wake-on-lan", 9)),
+            "wake-up-proxy" => single(client_port("wake-up-proxy", 25536)),
+            "wsus-http" | "wsus-https" => {
+                let props = dest.props;
+                let (sup_key, wsus_key, default) = if name == "wsus-http" {
+                    ("wsus-http", "http", 8530)
+                } else {
+                    ("wsus-https", "https", 8531)
+                };
+                let is_wsus_server = matches!(dest.endpoint, FlowEndpoint::Server(s) if m.servers[s].has_role("wsus-server") && !m.servers[s].has_role("software-update-point"));
+                let key = if is_wsus_server { wsus_key } else { sup_key };
+                single(Some(props.and_then(|p| p.port(key)).unwrap_or(default)))
+            }
+            "rsp-http" => single(Some(dest.props.and_then(|p| p.port("http")).unwrap_or(80))),
+            "rsp-https" => single(Some(
+                dest.props.and_then(|p| p.port("https")).unwrap_or(443),
+            )),
+            "sql" | "sql-broker" => {
+                let Some((s, i)) = dest.instance else {
+                    return Vec::new();
+                };
+                let inst = &m.servers[s].sql_instances[i];
+                if name == "sql" {
+                    single(inst.port())
+                } else {
+                    single(Some(inst.broker_port()))
+                }
+            }
+            "rpc-dynamic" => {
+                let (a, b) = self.rpc_range(dest_endpoint);
+                vec![FlowPorts::Range(a, b)]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A host's dynamic RPC range (clients and others: the Windows default).
+    pub(super) fn rpc_range(&self, e: FlowEndpoint) -> (u16, u16) {
+        match e {
+            FlowEndpoint::Server(s) => self.model.servers[s].rpc_ports,
+            _ => (49152, 65535),
+        }
+    }
+
+    /// The hosts an endpoint list names (for user `flow` nodes).
+    fn endpoint_hosts(&self, list: &[crate::model::Spanned<Endpoint>]) -> Vec<FlowEndpoint> {
+        let m = self.model;
+        let mut out = Vec::new();
+        for e in list {
+            match &e.value {
+                Endpoint::Any => out.push(FlowEndpoint::Internet),
+                Endpoint::Host(h) => {
+                    if let Some(s) = m.server_id(h) {
+                        out.push(FlowEndpoint::Server(s));
+                    } else if let Some(&c) = m.index.consoles.get(h) {
+                        out.push(FlowEndpoint::Console(c));
+                    } else if let Some(&c) = m.index.cloud_services.get(h) {
+                        out.push(FlowEndpoint::Cloud(c));
+                    }
+                }
+                Endpoint::Clients(g) => {
+                    out.extend(m.index.clients.get(g).map(|&i| FlowEndpoint::Clients(i)))
+                }
+                Endpoint::Zone(z) if z == "internet" && m.zone(z).is_none() => {
+                    out.push(FlowEndpoint::Internet)
+                }
+                Endpoint::Zone(z) => {
+                    out.extend(
+                        m.servers
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, s)| &s.zone.value == z)
+                            .map(|(i, _)| FlowEndpoint::Server(i)),
+                    );
+                    out.extend(
+                        m.clients
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, c)| &c.zone.value == z)
+                            .map(|(i, _)| FlowEndpoint::Clients(i)),
+                    );
+                    out.extend(
+                        m.consoles
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, c)| &c.zone.value == z)
+                            .map(|(i, _)| FlowEndpoint::Console(i)),
+                    );
+                }
+                Endpoint::Site(code) => {
+                    if let Some(site) = m.site_id(code) {
+                        out.extend(
+                            m.sites[site]
+                                .servers
+                                .iter()
+                                .map(|&s| FlowEndpoint::Server(s)),
+                        );
+                    }
+                }
+                Endpoint::Role { role, site } => {
+                    let site = site.as_ref().and_then(|s| m.site_id(s));
+                    out.extend(
+                        self.holders(role)
+                            .iter()
+                            .filter(|&&s| site.is_none() || m.servers[s].site == site)
+                            .map(|&s| FlowEndpoint::Server(s)),
+                    );
+                }
+                Endpoint::Cidr(net) => {
+                    out.extend(
+                        m.servers
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, s)| s.address.is_some_and(|a| net.contains(&a)))
+                            .map(|(i, _)| FlowEndpoint::Server(i)),
+                    );
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -4,8 +4,12 @@
 //! into diagnostics) and prints nothing.
 
 mod flows;
+mod hierarchy;
 
-pub use flows::{FlowEndpoint, FlowService, RequiredFlow, required_flows};
+pub use flows::{
+    FlowEndpoint, FlowPorts, FlowService, Origin, RequiredFlow, required_flows, required_flows_with,
+};
+pub use hierarchy::Hierarchy;
 
 /// When a flow is needed (`cli.md` § Phases).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

@@ -8,7 +8,7 @@
 
 mod build;
 pub mod codes;
-mod reader;
+pub(crate) mod reader;
 mod resolve;
 pub mod vocabulary;
 

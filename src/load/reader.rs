@@ -308,11 +308,18 @@ impl<'a> Reader<'a> {
                 span,
                 None,
             )),
-            (Kind::Port | Kind::Count, other) => Err(invalid(
-                format!("`{what}` must be an integer, not {}", show(other)),
-                span,
-                Some(format!("write the number without quotes: {what}=...")),
-            )),
+            (Kind::CatalogPort, KdlValue::Integer(i)) if (1..=65535).contains(i) => {
+                Ok(Value::Int(i64::try_from(*i).unwrap_or(0)))
+            }
+            (Kind::Port | Kind::Count | Kind::CatalogPort, other)
+                if !matches!(other, KdlValue::String(_)) =>
+            {
+                Err(invalid(
+                    format!("`{what}` must be an integer, not {}", show(other)),
+                    span,
+                    Some(format!("write the number without quotes: {what}=...")),
+                ))
+            }
             (_, KdlValue::String(s)) => self.check_string(s, kind, span, what, context),
             (Kind::Enum(values), other) => Err(invalid(
                 format!(
@@ -438,6 +445,13 @@ impl<'a> Reader<'a> {
                 }
                 Ok(ok)
             }
+            Kind::CatalogPort => {
+                if super::vocabulary::SYMBOLIC_PORTS.contains(&s) {
+                    Ok(ok)
+                } else {
+                    parse_port_range(s).map(|_| ok).map_err(|e| at(e, self))
+                }
+            }
             Kind::Bool | Kind::Port | Kind::Count => unreachable_kind(what, span),
             Kind::Text | Kind::Enum(_) => Ok(ok),
         }
@@ -446,6 +460,8 @@ impl<'a> Reader<'a> {
 
 /// Strings never reach the numeric/bool kinds' success path: report them as wrong type.
 fn unreachable_kind(what: &str, span: Span) -> Result<Value, Diagnostic> {
+    // Numbers written in quotes.
+
     Err(Diagnostic::new(
         &INVALID_VALUE,
         format!("`{what}` must not be a string"),
@@ -514,5 +530,7 @@ fn context_phrase(context: Context) -> &'static str {
         Context::Policy => "inside a `policy`",
         Context::Lint => "inside `lint`",
         Context::Leaf => "here: this node takes no children",
+        Context::Catalog => "at the top of a catalog file",
+        Context::CatalogSection => "inside a catalog `section`",
     }
 }

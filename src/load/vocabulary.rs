@@ -36,10 +36,12 @@ pub enum Kind {
     OnlineOrFqdn,
     /// `"FQDN/INSTANCE"`.
     InstanceRef,
+    /// Catalog ports: a number, `START-END`, or a symbolic port (`client-http`, `sql`, ...).
+    CatalogPort,
 }
 
 /// A property of a node.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct PropSpec {
     pub name: &'static str,
     pub kind: Kind,
@@ -76,6 +78,10 @@ pub enum Context {
     Lint,
     /// Nodes with no children besides `suppress`.
     Leaf,
+    /// The top level of a catalog file (`policies/*.kdl`).
+    Catalog,
+    /// Inside a catalog `section`.
+    CatalogSection,
 }
 
 /// One node of the language.
@@ -495,6 +501,114 @@ pub const SUPPRESS: NodeSpec = node(
     &[required("reason", Kind::Text)],
 );
 
+/// The symbolic ports of the catalog (`docs/catalog.md`).
+pub const SYMBOLIC_PORTS: &[&str] = &[
+    "client-http",
+    "client-https",
+    "client-notification",
+    "wake-on-lan",
+    "wake-up-proxy",
+    "wsus-http",
+    "wsus-https",
+    "rsp-http",
+    "rsp-https",
+    "sql",
+    "sql-broker",
+    "rpc-dynamic",
+];
+
+/// Relations of the catalog (`docs/catalog.md`).
+pub const RELATIONS: &[&str] = &[
+    "site",
+    "same-group",
+    "site-database",
+    "data-warehouse",
+    "susdb",
+    "install-database",
+    "parent-child",
+    "hierarchy",
+    "top-level",
+    "upstream",
+    "content-library",
+    "exchange",
+];
+
+const PHASES: &[&str] = &["operation", "install", "client-install"];
+const FLOW_DIRECTIONS: &[&str] = &["-->", "<-->"];
+
+const CATALOG_FLOW_PROPS: [PropSpec; 6] = [
+    prop("from", Kind::Text),
+    prop("to", Kind::Text),
+    PropSpec {
+        name: "relation",
+        kind: Kind::Enum(RELATIONS),
+        required: false,
+        default: Some("site"),
+    },
+    PropSpec {
+        name: "direction",
+        kind: Kind::Enum(FLOW_DIRECTIONS),
+        required: false,
+        default: Some("-->"),
+    },
+    PropSpec {
+        name: "phase",
+        kind: Kind::Enum(PHASES),
+        required: false,
+        default: Some("operation"),
+    },
+    prop("when", Kind::Text),
+];
+
+const CATALOG_TOP: &[NodeSpec] = &[
+    NodeSpec {
+        name: "section",
+        args: &[arg("seed anchor", Kind::Text)],
+        props: &[
+            required("seed", Kind::Text),
+            required("title", Kind::Text),
+            CATALOG_FLOW_PROPS[0],
+            CATALOG_FLOW_PROPS[1],
+            CATALOG_FLOW_PROPS[2],
+            CATALOG_FLOW_PROPS[3],
+            CATALOG_FLOW_PROPS[4],
+            CATALOG_FLOW_PROPS[5],
+        ],
+        children: Context::CatalogSection,
+    },
+    node(
+        "not-applicable",
+        &[arg("seed anchor", Kind::Text)],
+        &[
+            required("seed", Kind::Text),
+            required("row", Kind::Text),
+            required("reason", Kind::Text),
+        ],
+    ),
+];
+
+const CATALOG_SECTION: &[NodeSpec] = &[node(
+    "row",
+    &[arg("service", Kind::Text)],
+    &[
+        prop("tcp", Kind::CatalogPort),
+        prop("udp", Kind::CatalogPort),
+        PropSpec {
+            name: "icmp",
+            kind: Kind::Enum(&["echo"]),
+            required: false,
+            default: None,
+        },
+        prop("seed-row", Kind::Text),
+        CATALOG_FLOW_PROPS[0],
+        CATALOG_FLOW_PROPS[1],
+        CATALOG_FLOW_PROPS[2],
+        CATALOG_FLOW_PROPS[3],
+        CATALOG_FLOW_PROPS[4],
+        CATALOG_FLOW_PROPS[5],
+    ],
+)];
+
 impl Context {
     /// The nodes allowed in this context (besides `suppress`, allowed everywhere but the
     /// top level).
@@ -511,17 +625,24 @@ impl Context {
             Context::Policy => POLICY_CHILDREN,
             Context::Lint => LINT_CHILDREN,
             Context::Leaf => &[],
+            Context::Catalog => CATALOG_TOP,
+            Context::CatalogSection => CATALOG_SECTION,
         }
     }
 
     pub fn find(self, name: &str) -> Option<&'static NodeSpec> {
-        if name == SUPPRESS.name && self != Context::TopLevel {
+        if name == SUPPRESS.name
+            && !matches!(
+                self,
+                Context::TopLevel | Context::Catalog | Context::CatalogSection
+            )
+        {
             return Some(&SUPPRESS);
         }
         self.nodes().iter().find(|n| n.name == name)
     }
 
-    /// Every context, for tests and the schema comparison.
+    /// Every context of the user language, for tests and the schema comparison.
     pub const ALL: &'static [Context] = &[
         Context::TopLevel,
         Context::Zone,

@@ -1,1 +1,231 @@
-//! Renderers of `cmflow flows`.
+//! Renderers of `cmflow flows`: `table`, `csv`, `json` and `markdown`, one row per
+//! (flow, service) as `cli.md` § flows output defines.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::engine::RequiredFlow;
+use crate::model::Model;
+
+/// `cmflow flows --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FlowsFormat {
+    /// Aligned columns for a terminal.
+    Table,
+    Csv,
+    Json,
+    Markdown,
+}
+
+/// One output row.
+#[derive(Serialize)]
+pub struct FlowRow<'a> {
+    pub source: &'a str,
+    pub source_kind: &'static str,
+    pub source_role: &'static str,
+    pub source_zone: &'a str,
+    pub destination: &'a str,
+    pub destination_kind: &'static str,
+    pub destination_role: &'static str,
+    pub destination_zone: &'a str,
+    pub protocol: &'static str,
+    pub ports: String,
+    pub service: &'a str,
+    pub phase: &'static str,
+    pub reference: String,
+    pub firewalls: Vec<String>,
+    pub verdict: &'static str,
+}
+
+/// The rows of a flow list, sorted and without duplicates.
+pub fn rows<'a>(model: &'a Model, flows: &'a [RequiredFlow]) -> Vec<FlowRow<'a>> {
+    let mut rows: Vec<FlowRow<'a>> = flows
+        .iter()
+        .flat_map(|f| {
+            f.services.iter().map(move |s| FlowRow {
+                source: f.source.name(model),
+                source_kind: f.source.kind(),
+                source_role: s.source_role,
+                source_zone: f.source.zone(model),
+                destination: f.destination.name(model),
+                destination_kind: f.destination.kind(),
+                destination_role: s.destination_role,
+                destination_zone: f.destination.zone(model),
+                protocol: f.protocol.as_str(),
+                ports: f.ports.to_string(),
+                service: s.service(model),
+                phase: s.phase.as_str(),
+                reference: s.reference(),
+                firewalls: Vec::new(),
+                verdict: "allowed",
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    rows.dedup_by(|a, b| sort_key(a) == sort_key(b));
+    rows
+}
+
+type RowKey<'r> = (
+    &'r str,
+    &'r str,
+    &'static str,
+    (u32, &'r str),
+    &'r str,
+    &'static str,
+    &'static str,
+    &'r str,
+);
+
+fn sort_key<'r>(r: &'r FlowRow<'_>) -> RowKey<'r> {
+    let first_port = r
+        .ports
+        .split('-')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    (
+        r.source,
+        r.destination,
+        r.protocol,
+        (first_port, r.ports.as_str()),
+        r.service,
+        r.source_role,
+        r.destination_role,
+        r.reference.as_str(),
+    )
+}
+
+const HEADERS: [&str; 15] = [
+    "source",
+    "source_kind",
+    "source_role",
+    "source_zone",
+    "destination",
+    "destination_kind",
+    "destination_role",
+    "destination_zone",
+    "protocol",
+    "ports",
+    "service",
+    "phase",
+    "reference",
+    "firewalls",
+    "verdict",
+];
+
+fn cells(r: &FlowRow<'_>) -> [String; 15] {
+    [
+        r.source.to_owned(),
+        r.source_kind.to_owned(),
+        r.source_role.to_owned(),
+        r.source_zone.to_owned(),
+        r.destination.to_owned(),
+        r.destination_kind.to_owned(),
+        r.destination_role.to_owned(),
+        r.destination_zone.to_owned(),
+        r.protocol.to_owned(),
+        r.ports.clone(),
+        r.service.to_owned(),
+        r.phase.to_owned(),
+        r.reference.clone(),
+        r.firewalls.join(" "),
+        r.verdict.to_owned(),
+    ]
+}
+
+/// Writes the flow list.
+pub fn write(out: &mut dyn Write, format: FlowsFormat, rows: &[FlowRow<'_>]) -> io::Result<()> {
+    match format {
+        FlowsFormat::Json => {
+            #[derive(Serialize)]
+            struct Doc<'r, 'a> {
+                version: u32,
+                flows: &'r [FlowRow<'a>],
+            }
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &Doc {
+                    version: 1,
+                    flows: rows,
+                },
+            )?;
+            writeln!(out)
+        }
+        FlowsFormat::Csv => {
+            writeln!(out, "{}", HEADERS.join(","))?;
+            for r in rows {
+                let line: Vec<String> = cells(r).iter().map(|c| csv_field(c)).collect();
+                writeln!(out, "{}", line.join(","))?;
+            }
+            Ok(())
+        }
+        FlowsFormat::Markdown => {
+            writeln!(out, "| {} |", TABLE_COLUMNS.map(|(h, _)| h).join(" | "))?;
+            writeln!(out, "|{}", TABLE_COLUMNS.map(|_| "---|").concat())?;
+            for r in rows {
+                let c = table_cells(r);
+                writeln!(out, "| {} |", c.map(|s| s.replace('|', "\\|")).join(" | "))?;
+            }
+            Ok(())
+        }
+        FlowsFormat::Table => {
+            let all: Vec<[String; 9]> = rows.iter().map(table_cells).collect();
+            let mut widths = TABLE_COLUMNS.map(|(h, _)| h.chars().count());
+            for c in &all {
+                for (w, s) in widths.iter_mut().zip(c) {
+                    *w = (*w).max(s.chars().count());
+                }
+            }
+            let line = |c: &[String]| {
+                let parts: Vec<String> = c
+                    .iter()
+                    .zip(widths)
+                    .map(|(s, w)| format!("{s:<w$}"))
+                    .collect();
+                parts.join("  ").trim_end().to_owned()
+            };
+            writeln!(out, "{}", line(&TABLE_COLUMNS.map(|(h, _)| h.to_owned())))?;
+            for c in &all {
+                writeln!(out, "{}", line(c))?;
+            }
+            writeln!(out, "\n{} flows", rows.len())
+        }
+    }
+}
+
+/// Columns of the table and markdown formats (the readable subset).
+const TABLE_COLUMNS: [(&str, ()); 9] = [
+    ("SOURCE", ()),
+    ("SOURCE ZONE", ()),
+    ("DESTINATION", ()),
+    ("DESTINATION ZONE", ()),
+    ("PROTO", ()),
+    ("PORTS", ()),
+    ("SERVICE", ()),
+    ("PHASE", ()),
+    ("VERDICT", ()),
+];
+
+fn table_cells(r: &FlowRow<'_>) -> [String; 9] {
+    [
+        format!("{} ({})", r.source, r.source_role),
+        r.source_zone.to_owned(),
+        format!("{} ({})", r.destination, r.destination_role),
+        r.destination_zone.to_owned(),
+        r.protocol.to_owned(),
+        r.ports.clone(),
+        r.service.to_owned(),
+        r.phase.to_owned(),
+        r.verdict.to_owned(),
+    ]
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
