@@ -148,6 +148,10 @@ fn known_codes() -> Vec<&'static str> {
 }
 
 /// A closed pipe (`cmflow flows | head`) is not a failure: stop writing quietly.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "used as `Result::or_else` callback"
+)]
 fn ignore_broken_pipe(e: std::io::Error) -> miette::Result<()> {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         Ok(())

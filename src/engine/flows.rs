@@ -230,7 +230,8 @@ impl FlowSet {
         ports: FlowPorts,
         service: &FlowService,
     ) {
-        if source == destination {
+        // A host does not talk to itself; a client group is many hosts (client --> client).
+        if source == destination && !matches!(source, FlowEndpoint::Clients(_)) {
             return;
         }
         let key = (source, destination, protocol, ports);
@@ -359,6 +360,16 @@ impl<'m> Hierarchy<'m> {
         }
     }
 
+    /// A site's database instance, as a party of that site (its server may be outside
+    /// every site).
+    fn database_party(&self, site: SiteId) -> Option<Party<'m>> {
+        let (server, instance) = self.site_database(site)?;
+        Some(Party {
+            site: Some(site),
+            ..self.instance_party(server, instance)
+        })
+    }
+
     /// Every endpoint of a kind, as sources.
     fn parties(&self, kind: &str, row: &CatalogRow) -> Vec<Party<'m>> {
         let m = self.model;
@@ -386,8 +397,7 @@ impl<'m> Hierarchy<'m> {
                 })
                 .collect(),
             "sql-server" => (0..m.sites.len())
-                .filter_map(|site| self.site_database(site))
-                .map(|(s, i)| self.instance_party(s, i))
+                .filter_map(|site| self.database_party(site))
                 .collect(),
             "site-server" if row.relation == "top-level" => {
                 let top = m.top_level_site();
@@ -462,10 +472,7 @@ impl<'m> Hierarchy<'m> {
                     .into_iter()
                     .chain(children.iter().copied());
                 if to == "sql-server" {
-                    related
-                        .filter_map(|s| self.site_database(s))
-                        .map(|(s, i)| self.instance_party(s, i))
-                        .collect()
+                    related.filter_map(|s| self.database_party(s)).collect()
                 } else {
                     related
                         .flat_map(|s| {
@@ -525,11 +532,12 @@ impl<'m> Hierarchy<'m> {
             _ => {
                 let mut holders = self.site_holders(site, to);
                 let is_client = matches!(source.endpoint, FlowEndpoint::Clients(_));
-                if holders.is_empty() && is_client && m.sites[site].site_type == SiteType::Secondary
+                if holders.is_empty()
+                    && is_client
+                    && m.sites[site].site_type == SiteType::Secondary
+                    && let Some(parent) = m.parent_of(site)
                 {
-                    if let Some(parent) = m.parent_of(site) {
-                        holders = self.site_holders(parent, to);
-                    }
+                    holders = self.site_holders(parent, to);
                 }
                 holders.iter().map(|&s| self.server_party(s, to)).collect()
             }
@@ -644,7 +652,7 @@ impl<'m> Hierarchy<'m> {
             _ => return false,
         };
         let value = if atom.property == "upstream" {
-            self.effective_upstream(party)
+            Some(self.effective_upstream(party))
         } else {
             party.props.and_then(|p| p.value(&atom.property))
         };
@@ -660,18 +668,18 @@ impl<'m> Hierarchy<'m> {
     }
 
     /// `upstream`'s value with its site-dependent default (`internet` at the top-level site).
-    fn effective_upstream(&self, party: &Party<'m>) -> Option<Value> {
+    fn effective_upstream(&self, party: &Party<'m>) -> Value {
         if let Some(u) = party.props.and_then(|p| p.str("upstream")) {
-            return Some(Value::Str(u));
+            return Value::Str(u);
         }
         let top = party
             .site
             .is_some_and(|s| self.model.parent_of(s).is_none());
-        Some(Value::Str(if top {
+        Value::Str(if top {
             "internet".into()
         } else {
             "parent-site".into()
-        }))
+        })
     }
 
     /// The ports of a catalog port between two parties; `dest_endpoint` is the flow's
@@ -689,10 +697,10 @@ impl<'m> Hierarchy<'m> {
                 .collect::<Vec<_>>()
         };
         let CatalogPort::Symbolic(name) = port else {
-            let CatalogPort::Range(a, b) = *port else {
+            let CatalogPort::Range(start, end) = *port else {
                 return Vec::new();
             };
-            return vec![FlowPorts::Range(a, b)];
+            return vec![FlowPorts::Range(start, end)];
         };
         let m = self.model;
         // The site whose client ports apply: the serving site system's, else the source's.
@@ -790,10 +798,10 @@ impl<'m> Hierarchy<'m> {
                     }
                 }
                 Endpoint::Clients(g) => {
-                    out.extend(m.index.clients.get(g).map(|&i| FlowEndpoint::Clients(i)))
+                    out.extend(m.index.clients.get(g).map(|&i| FlowEndpoint::Clients(i)));
                 }
                 Endpoint::Zone(z) if z == "internet" && m.zone(z).is_none() => {
-                    out.push(FlowEndpoint::Internet)
+                    out.push(FlowEndpoint::Internet);
                 }
                 Endpoint::Zone(z) => {
                     out.extend(

@@ -292,7 +292,7 @@ impl<'a> Reader<'a> {
                 span,
                 Some(format!("write {what}=#true or {what}=#false")),
             )),
-            (Kind::Port, KdlValue::Integer(i)) if (1..=65535).contains(i) => {
+            (Kind::Port | Kind::CatalogPort, KdlValue::Integer(i)) if (1..=65535).contains(i) => {
                 Ok(Value::Int(i64::try_from(*i).unwrap_or(0)))
             }
             (Kind::Port, KdlValue::Integer(i)) => Err(invalid(
@@ -308,9 +308,6 @@ impl<'a> Reader<'a> {
                 span,
                 None,
             )),
-            (Kind::CatalogPort, KdlValue::Integer(i)) if (1..=65535).contains(i) => {
-                Ok(Value::Int(i64::try_from(*i).unwrap_or(0)))
-            }
             (Kind::Port | Kind::Count | Kind::CatalogPort, other)
                 if !matches!(other, KdlValue::String(_)) =>
             {

@@ -162,7 +162,7 @@ pub fn write(out: &mut dyn Write, format: FlowsFormat, rows: &[FlowRow<'_>]) -> 
             Ok(())
         }
         FlowsFormat::Markdown => {
-            writeln!(out, "| {} |", TABLE_COLUMNS.map(|(h, _)| h).join(" | "))?;
+            writeln!(out, "| {} |", TABLE_COLUMNS.join(" | "))?;
             writeln!(out, "|{}", TABLE_COLUMNS.map(|_| "---|").concat())?;
             for r in rows {
                 let c = table_cells(r);
@@ -172,7 +172,7 @@ pub fn write(out: &mut dyn Write, format: FlowsFormat, rows: &[FlowRow<'_>]) -> 
         }
         FlowsFormat::Table => {
             let all: Vec<[String; 9]> = rows.iter().map(table_cells).collect();
-            let mut widths = TABLE_COLUMNS.map(|(h, _)| h.chars().count());
+            let mut widths = TABLE_COLUMNS.map(|h| h.chars().count());
             for c in &all {
                 for (w, s) in widths.iter_mut().zip(c) {
                     *w = (*w).max(s.chars().count());
@@ -186,7 +186,7 @@ pub fn write(out: &mut dyn Write, format: FlowsFormat, rows: &[FlowRow<'_>]) -> 
                     .collect();
                 parts.join("  ").trim_end().to_owned()
             };
-            writeln!(out, "{}", line(&TABLE_COLUMNS.map(|(h, _)| h.to_owned())))?;
+            writeln!(out, "{}", line(&TABLE_COLUMNS.map(str::to_owned)))?;
             for c in &all {
                 writeln!(out, "{}", line(c))?;
             }
@@ -196,16 +196,16 @@ pub fn write(out: &mut dyn Write, format: FlowsFormat, rows: &[FlowRow<'_>]) -> 
 }
 
 /// Columns of the table and markdown formats (the readable subset).
-const TABLE_COLUMNS: [(&str, ()); 9] = [
-    ("SOURCE", ()),
-    ("SOURCE ZONE", ()),
-    ("DESTINATION", ()),
-    ("DESTINATION ZONE", ()),
-    ("PROTO", ()),
-    ("PORTS", ()),
-    ("SERVICE", ()),
-    ("PHASE", ()),
-    ("VERDICT", ()),
+const TABLE_COLUMNS: [&str; 9] = [
+    "SOURCE",
+    "SOURCE ZONE",
+    "DESTINATION",
+    "DESTINATION ZONE",
+    "PROTO",
+    "PORTS",
+    "SERVICE",
+    "PHASE",
+    "VERDICT",
 ];
 
 fn table_cells(r: &FlowRow<'_>) -> [String; 9] {

@@ -1,0 +1,409 @@
+//! End-to-end tests of the `cmflow` binary: exit codes, every input diagnostic's
+//! rendering (snapshots of `short` and `human` without color), the examples, bad input.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The binary, run in `dir`, with a fixed width and no color.
+fn cmflow(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("cmflow").expect("binary");
+    cmd.current_dir(dir)
+        .env("COLUMNS", "100")
+        .env("NO_COLOR", "1")
+        .env_remove("FORCE_COLOR");
+    cmd
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(dir: &Path, args: &[&str]) -> Run {
+    let out = cmflow(dir).args(args).output().expect("runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn input_fixtures() -> Vec<(String, PathBuf)> {
+    let mut dirs: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("tests/fixtures/input"))
+        .expect("fixtures")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_dir())
+        .map(|p| {
+            (
+                p.file_name().expect("name").to_string_lossy().into_owned(),
+                p,
+            )
+        })
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn every_input_diagnostic_has_a_fixture_with_short_and_human_snapshots() {
+    let fixtures = input_fixtures();
+    let names: Vec<&str> = fixtures.iter().map(|(n, _)| n.as_str()).collect();
+    for code in [
+        "kdl/syntax",
+        "schema/unknown-node",
+        "schema/unknown-property",
+        "schema/invalid-value",
+        "schema/missing-value",
+        "schema/duplicate-name",
+        "schema/unknown-reference",
+    ] {
+        assert!(
+            names.contains(&code.replace('/', "-").as_str()),
+            "no fixture for {code}"
+        );
+    }
+    for (name, dir) in fixtures {
+        let code = name.replacen('-', "/", 1);
+        let short = run(&dir, &["check", "--format", "short"]);
+        assert_eq!(short.code, 1, "{name}: {}", short.stderr);
+        for line in short.stdout.lines() {
+            assert!(
+                line.contains(&format!("[{code}]")),
+                "{name}: unexpected diagnostic {line}"
+            );
+        }
+        insta::assert_snapshot!(format!("{name}-short"), short.stdout);
+        let human = run(&dir, &["check", "--format", "human", "--color", "never"]);
+        assert_eq!(human.code, 1);
+        insta::assert_snapshot!(format!("{name}-human"), human.stdout);
+    }
+}
+
+#[test]
+fn json_output_has_the_documented_shape() {
+    let dir = root().join("tests/fixtures/input/schema-unknown-reference");
+    let r = run(&dir, &["check", "--format", "json"]);
+    assert_eq!(r.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["summary"]["errors"], 1);
+    assert_eq!(v["summary"]["files"], 2);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "schema/unknown-reference");
+    assert_eq!(d["file"], "schema-unknown-reference.kdl");
+    assert!(d["line"].as_u64().is_some() && d["end_column"].as_u64().is_some());
+    assert_eq!(d["labels"][0]["text"], "no such zone");
+    assert_eq!(d["help"], "did you mean `office`?");
+    assert!(
+        d["url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("#schema-unknown-reference"))
+    );
+    insta::assert_snapshot!("json-unknown-reference", r.stdout);
+}
+
+#[test]
+fn good_examples_pass_and_broken_fails_with_every_input_code() {
+    for example in ["contoso", "standalone-primary"] {
+        let r = run(
+            &root(),
+            &[
+                "check",
+                &format!("examples/{example}"),
+                "--format",
+                "short",
+                "--fail-on",
+                "info",
+            ],
+        );
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (0, ""),
+            "{example}: {}",
+            r.stderr
+        );
+    }
+    let r = run(&root(), &["check", "examples/broken", "--format", "short"]);
+    assert_eq!(r.code, 1);
+    for code in [
+        "kdl/syntax",
+        "schema/unknown-node",
+        "schema/unknown-property",
+        "schema/invalid-value",
+        "schema/missing-value",
+        "schema/duplicate-name",
+        "schema/unknown-reference",
+    ] {
+        assert!(
+            r.stdout.contains(&format!("[{code}]")),
+            "examples/broken lacks {code}:\n{}",
+            r.stdout
+        );
+    }
+    assert!(
+        r.stdout.lines().all(|l| l.starts_with("examples/broken/")),
+        "paths are relative with /"
+    );
+    let base = run(
+        &root(),
+        &["check", "examples/broken/base.kdl", "--format", "short"],
+    );
+    assert_eq!(base.code, 0, "{}", base.stdout);
+}
+
+#[test]
+fn human_output_ends_with_the_summary_line() {
+    let r = run(
+        &root(),
+        &["check", "examples/standalone-primary", "--format", "human"],
+    );
+    assert_eq!(r.code, 0);
+    let last = r.stdout.lines().last().expect("a line");
+    assert!(
+        last.starts_with("0 errors, 0 warnings, 0 infos in 1 files (")
+            && last.ends_with(" required flows checked)"),
+        "{last}"
+    );
+}
+
+#[test]
+fn fail_on_sets_the_threshold() {
+    let dir = root().join("tests/fixtures/input/schema-duplicate-name");
+    assert_eq!(
+        run(&dir, &["check", "--format", "short", "--fail-on", "never"]).code,
+        0
+    );
+    assert_eq!(
+        run(&dir, &["check", "--format", "short", "--fail-on", "error"]).code,
+        1
+    );
+}
+
+#[test]
+fn lint_overrides_and_suppressions_apply_to_input_diagnostics() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        tmp.path().join("m.kdl"),
+        "zone \"a\"\nserver \"x.contoso.com\" zone=\"b\" {\n    suppress \"schema/unknown-reference\" reason=\"zone b is declared by the network team\"\n}\nserver \"y.contoso.com\" zone=\"c\"\nlint { severity \"schema/unknown-reference\" \"warning\"; }\n",
+    )
+    .expect("write");
+    let r = run(tmp.path(), &["check", "--format", "short"]);
+    assert_eq!(
+        r.stdout,
+        "m.kdl:5:29: warning[schema/unknown-reference] zone `c` does not exist\n"
+    );
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        run(
+            tmp.path(),
+            &["check", "--format", "short", "--fail-on", "warning"]
+        )
+        .code,
+        1
+    );
+}
+
+#[test]
+fn bad_input_gives_diagnostics_never_panics() {
+    let dir = root().join("tests/fixtures/bad-input");
+    let expect = [
+        (
+            "deep.kdl",
+            1,
+            "error[kdl/syntax] nodes are nested more than 128 levels deep",
+        ),
+        ("empty.kdl", 0, ""),
+        ("huge-numbers.kdl", 1, "is not a port"),
+        ("kdl-v1.kdl", 0, ""),
+        (
+            "not-utf8.kdl",
+            1,
+            "not-utf8.kdl:1:9: error[kdl/syntax] the file is not valid UTF-8",
+        ),
+        ("random.kdl", 1, "error[kdl/syntax]"),
+    ];
+    for (file, code, needle) in expect {
+        let r = run(&dir, &["check", file, "--format", "short"]);
+        assert_eq!(r.code, code, "{file}: {}{}", r.stdout, r.stderr);
+        assert!(r.stdout.contains(needle), "{file}: {}", r.stdout);
+        assert!(!r.stderr.contains("panicked"), "{file}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn unreadable_paths_and_empty_folders_exit_2_with_one_line() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let r = run(tmp.path(), &["check", "missing-folder"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("cannot read missing-folder"),
+        "{}",
+        r.stderr
+    );
+    let r = run(tmp.path(), &["check", "."]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no .kdl file found in ."), "{}", r.stderr);
+    assert_eq!(run(tmp.path(), &["check", "--format", "nope"]).code, 2);
+}
+
+#[test]
+fn folders_honour_gitignore_and_skip_hidden_folders() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::create_dir_all(tmp.path().join(".hidden")).expect("mkdir");
+    std::fs::create_dir_all(tmp.path().join("out")).expect("mkdir");
+    std::fs::write(tmp.path().join(".gitignore"), "out/\n").expect("write");
+    std::fs::write(tmp.path().join("good.kdl"), "zone \"a\"\n").expect("write");
+    std::fs::write(tmp.path().join(".hidden/bad.kdl"), "zone {\n").expect("write");
+    std::fs::write(tmp.path().join("out/bad.kdl"), "zone {\n").expect("write");
+    let r = run(tmp.path(), &["check", "--format", "short"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+}
+
+#[test]
+fn stdin_filename_replaces_the_file_on_disk() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::write(tmp.path().join("a.kdl"), "zone \"a\"\n").expect("write");
+    std::fs::write(
+        tmp.path().join("b.kdl"),
+        "server \"x.contoso.com\" zone=\"a\"\n",
+    )
+    .expect("write");
+    let out = cmflow(tmp.path())
+        .args(["check", "--format", "short", "--stdin-filename", "b.kdl"])
+        .write_stdin("server \"x.contoso.com\" zone=\"q\"\n")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "b.kdl:1:29: error[schema/unknown-reference] zone `q` does not exist\n"
+    );
+}
+
+#[test]
+fn output_is_deterministic() {
+    let a = run(&root(), &["check", "examples/broken", "--format", "json"]);
+    let b = run(&root(), &["check", "examples/broken", "--format", "json"]);
+    assert_eq!(a.stdout, b.stdout);
+    let a = run(
+        &root(),
+        &[
+            "flows",
+            "examples/contoso",
+            "--format",
+            "csv",
+            "--phase",
+            "all",
+        ],
+    );
+    let b = run(
+        &root(),
+        &[
+            "flows",
+            "examples/contoso",
+            "--format",
+            "csv",
+            "--phase",
+            "all",
+        ],
+    );
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn rules_and_explain() {
+    let r = run(&root(), &["rules"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("schema/unknown-node") && l.contains("error"))
+    );
+    let r = run(&root(), &["rules", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert!(
+        v.as_array()
+            .is_some_and(|a| a.iter().any(|r| r["code"] == "kdl/syntax"))
+    );
+    let r = run(&root(), &["explain", "schema/unknown-node"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("## What it does") && r.stdout.contains("## How to fix"));
+    let r = run(&root(), &["explain", "schema/unknown-nod"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("did you mean `schema/unknown-node`?"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn init_writes_a_starter_model_that_passes_check() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let r = run(tmp.path(), &["init", "model"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(
+        tmp.path(),
+        &["check", "model", "--format", "short", "--fail-on", "info"],
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+    assert_eq!(
+        run(tmp.path(), &["init", "model"]).code,
+        2,
+        "never overwrites"
+    );
+}
+
+#[test]
+fn flows_formats_on_the_standalone_example() {
+    for format in ["table", "csv", "json", "markdown"] {
+        let r = run(
+            &root(),
+            &["flows", "examples/standalone-primary", "--format", format],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        insta::assert_snapshot!(format!("flows-standalone-{format}"), r.stdout);
+    }
+    let r = run(
+        &root(),
+        &[
+            "flows",
+            "examples/standalone-primary",
+            "--format",
+            "json",
+            "--from",
+            "clients:North office",
+            "--to",
+            "role:management-point",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    let flows = v["flows"].as_array().expect("flows");
+    assert!(!flows.is_empty());
+    for f in flows {
+        assert_eq!(f["source"], "North office");
+        assert_eq!(f["verdict"], "allowed");
+        assert_eq!(f["firewalls"], serde_json::json!([]));
+    }
+}
+
+#[test]
+fn flows_with_input_errors_list_what_they_can_and_exit_1() {
+    let r = run(&root(), &["flows", "examples/broken", "--format", "csv"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.starts_with("source,source_kind,"));
+    assert!(
+        r.stdout.lines().count() > 1,
+        "flows of the valid part are listed"
+    );
+    assert!(
+        r.stderr.contains("[schema/unknown-reference]"),
+        "{}",
+        r.stderr
+    );
+}
