@@ -312,7 +312,7 @@ mod tests {
                     site: Some("P01".into())
                 },
                 9,
-                26
+                25
             )
         );
         assert_eq!(l[2].0, Endpoint::Any);
