@@ -34,6 +34,17 @@ fn run(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// The codes of `rules.md` § Input.
+const INPUT_CODES: [&str; 7] = [
+    "kdl/syntax",
+    "schema/unknown-node",
+    "schema/unknown-property",
+    "schema/invalid-value",
+    "schema/missing-value",
+    "schema/duplicate-name",
+    "schema/unknown-reference",
+];
+
 fn input_fixtures() -> Vec<(String, PathBuf)> {
     let mut dirs: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("tests/fixtures/input"))
         .expect("fixtures")
@@ -54,15 +65,7 @@ fn input_fixtures() -> Vec<(String, PathBuf)> {
 fn every_input_diagnostic_has_a_fixture_with_short_and_human_snapshots() {
     let fixtures = input_fixtures();
     let names: Vec<&str> = fixtures.iter().map(|(n, _)| n.as_str()).collect();
-    for code in [
-        "kdl/syntax",
-        "schema/unknown-node",
-        "schema/unknown-property",
-        "schema/invalid-value",
-        "schema/missing-value",
-        "schema/duplicate-name",
-        "schema/unknown-reference",
-    ] {
+    for code in INPUT_CODES {
         assert!(
             names.contains(&code.replace('/', "-").as_str()),
             "no fixture for {code}"
@@ -131,15 +134,7 @@ fn good_examples_pass_and_broken_fails_with_every_input_code() {
     }
     let r = run(&root(), &["check", "examples/broken", "--format", "short"]);
     assert_eq!(r.code, 1);
-    for code in [
-        "kdl/syntax",
-        "schema/unknown-node",
-        "schema/unknown-property",
-        "schema/invalid-value",
-        "schema/missing-value",
-        "schema/duplicate-name",
-        "schema/unknown-reference",
-    ] {
+    for code in INPUT_CODES {
         assert!(
             r.stdout.contains(&format!("[{code}]")),
             "examples/broken lacks {code}:\n{}",
