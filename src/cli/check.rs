@@ -7,8 +7,10 @@ use miette::IntoDiagnostic;
 
 use super::{ColorChoice, ModelArgs, Outcome, known_codes, terminal_width};
 use crate::diag::{Findings, Severity, Summary};
+use crate::engine::{Network, Phase, evaluate, required_flows};
 use crate::load::{Inputs, load};
 use crate::report::{CheckFormat, HumanOptions, write_check};
+use crate::rules;
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -66,13 +68,21 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
     let model = loaded.model;
     let mut findings = Findings::default();
     findings.extend(loaded.diagnostics);
-    let flows = crate::engine::required_flows(&model, &args.model.phases());
-    let (diagnostics, _unused) = findings.finish(
+    let phases = args.model.phases();
+    // Every phase's flows are evaluated: a rule used only during installation is not unused.
+    let flows = required_flows(&model, &Phase::ALL);
+    let net = Network::new(&model);
+    let verdicts = evaluate(&net, &flows);
+    let cx = rules::Context::new(&model, &net, &flows, &verdicts, &phases);
+    findings.extend(rules::run(&cx));
+    let checked = flows.iter().filter(|f| cx.checked(f)).count();
+    let diagnostics = findings.finish(
         &model.sources,
         &model.severity_overrides,
         &model.suppressions,
+        rules::unused_suppression::diagnostic,
     );
-    let summary = Summary::new(&diagnostics, model.sources.user_file_count(), flows.len());
+    let summary = Summary::new(&diagnostics, model.sources.user_file_count(), checked);
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         CheckFormat::Human
     } else {

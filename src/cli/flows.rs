@@ -5,9 +5,9 @@ use std::io::{IsTerminal, Write};
 use miette::{IntoDiagnostic, miette};
 
 use super::{ModelArgs, Outcome, known_codes, terminal_width};
-use crate::engine::{FlowEndpoint, RequiredFlow, required_flows};
+use crate::engine::{FlowEndpoint, Network, Place, RequiredFlow, Tri, evaluate, required_flows};
 use crate::load::{Inputs, load};
-use crate::model::{Endpoint, Model};
+use crate::model::Endpoint;
 use crate::report::flows::{FlowsFormat, rows, write};
 use crate::report::{HumanOptions, write_human, write_short};
 
@@ -51,20 +51,22 @@ pub fn run(args: &FlowsArgs) -> miette::Result<Outcome> {
             d.primary.span.start,
         )
     });
+    let net = Network::new(&model);
+    let named = |filter: &Option<Vec<Endpoint>>, e: FlowEndpoint| {
+        filter.as_ref().is_none_or(|list| {
+            list.iter()
+                .any(|f| net.matches(f, Place::Host(e)) == Tri::Yes)
+        })
+    };
     let flows: Vec<RequiredFlow> = required_flows(&model, &args.model.phases())
         .into_iter()
-        .filter(|f| {
-            from.as_ref()
-                .is_none_or(|e| matches_any(&model, f.source, e))
-        })
-        .filter(|f| {
-            to.as_ref()
-                .is_none_or(|e| matches_any(&model, f.destination, e))
-        })
+        .filter(|f| named(&from, f.source) && named(&to, f.destination))
         .collect();
+    let verdicts = evaluate(&net, &flows);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    write(&mut out, args.format, &rows(&model, &flows)).or_else(super::ignore_broken_pipe)?;
+    write(&mut out, args.format, &rows(&model, &flows, &verdicts))
+        .or_else(super::ignore_broken_pipe)?;
     out.flush().or_else(super::ignore_broken_pipe)?;
     if input_errors.is_empty() {
         return Ok(Outcome::Clean);
@@ -81,41 +83,4 @@ pub fn run(args: &FlowsArgs) -> miette::Result<Outcome> {
         write_short(&mut err, &model.sources, &input_errors).into_diagnostic()?;
     }
     Ok(Outcome::Findings)
-}
-
-/// Whether a flow endpoint matches any endpoint of a filter.
-pub fn matches_any(model: &Model, e: FlowEndpoint, filter: &[Endpoint]) -> bool {
-    filter.iter().any(|f| matches(model, e, f))
-}
-
-fn matches(model: &Model, e: FlowEndpoint, f: &Endpoint) -> bool {
-    let server = match e {
-        FlowEndpoint::Server(s) => Some(&model.servers[s]),
-        _ => None,
-    };
-    match f {
-        Endpoint::Any => true,
-        Endpoint::Zone(z) => e.zone(model) == z,
-        Endpoint::Host(h) => e.name(model).eq_ignore_ascii_case(h),
-        Endpoint::Site(code) => {
-            server.is_some_and(|s| s.site.is_some_and(|i| model.sites[i].code.value == *code))
-        }
-        Endpoint::Role { role, site } => server.is_some_and(|s| {
-            let in_site = site
-                .as_ref()
-                .is_none_or(|c| s.site.is_some_and(|i| model.sites[i].code.value == *c));
-            in_site && (s.has_role(role) || (role == "sql-server" && !s.sql_instances.is_empty()))
-        }),
-        Endpoint::Clients(g) => {
-            matches!(e, FlowEndpoint::Clients(i) if model.clients[i].name.value == *g)
-        }
-        Endpoint::Cidr(net) => match e {
-            FlowEndpoint::Server(s) if model.servers[s].address.is_some() => {
-                model.servers[s].address.is_some_and(|a| net.contains(&a))
-            }
-            _ => model.zone(e.zone(model)).is_some_and(|z| {
-                !z.subnets.is_empty() && z.subnets.iter().all(|s| net.contains(&s.value))
-            }),
-        },
-    }
 }

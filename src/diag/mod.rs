@@ -190,22 +190,21 @@ impl Findings {
         self.diagnostics.is_empty()
     }
 
-    /// Applies severity overrides (last one for a code wins) and suppressions, and returns
-    /// the findings sorted for output, plus the suppressions that silenced nothing.
+    /// Applies suppressions, reports the suppressions that silenced nothing through
+    /// `unused` (`lint/unused-suppression`), applies severity overrides (the last one for a
+    /// code wins; `off` drops) and returns the findings sorted for output.
     pub fn finish(
         self,
         sources: &SourceMap,
         overrides: &[SeverityOverride],
         suppressions: &[Suppression],
-    ) -> (Vec<Diagnostic>, Vec<Suppression>) {
+        unused: impl Fn(&Suppression) -> Diagnostic,
+    ) -> Vec<Diagnostic> {
         let mut used = vec![false; suppressions.len()];
         let mut out: Vec<Diagnostic> = self
             .diagnostics
             .into_iter()
-            .filter_map(|mut d| {
-                if let Some(o) = overrides.iter().rev().find(|o| o.code == d.code) {
-                    d.severity = o.severity?;
-                }
+            .filter_map(|d| {
                 let span = d.primary.span;
                 let silenced = suppressions.iter().enumerate().filter(|(_, s)| {
                     s.code == d.code
@@ -221,15 +220,25 @@ impl Findings {
                 (!any).then_some(d)
             })
             .collect();
+        out.extend(
+            suppressions
+                .iter()
+                .zip(used)
+                .filter(|(_, u)| !u)
+                .map(|(s, _)| unused(s)),
+        );
+        let mut out: Vec<Diagnostic> = out
+            .into_iter()
+            .filter_map(|mut d| {
+                if let Some(o) = overrides.iter().rev().find(|o| o.code == d.code) {
+                    d.severity = o.severity?;
+                }
+                Some(d)
+            })
+            .collect();
         out.sort_by(|a, b| a.sort_key(sources).cmp(&b.sort_key(sources)));
         out.dedup();
-        let unused = suppressions
-            .iter()
-            .zip(used)
-            .filter(|(_, u)| !u)
-            .map(|(s, _)| s.clone())
-            .collect();
-        (out, unused)
+        out
     }
 }
 

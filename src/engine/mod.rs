@@ -3,13 +3,22 @@
 //! It reads the model and the catalog; it reports nothing itself (rules turn its results
 //! into diagnostics) and prints nothing.
 
+mod evaluate;
 mod flows;
 mod hierarchy;
+mod network;
+mod space;
 
+pub use evaluate::{
+    DecidedBy, Decision, Filter, FlowVerdict, Outcome, Verdict, evaluate, host_firewall,
+    network_profile, rpc_range, rule_name, rule_ports,
+};
 pub use flows::{
     FlowEndpoint, FlowPorts, FlowService, Origin, RequiredFlow, required_flows, required_flows_with,
 };
 pub use hierarchy::Hierarchy;
+pub use network::{Network, Place, Route, Tri, ZoneId};
+pub use space::{Region, RuleSpace, SpaceBuilder, covered_by, first_match, restrict};
 
 /// When a flow is needed (`cli.md` § Phases).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

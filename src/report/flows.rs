@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::engine::RequiredFlow;
+use crate::engine::{FlowVerdict, RequiredFlow};
 use crate::model::Model;
 
 /// `cmflow flows --format`.
@@ -34,15 +34,35 @@ pub struct FlowRow<'a> {
     pub service: &'a str,
     pub phase: &'static str,
     pub reference: String,
-    pub firewalls: Vec<String>,
+    pub firewalls: Vec<&'a str>,
     pub verdict: &'static str,
+    /// The rule (or `default`) of each filter that decided, in the order the flow meets them.
+    pub decided_by: Vec<String>,
 }
 
-/// The rows of a flow list, sorted and without duplicates.
-pub fn rows<'a>(model: &'a Model, flows: &'a [RequiredFlow]) -> Vec<FlowRow<'a>> {
+/// The rows of a flow list, sorted and without duplicates; `verdicts` is parallel to
+/// `flows`.
+pub fn rows<'a>(
+    model: &'a Model,
+    flows: &'a [RequiredFlow],
+    verdicts: &'a [FlowVerdict],
+) -> Vec<FlowRow<'a>> {
     let mut rows: Vec<FlowRow<'a>> = flows
         .iter()
-        .flat_map(|f| {
+        .zip(verdicts)
+        .flat_map(|(f, v)| {
+            let firewalls: Vec<&str> = v
+                .firewalls()
+                .iter()
+                .map(|&i| model.firewalls[i].name.value.as_str())
+                .collect();
+            let mut decided_by: Vec<String> = Vec::new();
+            for d in &v.decisions {
+                let text = d.describe(model);
+                if !decided_by.contains(&text) {
+                    decided_by.push(text);
+                }
+            }
             f.services.iter().map(move |s| FlowRow {
                 source: f.source.name(model),
                 source_kind: f.source.kind(),
@@ -57,8 +77,9 @@ pub fn rows<'a>(model: &'a Model, flows: &'a [RequiredFlow]) -> Vec<FlowRow<'a>>
                 service: s.service(model),
                 phase: s.phase.as_str(),
                 reference: s.reference(),
-                firewalls: Vec::new(),
-                verdict: "allowed",
+                firewalls: firewalls.clone(),
+                verdict: v.verdict.as_str(),
+                decided_by: decided_by.clone(),
             })
         })
         .collect();
@@ -97,7 +118,7 @@ fn sort_key<'r>(r: &'r FlowRow<'_>) -> RowKey<'r> {
     )
 }
 
-const HEADERS: [&str; 15] = [
+const HEADERS: [&str; 16] = [
     "source",
     "source_kind",
     "source_role",
@@ -113,9 +134,10 @@ const HEADERS: [&str; 15] = [
     "reference",
     "firewalls",
     "verdict",
+    "decided_by",
 ];
 
-fn cells(r: &FlowRow<'_>) -> [String; 15] {
+fn cells(r: &FlowRow<'_>) -> [String; 16] {
     [
         r.source.to_owned(),
         r.source_kind.to_owned(),
@@ -130,8 +152,9 @@ fn cells(r: &FlowRow<'_>) -> [String; 15] {
         r.service.to_owned(),
         r.phase.to_owned(),
         r.reference.clone(),
-        r.firewalls.join(" "),
+        r.firewalls.join("; "),
         r.verdict.to_owned(),
+        r.decided_by.join("; "),
     ]
 }
 
@@ -171,7 +194,7 @@ pub fn write(out: &mut dyn Write, format: FlowsFormat, rows: &[FlowRow<'_>]) -> 
             Ok(())
         }
         FlowsFormat::Table => {
-            let all: Vec<[String; 9]> = rows.iter().map(table_cells).collect();
+            let all: Vec<[String; 10]> = rows.iter().map(table_cells).collect();
             let mut widths = TABLE_COLUMNS.map(|h| h.chars().count());
             for c in &all {
                 for (w, s) in widths.iter_mut().zip(c) {
@@ -196,7 +219,7 @@ pub fn write(out: &mut dyn Write, format: FlowsFormat, rows: &[FlowRow<'_>]) -> 
 }
 
 /// Columns of the table and markdown formats (the readable subset).
-const TABLE_COLUMNS: [&str; 9] = [
+const TABLE_COLUMNS: [&str; 10] = [
     "SOURCE",
     "SOURCE ZONE",
     "DESTINATION",
@@ -206,9 +229,10 @@ const TABLE_COLUMNS: [&str; 9] = [
     "SERVICE",
     "PHASE",
     "VERDICT",
+    "DECIDED BY",
 ];
 
-fn table_cells(r: &FlowRow<'_>) -> [String; 9] {
+fn table_cells(r: &FlowRow<'_>) -> [String; 10] {
     [
         format!("{} ({})", r.source, r.source_role),
         r.source_zone.to_owned(),
@@ -219,6 +243,7 @@ fn table_cells(r: &FlowRow<'_>) -> [String; 9] {
         r.service.to_owned(),
         r.phase.to_owned(),
         r.verdict.to_owned(),
+        r.decided_by.join("; "),
     ]
 }
 

@@ -5,7 +5,21 @@
 //!
 //! Rules read the model and the engine's results and push diagnostics; they never print.
 
-use crate::diag::RuleInfo;
+mod blocked_flow;
+mod context;
+mod forbidden_flow;
+mod indeterminate;
+mod no_path;
+mod overly_broad;
+mod policy_conflict;
+mod shadowed_rule;
+mod sql_browser_port;
+mod unused_rule;
+pub mod unused_suppression;
+
+pub use context::Context;
+
+use crate::diag::{Diagnostic, RuleInfo};
 use crate::load::codes;
 
 /// Every rule cmflow reports, in the order of `rules.md`.
@@ -17,7 +31,33 @@ pub static RULES: &[&RuleInfo] = &[
     &codes::MISSING_VALUE,
     &codes::DUPLICATE_NAME,
     &codes::UNKNOWN_REFERENCE,
+    &sql_browser_port::RULE,
+    &blocked_flow::RULE,
+    &no_path::RULE,
+    &unused_rule::RULE,
+    &shadowed_rule::RULE,
+    &indeterminate::RULE,
+    &overly_broad::RULE,
+    &forbidden_flow::RULE,
+    &policy_conflict::RULE,
+    &unused_suppression::RULE,
 ];
+
+/// Runs every check over the model and its evaluated flows.
+pub fn run(cx: &Context<'_, '_>) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let shadowed = shadowed_rule::find(cx);
+    blocked_flow::check(cx, &mut out);
+    no_path::check(cx, &mut out);
+    indeterminate::check(cx, &mut out);
+    shadowed_rule::check(cx, &shadowed, &mut out);
+    unused_rule::check(cx, &shadowed_rule::keys(&shadowed), &mut out);
+    overly_broad::check(cx, &mut out);
+    sql_browser_port::check(cx, &mut out);
+    forbidden_flow::check(cx, &mut out);
+    policy_conflict::check(cx, &mut out);
+    out
+}
 
 /// Every code of `rules.md`, including checks that later versions add: `lint` and
 /// `suppress` may name any of them.

@@ -1,0 +1,500 @@
+//! Firewall evaluation: every required flow through the source's outbound host rules, the
+//! network firewalls of its route and the destination's inbound host rules, with the
+//! decision of each, port range by port range.
+//!
+//! Network firewalls decide by first match, then `default`; Windows Firewall lets a
+//! matching `block` win over any `allow`, which is a first match over the blocks followed
+//! by the allows. A rule whose match the model cannot decide makes its part of the flow
+//! `indeterminate`. Flows are evaluated per (source, destination) pair, with each
+//! firewall's candidate rules looked up per place once, not scanned per flow.
+
+use std::sync::Arc;
+
+use super::network::{Network, Place, Route, Tri};
+use super::{FlowEndpoint, FlowPorts, RequiredFlow};
+use crate::model::{Action, Direction, HostFirewall, Model, PortItem, Protocol, Traffic};
+
+/// What filters a flow on its way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Filter {
+    /// The source host's Windows Firewall, outbound.
+    HostOut(FlowEndpoint),
+    /// A network firewall, by index in [`Model::firewalls`].
+    Network(usize),
+    /// The destination host's Windows Firewall, inbound.
+    HostIn(FlowEndpoint),
+}
+
+impl Filter {
+    /// `fw-core`, `dp01.contoso.com inbound`, `HQ desktops outbound`.
+    pub fn name(self, model: &Model) -> String {
+        match self {
+            Filter::Network(f) => model.firewalls[f].name.value.clone(),
+            Filter::HostIn(e) => format!("{} inbound", e.name(model)),
+            Filter::HostOut(e) => format!("{} outbound", e.name(model)),
+        }
+    }
+
+    /// The host firewall behind a host filter.
+    pub fn host_firewall(self, model: &Model) -> Option<&HostFirewall> {
+        match self {
+            Filter::HostIn(e) | Filter::HostOut(e) => host_firewall(model, e),
+            Filter::Network(_) => None,
+        }
+    }
+}
+
+/// A rule (by index in its firewall's `rules`) or the firewall's default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DecidedBy {
+    Rule(usize),
+    Default,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    Allow,
+    Deny,
+    /// The deciding rule may or may not match (`firewall/indeterminate`).
+    Unknown,
+}
+
+/// One filter's decision on a part of a flow's ports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub filter: Filter,
+    pub by: DecidedBy,
+    pub outcome: Outcome,
+    pub ports: FlowPorts,
+}
+
+impl Decision {
+    /// `fw-core: "HQ to MP"`, `fw-core: rule 3`, `fw-core: default`.
+    pub fn describe(&self, model: &Model) -> String {
+        let filter = self.filter.name(model);
+        match self.by {
+            DecidedBy::Default => format!("{filter}: default"),
+            DecidedBy::Rule(i) => match rule_name(model, self.filter, i) {
+                Some(name) => format!("{filter}: \"{name}\""),
+                None => format!("{filter}: rule {}", i + 1),
+            },
+        }
+    }
+}
+
+/// The name of a rule of a filter, when it has one.
+pub fn rule_name(model: &Model, filter: Filter, rule: usize) -> Option<&str> {
+    let name = match filter {
+        Filter::Network(f) => model.firewalls[f].rules[rule].name.as_ref(),
+        _ => filter.host_firewall(model)?.rules[rule].name.as_ref(),
+    };
+    name.map(|n| n.value.as_str())
+}
+
+/// A flow's verdict (`cli.md` § flows output).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verdict {
+    Allowed,
+    Indeterminate,
+    Blocked,
+    NoPath,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allowed => "allowed",
+            Verdict::Blocked => "blocked",
+            Verdict::NoPath => "no-path",
+            Verdict::Indeterminate => "indeterminate",
+        }
+    }
+}
+
+/// How one flow fares.
+#[derive(Clone, Debug)]
+pub struct FlowVerdict {
+    pub verdict: Verdict,
+    pub route: Route,
+    /// In the order the flow meets the filters: source outbound, network firewalls along
+    /// the route, destination inbound.
+    pub decisions: Vec<Decision>,
+}
+
+impl FlowVerdict {
+    /// The network firewalls the flow crosses.
+    pub fn firewalls(&self) -> &[usize] {
+        match &self.route {
+            Route::Through(f) => f,
+            _ => &[],
+        }
+    }
+}
+
+/// The Windows Firewall of an endpoint, if it has one.
+pub fn host_firewall(model: &Model, e: FlowEndpoint) -> Option<&HostFirewall> {
+    match e {
+        FlowEndpoint::Server(i) => model.servers[i].host_firewall.as_ref(),
+        FlowEndpoint::Clients(i) => model.clients[i].host_firewall.as_ref(),
+        _ => None,
+    }
+}
+
+/// The network profile host rules are matched against: the server's `network-profile`;
+/// for client groups `domain`, or `public` for workgroup and Internet clients.
+pub fn network_profile(model: &Model, e: FlowEndpoint) -> String {
+    match e {
+        FlowEndpoint::Server(i) => model.servers[i].network_profile(),
+        FlowEndpoint::Clients(i) => {
+            let c = &model.clients[i].props;
+            if c.bool("workgroup") || c.bool("internet") {
+                "public".into()
+            } else {
+                "domain".into()
+            }
+        }
+        _ => "domain".into(),
+    }
+}
+
+/// The host rules of one direction that apply to the host's profile, blocks first.
+fn host_rules(model: &Model, e: FlowEndpoint, direction: Direction) -> Vec<usize> {
+    let Some(fw) = host_firewall(model, e) else {
+        return Vec::new();
+    };
+    let profile = network_profile(model, e);
+    let applies = |i: &usize| {
+        let r = &fw.rules[*i];
+        r.direction == direction && (r.profiles.is_empty() || r.profiles.contains(&profile))
+    };
+    let (mut blocks, allows): (Vec<usize>, Vec<usize>) = (0..fw.rules.len())
+        .filter(applies)
+        .partition(|&i| fw.rules[i].action == Action::Deny);
+    blocks.extend(allows);
+    blocks
+}
+
+/// The dynamic RPC range `rpc` stands for at an endpoint.
+pub fn rpc_range(model: &Model, e: FlowEndpoint) -> (u16, u16) {
+    match e {
+        FlowEndpoint::Server(i) => model.servers[i].rpc_ports,
+        _ => (49152, 65535),
+    }
+}
+
+/// The port intervals of `protocol` a rule's traffic covers (ICMP echo is port 0).
+pub fn rule_ports(
+    traffic: &Traffic,
+    protocol: Protocol,
+    rpc: (u16, u16),
+    out: &mut Vec<(u32, u32)>,
+) {
+    if traffic.matches_all_protocols() {
+        out.push((0, 65535));
+        return;
+    }
+    let list = match protocol {
+        Protocol::Icmp => {
+            if traffic.icmp {
+                out.push((0, 0));
+            }
+            return;
+        }
+        Protocol::Tcp => &traffic.tcp,
+        Protocol::Udp => &traffic.udp,
+    };
+    if let Some(list) = list {
+        for item in &list.value.items {
+            out.push(match *item {
+                PortItem::Range(a, b) => (u32::from(a), u32::from(b)),
+                PortItem::Rpc => (u32::from(rpc.0), u32::from(rpc.1)),
+                PortItem::RpcEpmap => (135, 135),
+            });
+        }
+    }
+    out.sort_unstable();
+    // Merge overlapping and adjacent intervals.
+    let mut merged: Vec<(u32, u32)> = Vec::with_capacity(out.len());
+    for &(a, b) in out.iter() {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 + 1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    *out = merged;
+}
+
+fn flow_interval(ports: FlowPorts) -> (u32, u32) {
+    match ports {
+        FlowPorts::Range(a, b) => (u32::from(a), u32::from(b)),
+        FlowPorts::Echo => (0, 0),
+    }
+}
+
+fn part(protocol: Protocol, (a, b): (u32, u32)) -> FlowPorts {
+    if protocol == Protocol::Icmp {
+        FlowPorts::Echo
+    } else {
+        // Intervals come from u16 ports, so they fit.
+        FlowPorts::Range(
+            u16::try_from(a).unwrap_or(u16::MAX),
+            u16::try_from(b).unwrap_or(u16::MAX),
+        )
+    }
+}
+
+/// One candidate rule for a pair of places: its index, how surely its endpoints match,
+/// what it matches and what it does.
+struct Candidate<'m> {
+    index: usize,
+    tri: Tri,
+    traffic: &'m Traffic,
+    action: Action,
+}
+
+/// First match over `rules`, then `default`, for one flow; pushes one decision per part.
+fn decide(
+    filter: Filter,
+    rules: &[Candidate<'_>],
+    default: Action,
+    flow: &RequiredFlow,
+    rpc: (u16, u16),
+    out: &mut Vec<Decision>,
+) {
+    let mut remaining = vec![flow_interval(flow.ports)];
+    let mut covered = Vec::new();
+    let mut next = Vec::new();
+    for rule in rules {
+        if remaining.is_empty() {
+            return;
+        }
+        covered.clear();
+        rule_ports(rule.traffic, flow.protocol, rpc, &mut covered);
+        if covered.is_empty() {
+            continue;
+        }
+        let outcome = match (rule.tri, rule.action) {
+            (Tri::Maybe, _) => Outcome::Unknown,
+            (_, Action::Allow) => Outcome::Allow,
+            (_, Action::Deny) => Outcome::Deny,
+        };
+        next.clear();
+        for &(lo, hi) in &remaining {
+            let mut cur = lo;
+            for &(a, b) in &covered {
+                if b < cur {
+                    continue;
+                }
+                if a > hi {
+                    break;
+                }
+                if a > cur {
+                    next.push((cur, a - 1));
+                }
+                let end = b.min(hi);
+                out.push(Decision {
+                    filter,
+                    by: DecidedBy::Rule(rule.index),
+                    outcome,
+                    ports: part(flow.protocol, (a.max(cur), end)),
+                });
+                cur = end + 1;
+            }
+            if cur <= hi {
+                next.push((cur, hi));
+            }
+        }
+        std::mem::swap(&mut remaining, &mut next);
+    }
+    for &(lo, hi) in &remaining {
+        out.push(Decision {
+            filter,
+            by: DecidedBy::Default,
+            outcome: match default {
+                Action::Allow => Outcome::Allow,
+                Action::Deny => Outcome::Deny,
+            },
+            ports: part(flow.protocol, (lo, hi)),
+        });
+    }
+}
+
+/// Per network firewall, the rules whose `from` (or `to`) may name a place, by place id.
+struct CandidateCache {
+    from: Vec<Vec<Option<Candidates>>>,
+    to: Vec<Vec<Option<Candidates>>>,
+}
+
+/// Rule indexes with how surely they match.
+type Candidates = Arc<[(u32, Tri)]>;
+
+impl CandidateCache {
+    fn new(net: &Network<'_>) -> Self {
+        let n = net.model.firewalls.len();
+        let places = net.place_count();
+        Self {
+            from: vec![vec![None; places]; n],
+            to: vec![vec![None; places]; n],
+        }
+    }
+
+    fn lookup(
+        &mut self,
+        net: &Network<'_>,
+        fw: usize,
+        place: Place,
+        from_side: bool,
+    ) -> Arc<[(u32, Tri)]> {
+        let id = net.place_id(place);
+        let slot = if from_side {
+            &mut self.from[fw][id]
+        } else {
+            &mut self.to[fw][id]
+        };
+        slot.get_or_insert_with(|| {
+            net.model.firewalls[fw]
+                .rules
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| {
+                    let list = if from_side {
+                        &r.traffic.from
+                    } else {
+                        &r.traffic.to
+                    };
+                    let tri = net.list_matches(list, place);
+                    #[allow(clippy::cast_possible_truncation)]
+                    (tri != Tri::No).then_some((i as u32, tri))
+                })
+                .collect()
+        })
+        .clone()
+    }
+}
+
+/// Evaluates every flow. `flows` must be sorted by source and destination (as
+/// [`super::required_flows`] returns them); the result is parallel to it.
+pub fn evaluate(net: &Network<'_>, flows: &[RequiredFlow]) -> Vec<FlowVerdict> {
+    let model = net.model;
+    let mut cache = CandidateCache::new(net);
+    let mut out = Vec::with_capacity(flows.len());
+    let mut start = 0;
+    while start < flows.len() {
+        let (source, destination) = (flows[start].source, flows[start].destination);
+        let end = start
+            + flows[start..]
+                .iter()
+                .take_while(|f| f.source == source && f.destination == destination)
+                .count();
+        let route = net.route(net.zone_of(source), net.zone_of(destination));
+        // The candidate rules of each firewall on the route for this pair.
+        let mut network: Vec<(usize, Vec<Candidate<'_>>)> = Vec::new();
+        if let Route::Through(fws) = &route {
+            for &fw in fws.iter() {
+                let from = cache.lookup(net, fw, Place::Host(source), true);
+                let to = cache.lookup(net, fw, Place::Host(destination), false);
+                let rules = &model.firewalls[fw].rules;
+                let mut both = Vec::new();
+                let (mut i, mut j) = (0, 0);
+                while i < from.len() && j < to.len() {
+                    match from[i].0.cmp(&to[j].0) {
+                        std::cmp::Ordering::Less => i += 1,
+                        std::cmp::Ordering::Greater => j += 1,
+                        std::cmp::Ordering::Equal => {
+                            let index = from[i].0 as usize;
+                            both.push(Candidate {
+                                index,
+                                tri: from[i].1.and(to[j].1),
+                                traffic: &rules[index].traffic,
+                                action: rules[index].action,
+                            });
+                            i += 1;
+                            j += 1;
+                        }
+                    }
+                }
+                network.push((fw, both));
+            }
+        }
+        let host =
+            |e: FlowEndpoint, direction: Direction| -> Option<(Vec<Candidate<'_>>, Action)> {
+                let fw = host_firewall(model, e)?;
+                let rules = host_rules(model, e, direction)
+                    .into_iter()
+                    .filter_map(|i| {
+                        let r = &fw.rules[i];
+                        let tri = net
+                            .list_matches(&r.traffic.from, Place::Host(source))
+                            .and(net.list_matches(&r.traffic.to, Place::Host(destination)));
+                        (tri != Tri::No).then_some(Candidate {
+                            index: i,
+                            tri,
+                            traffic: &r.traffic,
+                            action: r.action,
+                        })
+                    })
+                    .collect();
+                let default = match direction {
+                    Direction::In => fw.inbound,
+                    Direction::Out => fw.outbound,
+                };
+                Some((rules, default))
+            };
+        let outbound = host(source, Direction::Out);
+        let inbound = host(destination, Direction::In);
+        for flow in &flows[start..end] {
+            let mut decisions = Vec::new();
+            let verdict = if route == Route::NoPath {
+                Verdict::NoPath
+            } else {
+                if let Some((rules, default)) = &outbound {
+                    let rpc = rpc_range(model, source);
+                    decide(
+                        Filter::HostOut(source),
+                        rules,
+                        *default,
+                        flow,
+                        rpc,
+                        &mut decisions,
+                    );
+                }
+                let rpc = rpc_range(model, destination);
+                for (fw, rules) in &network {
+                    let default = model.firewalls[*fw].default;
+                    decide(
+                        Filter::Network(*fw),
+                        rules,
+                        default,
+                        flow,
+                        rpc,
+                        &mut decisions,
+                    );
+                }
+                if let Some((rules, default)) = &inbound {
+                    decide(
+                        Filter::HostIn(destination),
+                        rules,
+                        *default,
+                        flow,
+                        rpc,
+                        &mut decisions,
+                    );
+                }
+                if decisions.iter().any(|d| d.outcome == Outcome::Deny) {
+                    Verdict::Blocked
+                } else if decisions.iter().any(|d| d.outcome == Outcome::Unknown) {
+                    Verdict::Indeterminate
+                } else {
+                    Verdict::Allowed
+                }
+            };
+            out.push(FlowVerdict {
+                verdict,
+                route: route.clone(),
+                decisions,
+            });
+        }
+        start = end;
+    }
+    out
+}

@@ -1,0 +1,157 @@
+//! `firewall/blocked-flow`: a required flow is denied by a network firewall (a rule or its
+//! default) or by a host firewall. One diagnostic per deciding rule (or default) and pair
+//! of endpoints, listing every port it blocks between them.
+
+use std::collections::BTreeMap;
+
+use super::context::{Context, PortSet, endpoint_ref, flow_part, short_list};
+use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
+use crate::engine::{DecidedBy, Filter, FlowEndpoint, FlowPorts, Outcome, RequiredFlow, rpc_range};
+
+pub static RULE: RuleInfo = RuleInfo {
+    code: "firewall/blocked-flow",
+    default_severity: Severity::Error,
+    summary: "A firewall denies a flow Configuration Manager requires",
+    docs: r#"## What it does
+Routes every required flow (the documented ports of each role pair, and your own `flow`
+nodes) from the source host's outbound Windows Firewall, through every network firewall
+on the shortest path(s) between the two zones, to the destination host's inbound Windows
+Firewall, and reports each rule, or firewall default, that denies it. Network firewalls
+decide by first match; Windows Firewall lets a `block` rule win over any `allow`.
+
+Findings are grouped: one diagnostic per denying rule (or default) and pair of hosts,
+listing every port and service it blocks between them. The primary label is the rule
+(or the `default`), the secondary label the role that needs the flow. The help gives the
+exact `allow` line and where it goes.
+
+## Why
+A blocked flow is a broken feature: clients that cannot reach their management point
+never receive policy; a site server that cannot reach its database stops processing.
+The ports come from "Ports used in Configuration Manager" and the client deployment
+documents.
+
+## Example that fails
+```kdl
+firewall "fw-core" default="deny" {
+    zones "hq" "datacenter"
+    allow "clients to MP" from="clients:HQ desktops" to="role:management-point" tcp="80"
+}
+```
+The clients also need HTTPS (443) to the management point: the `default` denies it.
+
+## How to fix
+```kdl
+firewall "fw-core" default="deny" {
+    zones "hq" "datacenter"
+    allow "clients to MP" from="clients:HQ desktops" to="role:management-point" tcp="80,443"
+}
+```
+"#,
+};
+
+type Key = (Filter, DecidedBy, FlowEndpoint, FlowEndpoint);
+
+pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
+    let mut groups: BTreeMap<Key, Vec<(&RequiredFlow, FlowPorts)>> = BTreeMap::new();
+    for (flow, verdict) in cx.checked_flows() {
+        for d in verdict
+            .decisions
+            .iter()
+            .filter(|d| d.outcome == Outcome::Deny)
+        {
+            groups
+                .entry((d.filter, d.by, flow.source, flow.destination))
+                .or_default()
+                .push((flow, d.ports));
+        }
+    }
+    for ((filter, by, source, destination), parts) in groups {
+        out.push(diagnostic(cx, filter, by, source, destination, &parts));
+    }
+}
+
+fn diagnostic(
+    cx: &Context<'_, '_>,
+    filter: Filter,
+    by: DecidedBy,
+    source: FlowEndpoint,
+    destination: FlowEndpoint,
+    parts: &[(&RequiredFlow, FlowPorts)],
+) -> Diagnostic {
+    let model = cx.model;
+    let listed: Vec<String> = parts
+        .iter()
+        .map(|(flow, ports)| flow_part(model, flow, *ports))
+        .collect();
+    let message = format!(
+        "{} blocks {} -> {}: {}",
+        cx.decider_name(filter, by),
+        source.name(model),
+        destination.name(model),
+        short_list(&listed, 4)
+    );
+    let primary_text = match (filter, by) {
+        (Filter::Network(_), DecidedBy::Rule(_)) => "this rule denies it first",
+        (Filter::Network(_), DecidedBy::Default) => "no rule allows it, so the default denies it",
+        (_, DecidedBy::Rule(_)) => "this block rule wins over every allow rule",
+        (Filter::HostIn(_), DecidedBy::Default) => {
+            "inbound traffic is blocked unless a rule allows it"
+        }
+        (_, DecidedBy::Default) => "outbound traffic is blocked unless a rule allows it",
+    };
+    let mut ports = PortSet::default();
+    for (flow, part) in parts {
+        ports.add(flow.protocol, *part);
+    }
+    let mut d = Diagnostic::new(
+        &RULE,
+        message,
+        Label::new(cx.decider_span(filter, by), primary_text),
+    );
+    if let Some(label) = cx.requirement(parts[0].0) {
+        d = d.with_label(label);
+    }
+    d.with_help(help(cx, filter, by, source, destination, &ports))
+}
+
+fn help(
+    cx: &Context<'_, '_>,
+    filter: Filter,
+    by: DecidedBy,
+    source: FlowEndpoint,
+    destination: FlowEndpoint,
+    ports: &PortSet,
+) -> String {
+    let model = cx.model;
+    let name = format!("{} to {}", source.name(model), destination.name(model));
+    let (from, to) = (
+        endpoint_ref(model, source),
+        endpoint_ref(model, destination),
+    );
+    match (filter, by) {
+        (Filter::Network(_), DecidedBy::Rule(_)) => format!(
+            "insert above this rule: allow \"{name}\" from=\"{from}\" to=\"{to}\"{}",
+            ports.kdl_props(rpc_range(model, destination))
+        ),
+        (Filter::Network(f), DecidedBy::Default) => format!(
+            "add to firewall \"{}\" after its last rule: allow \"{name}\" from=\"{from}\" to=\"{to}\"{}",
+            model.firewalls[f].name.value,
+            ports.kdl_props(rpc_range(model, destination))
+        ),
+        (_, DecidedBy::Rule(_)) => {
+            "narrow this block rule so that it leaves these ports out: Windows Firewall applies \
+             block rules before any allow rule"
+                .to_owned()
+        }
+        (Filter::HostIn(host), DecidedBy::Default) => format!(
+            "add to the windows-firewall of {}: allow in \"{name}\" from=\"{from}\"{}",
+            host.name(model),
+            ports.kdl_props(rpc_range(model, host))
+        ),
+        (Filter::HostOut(host), DecidedBy::Default) => format!(
+            "add to the windows-firewall of {}: allow out \"{name}\" to=\"{to}\"{}",
+            host.name(model),
+            ports.kdl_props(rpc_range(model, host))
+        ),
+    }
+}

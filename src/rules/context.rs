@@ -1,0 +1,305 @@
+//! What every check reads (the model, the network, the required flows and their
+//! verdicts) and the wording helpers the firewall checks share: how to name a flow's
+//! endpoints in KDL, where the requirement of a flow lives, how to print port lists.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+use crate::diag::Label;
+use crate::engine::{
+    DecidedBy, Filter, FlowEndpoint, FlowPorts, FlowVerdict, Network, Origin, Outcome, Phase,
+    RequiredFlow,
+};
+use crate::model::{Model, Protocol, Span};
+
+/// What the required flows make of one `allow` rule: the flow parts it lets through.
+#[derive(Debug, Default)]
+pub struct RuleUse {
+    pub ports: PortSet,
+    pub sources: BTreeSet<FlowEndpoint>,
+    pub destinations: BTreeSet<FlowEndpoint>,
+    pub flows: usize,
+}
+
+/// A rule of a network firewall (`Filter::Network`) or of a host firewall (`HostIn` for
+/// its `in` rules, `HostOut` for its `out` rules), by index.
+pub type RuleKey = (Filter, usize);
+
+/// The inputs of the checks.
+pub struct Context<'a, 'm> {
+    pub model: &'m Model,
+    pub net: &'a Network<'m>,
+    /// The required flows of every phase, sorted by source and destination.
+    pub flows: &'a [RequiredFlow],
+    /// Parallel to `flows`.
+    pub verdicts: &'a [FlowVerdict],
+    /// The phases the user checks (`--phase`): blocked, unreachable and conflicting flows
+    /// are reported for these; rule usage counts every phase.
+    pub phases: &'a [Phase],
+    usage: OnceLock<HashMap<RuleKey, RuleUse>>,
+}
+
+impl<'a, 'm> Context<'a, 'm> {
+    pub fn new(
+        model: &'m Model,
+        net: &'a Network<'m>,
+        flows: &'a [RequiredFlow],
+        verdicts: &'a [FlowVerdict],
+        phases: &'a [Phase],
+    ) -> Self {
+        Self {
+            model,
+            net,
+            flows,
+            verdicts,
+            phases,
+            usage: OnceLock::new(),
+        }
+    }
+
+    /// For every rule that allows some part of a required flow (of any phase), what it
+    /// allows.
+    pub fn usage(&self) -> &HashMap<RuleKey, RuleUse> {
+        self.usage.get_or_init(|| {
+            let mut usage: HashMap<RuleKey, RuleUse> = HashMap::new();
+            for (flow, verdict) in self.flows.iter().zip(self.verdicts) {
+                for d in &verdict.decisions {
+                    if let (DecidedBy::Rule(i), Outcome::Allow) = (d.by, d.outcome) {
+                        let u = usage.entry((d.filter, i)).or_default();
+                        u.ports.add(flow.protocol, d.ports);
+                        u.sources.insert(flow.source);
+                        u.destinations.insert(flow.destination);
+                        u.flows += 1;
+                    }
+                }
+            }
+            usage
+        })
+    }
+
+    /// Every rule of every firewall, network firewalls first, in file order.
+    pub fn all_rules(
+        &self,
+    ) -> Vec<(
+        RuleKey,
+        &'m crate::model::Traffic,
+        crate::model::Action,
+        Span,
+    )> {
+        let m = self.model;
+        let mut out = Vec::new();
+        for (f, fw) in m.firewalls.iter().enumerate() {
+            for (i, r) in fw.rules.iter().enumerate() {
+                out.push(((Filter::Network(f), i), &r.traffic, r.action, r.span));
+            }
+        }
+        let hosts = (0..m.servers.len())
+            .map(FlowEndpoint::Server)
+            .chain((0..m.clients.len()).map(FlowEndpoint::Clients));
+        for host in hosts {
+            let Some(fw) = crate::engine::host_firewall(m, host) else {
+                continue;
+            };
+            for (i, r) in fw.rules.iter().enumerate() {
+                let filter = match r.direction {
+                    crate::model::Direction::In => Filter::HostIn(host),
+                    crate::model::Direction::Out => Filter::HostOut(host),
+                };
+                out.push(((filter, i), &r.traffic, r.action, r.span));
+            }
+        }
+        out
+    }
+
+    /// Whether a flow is needed in a checked phase.
+    pub fn checked(&self, flow: &RequiredFlow) -> bool {
+        flow.services.iter().any(|s| self.phases.contains(&s.phase))
+    }
+
+    /// The flows of the checked phases with their verdicts.
+    pub fn checked_flows(&self) -> impl Iterator<Item = (&RequiredFlow, &FlowVerdict)> {
+        self.flows
+            .iter()
+            .zip(self.verdicts)
+            .filter(|(f, _)| self.checked(f))
+    }
+
+    /// The source span of a rule or of its firewall's default.
+    ///
+    /// # Panics
+    /// When a host filter names a host without a `windows-firewall` (the evaluator makes
+    /// none).
+    pub fn decider_span(&self, filter: Filter, by: DecidedBy) -> Span {
+        let model = self.model;
+        match (filter, by) {
+            (Filter::Network(f), DecidedBy::Rule(i)) => model.firewalls[f].rules[i].span,
+            (Filter::Network(f), DecidedBy::Default) => model.firewalls[f].default_span,
+            (_, by) => {
+                let fw = filter
+                    .host_firewall(model)
+                    .expect("host filters exist only on hosts with a windows-firewall");
+                match by {
+                    DecidedBy::Rule(i) => fw.rules[i].span,
+                    DecidedBy::Default => fw.span,
+                }
+            }
+        }
+    }
+
+    /// `firewall "fw-core" rule "HQ to MP"`, `the default of firewall "fw-core"`, ...
+    pub fn decider_name(&self, filter: Filter, by: DecidedBy) -> String {
+        let model = self.model;
+        let owner = match filter {
+            Filter::Network(f) => format!("firewall `{}`", model.firewalls[f].name.value),
+            Filter::HostIn(e) => format!("the inbound Windows Firewall of `{}`", e.name(model)),
+            Filter::HostOut(e) => format!("the outbound Windows Firewall of `{}`", e.name(model)),
+        };
+        match by {
+            DecidedBy::Default => format!("the default of {owner}"),
+            DecidedBy::Rule(i) => match crate::engine::rule_name(model, filter, i) {
+                Some(name) => format!("rule \"{name}\" of {owner}"),
+                None => format!("rule {} of {owner}", i + 1),
+            },
+        }
+    }
+
+    /// The node of an endpoint, when the user wrote one.
+    pub fn endpoint_span(&self, e: FlowEndpoint) -> Option<Span> {
+        let m = self.model;
+        Some(match e {
+            FlowEndpoint::Server(i) => m.servers[i].span,
+            FlowEndpoint::Clients(i) => m.clients[i].span,
+            FlowEndpoint::Console(i) => m.consoles[i].span,
+            FlowEndpoint::Cloud(i) => m.cloud_services[i].span,
+            FlowEndpoint::Internet => return None,
+        })
+    }
+
+    /// The place that requires a flow: the role (or SQL instance, client group, user
+    /// `flow`) of its first service, labelled with the documented section.
+    pub fn requirement(&self, flow: &RequiredFlow) -> Option<Label> {
+        let m = self.model;
+        let service = flow.services.first()?;
+        let row = match service.origin {
+            Origin::User(i) => return Some(Label::new(m.flows[i].span, "this flow is required")),
+            Origin::Catalog(row) => row,
+        };
+        let role_span = |e: FlowEndpoint, role: &str| -> Option<Span> {
+            match e {
+                FlowEndpoint::Server(i) => {
+                    let server = &m.servers[i];
+                    if role == "sql-server" {
+                        server.sql_instances.first().map(|s| s.span)
+                    } else {
+                        server.role(role).map(|r| r.span)
+                    }
+                }
+                other => self.endpoint_span(other),
+            }
+        };
+        let span = role_span(flow.destination, service.destination_role)
+            .or_else(|| role_span(flow.source, service.source_role))
+            .or_else(|| self.endpoint_span(flow.destination))
+            .or_else(|| self.endpoint_span(flow.source))
+            .unwrap_or(row.span);
+        Some(Label::new(
+            span,
+            format!("needs this flow ({})", service.reference()),
+        ))
+    }
+}
+
+/// How KDL names an endpoint in a rule: `host:FQDN`, `clients:NAME`, `zone:internet`.
+pub fn endpoint_ref(model: &Model, e: FlowEndpoint) -> String {
+    match e {
+        FlowEndpoint::Clients(i) => format!("clients:{}", model.clients[i].name.value),
+        FlowEndpoint::Internet => "zone:internet".into(),
+        other => format!("host:{}", other.name(model)),
+    }
+}
+
+/// Ports grouped per protocol, for rule text and messages.
+#[derive(Clone, Debug, Default)]
+pub struct PortSet {
+    pub tcp: BTreeSet<(u16, u16)>,
+    pub udp: BTreeSet<(u16, u16)>,
+    pub icmp: bool,
+}
+
+impl PortSet {
+    pub fn add(&mut self, protocol: Protocol, ports: FlowPorts) {
+        match (protocol, ports) {
+            (Protocol::Tcp, FlowPorts::Range(a, b)) => {
+                self.tcp.insert((a, b));
+            }
+            (Protocol::Udp, FlowPorts::Range(a, b)) => {
+                self.udp.insert((a, b));
+            }
+            _ => self.icmp = true,
+        }
+    }
+
+    /// ` tcp="80,443,rpc" udp="67" icmp=#true`, with merged ranges; the destination's
+    /// dynamic RPC range is written `rpc`.
+    pub fn kdl_props(&self, rpc: (u16, u16)) -> String {
+        let mut s = String::new();
+        for (name, set) in [("tcp", &self.tcp), ("udp", &self.udp)] {
+            if !set.is_empty() {
+                let text = port_text(set);
+                let rpc_text = if rpc.0 == rpc.1 {
+                    rpc.0.to_string()
+                } else {
+                    format!("{}-{}", rpc.0, rpc.1)
+                };
+                let items: Vec<&str> = text
+                    .split(',')
+                    .map(|p| if p == rpc_text { "rpc" } else { p })
+                    .collect();
+                let _ = write!(s, " {name}=\"{}\"", items.join(","));
+            }
+        }
+        if self.icmp {
+            s.push_str(" icmp=#true");
+        }
+        s
+    }
+}
+
+/// `80,443,8530-8531` from ranges, merging overlaps and neighbours.
+pub fn port_text(set: &BTreeSet<(u16, u16)>) -> String {
+    let mut merged: Vec<(u32, u32)> = Vec::new();
+    for &(a, b) in set {
+        let (a, b) = (u32::from(a), u32::from(b));
+        match merged.last_mut() {
+            Some(last) if a <= last.1 + 1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
+        .iter()
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `tcp 1433 (SQL over TCP)`: a flow part with the services that need it.
+pub fn flow_part(model: &Model, flow: &RequiredFlow, ports: FlowPorts) -> String {
+    let mut services: Vec<&str> = flow.services.iter().map(|s| s.service(model)).collect();
+    services.dedup();
+    format!("{} {} ({})", flow.protocol, ports, services.join(", "))
+}
+
+/// Joins a list for a message, keeping it short: `a, b, c and 4 more`.
+pub fn short_list(items: &[String], max: usize) -> String {
+    if items.len() <= max {
+        return items.join(", ");
+    }
+    format!("{} and {} more", items[..max].join(", "), items.len() - max)
+}

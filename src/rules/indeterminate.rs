@@ -1,0 +1,128 @@
+//! `firewall/indeterminate`: whether a rule matches a required flow cannot be decided
+//! from the model, so the flow's verdict is `indeterminate`. One diagnostic per rule and
+//! pair of endpoints.
+
+use std::collections::BTreeMap;
+
+use super::context::{Context, flow_part, short_list};
+use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
+use crate::engine::{
+    DecidedBy, Filter, FlowEndpoint, FlowPorts, Outcome, Place, RequiredFlow, Tri,
+};
+use crate::model::{Endpoint, Traffic};
+
+pub static RULE: RuleInfo = RuleInfo {
+    code: "firewall/indeterminate",
+    default_severity: Severity::Warning,
+    summary: "Whether a rule matches a required flow cannot be decided from the model",
+    docs: r#"## What it does
+A `cidr:` endpoint names the hosts whose `address` lies inside the range, and the zones
+all of whose `subnet`s do. For a host with no `address` in a zone with no `subnet` (or
+with subnets only partly inside the range), cmflow cannot tell whether the rule matches.
+The flow's verdict is then `indeterminate`, never silently allowed or blocked, and this
+warning names the rule and the host.
+
+## Why
+A firewall check that guesses is worse than none: it would either hide a blocked flow or
+report one that is not. The fix is to give the model the facts the rule relies on.
+
+## Example that fails
+```kdl
+zone "branch"
+server "dp-br01.contoso.com" zone="branch" { distribution-point }
+firewall "fw-core" default="deny" {
+    zones "hq" "branch"
+    allow "to branch DPs" from="zone:hq" to="cidr:10.20.0.0/16" tcp="80,443"
+}
+```
+
+## How to fix
+```kdl
+zone "branch" { subnet "10.20.0.0/16" }
+```
+or give the server an `address="10.20.1.5"`.
+"#,
+};
+
+type Key = (Filter, DecidedBy, FlowEndpoint, FlowEndpoint);
+
+pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
+    let mut groups: BTreeMap<Key, Vec<(&RequiredFlow, FlowPorts)>> = BTreeMap::new();
+    for (flow, verdict) in cx.checked_flows() {
+        for d in verdict
+            .decisions
+            .iter()
+            .filter(|d| d.outcome == Outcome::Unknown)
+        {
+            groups
+                .entry((d.filter, d.by, flow.source, flow.destination))
+                .or_default()
+                .push((flow, d.ports));
+        }
+    }
+    let model = cx.model;
+    for ((filter, by, source, destination), parts) in groups {
+        let listed: Vec<String> = parts.iter().map(|(f, p)| flow_part(model, f, *p)).collect();
+        let (why, help) = reason(cx, filter, by, source, destination);
+        let message = format!(
+            "cannot tell whether {} matches {} -> {}: {why}; affected: {}",
+            cx.decider_name(filter, by),
+            source.name(model),
+            destination.name(model),
+            short_list(&listed, 4),
+        );
+        let mut d = Diagnostic::new(
+            &RULE,
+            message,
+            Label::new(
+                cx.decider_span(filter, by),
+                "this rule may or may not match",
+            ),
+        );
+        if let Some(label) = cx.requirement(parts[0].0) {
+            d = d.with_label(label);
+        }
+        out.push(d.with_help(help));
+    }
+}
+
+/// Which `cidr:` endpoint of the rule is undecidable for which host, and the fix.
+fn reason(
+    cx: &Context<'_, '_>,
+    filter: Filter,
+    by: DecidedBy,
+    source: FlowEndpoint,
+    destination: FlowEndpoint,
+) -> (String, String) {
+    let model = cx.model;
+    let traffic: Option<&Traffic> = match (filter, by) {
+        (_, DecidedBy::Default) => None,
+        (Filter::Network(f), DecidedBy::Rule(i)) => Some(&model.firewalls[f].rules[i].traffic),
+        (_, DecidedBy::Rule(i)) => filter.host_firewall(model).map(|fw| &fw.rules[i].traffic),
+    };
+    let sides = traffic
+        .into_iter()
+        .flat_map(|t| [(&t.from, source), (&t.to, destination)]);
+    for (list, host) in sides {
+        for e in list {
+            if let Endpoint::Cidr(net) = &e.value
+                && cx.net.matches(&e.value, Place::Host(host)) == Tri::Maybe
+            {
+                let zone = host.zone(model);
+                let why = format!(
+                    "`cidr:{net}` and `{}` has no `address`, and the subnets of zone `{zone}` do not settle it",
+                    host.name(model)
+                );
+                let help = format!(
+                    "give `{}` an `address`, or zone \"{zone}\" `subnet`s that lie wholly inside or outside {net}",
+                    host.name(model)
+                );
+                return (why, help);
+            }
+        }
+    }
+    (
+        "the model does not give the addresses it needs".to_owned(),
+        "give the hosts an `address`, or their zones `subnet`s".to_owned(),
+    )
+}

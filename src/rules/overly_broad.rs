@@ -1,0 +1,190 @@
+//! `firewall/overly-broad`: an `allow` rule that serves required flows but opens far more
+//! than they use, or allows any to any on every protocol. The help is the narrowed rule.
+
+use std::collections::BTreeSet;
+
+use super::context::{Context, PortSet, endpoint_ref, port_text};
+use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
+use crate::engine::{DecidedBy, Filter, rpc_range, rule_ports};
+use crate::model::{Action, Endpoint, Protocol, Traffic};
+
+/// More unused ports than this, per protocol, make a rule overly broad (`rules.md`).
+const SLACK: u32 = 100;
+
+pub static RULE: RuleInfo = RuleInfo {
+    code: "firewall/overly-broad",
+    default_severity: Severity::Warning,
+    summary: "An allow rule opens far more than the required flows it serves",
+    docs: r#"## What it does
+For every `allow` rule that lets required flows through, compares what it opens with
+what those flows use. It reports the rule when, for TCP or UDP, more than 100 of the
+ports it opens are used by none of them, and any rule that allows `any` to `any` on
+every protocol. The help is the narrowed rule: exactly the endpoints and ports of the
+flows it serves (the dynamic RPC range written as `rpc`).
+
+## Why
+Configuration Manager's ports are documented one by one ("Ports used in Configuration
+Manager"): a rule that opens a whole range, or every protocol, allows much more than the
+product needs, and hides which flows it was written for.
+
+## Example that fails
+```kdl
+firewall "fw-core" default="deny" {
+    zones "hq" "datacenter"
+    allow "clients to MP" from="clients:HQ desktops" to="role:management-point" tcp="1-65535"
+}
+```
+
+## How to fix
+```kdl
+firewall "fw-core" default="deny" {
+    zones "hq" "datacenter"
+    allow "clients to MP" from="clients:HQ desktops" to="host:mp01.contoso.com" tcp="80,443,10123"
+}
+```
+"#,
+};
+
+fn is_any(list: &[crate::model::Spanned<Endpoint>]) -> bool {
+    list.iter().any(|e| e.value == Endpoint::Any)
+}
+
+/// Ports of `protocol` the rule opens that none of `used` covers.
+fn unused_ports(
+    traffic: &Traffic,
+    protocol: Protocol,
+    rpc: (u16, u16),
+    used: &BTreeSet<(u16, u16)>,
+) -> u32 {
+    let mut opened = Vec::new();
+    rule_ports(traffic, protocol, rpc, &mut opened);
+    let mut merged: Vec<(u32, u32)> = Vec::new();
+    for &(x, y) in used {
+        let (x, y) = (u32::from(x), u32::from(y));
+        match merged.last_mut() {
+            Some(last) if x <= last.1 + 1 => last.1 = last.1.max(y),
+            _ => merged.push((x, y)),
+        }
+    }
+    let mut total = 0;
+    for (a, b) in opened {
+        let (a, b) = (a.max(1), b);
+        if a > b {
+            continue;
+        }
+        let mut count = b - a + 1;
+        for &(x, y) in &merged {
+            let (lo, hi) = (x.max(a), y.min(b));
+            if lo <= hi {
+                count -= hi - lo + 1;
+            }
+        }
+        total += count;
+    }
+    total
+}
+
+pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
+    let model = cx.model;
+    let usage = cx.usage();
+    for (key, traffic, action, span) in cx.all_rules() {
+        if action != Action::Allow {
+            continue;
+        }
+        let (filter, i) = key;
+        let everything =
+            is_any(&traffic.from) && is_any(&traffic.to) && traffic.matches_all_protocols();
+        let Some(used) = usage.get(&key) else {
+            continue;
+        };
+        let rpc_host = match filter {
+            Filter::HostOut(h) => Some(h),
+            _ => used.destinations.iter().next().copied(),
+        };
+        let rpc = rpc_host.map_or((49152, 65535), |h| rpc_range(model, h));
+        let mut excess = Vec::new();
+        for (protocol, set) in [
+            (Protocol::Tcp, &used.ports.tcp),
+            (Protocol::Udp, &used.ports.udp),
+        ] {
+            let n = unused_ports(traffic, protocol, rpc, set);
+            if n > SLACK {
+                excess.push(format!("{n} {} ports", protocol.as_str().to_uppercase()));
+            }
+        }
+        if !everything && excess.is_empty() {
+            continue;
+        }
+        let name = cx.decider_name(filter, DecidedBy::Rule(i));
+        let message = if everything {
+            format!("{name} allows any to any on every protocol")
+        } else {
+            format!(
+                "{name} opens {} that no required flow uses",
+                excess.join(" and ")
+            )
+        };
+        let used_text = describe(&used.ports);
+        out.push(
+            Diagnostic::new(
+                &RULE,
+                message,
+                Label::new(
+                    span,
+                    format!(
+                        "{} required flow{} use{} only {used_text}",
+                        used.flows,
+                        if used.flows == 1 { "" } else { "s" },
+                        if used.flows == 1 { "s" } else { "" }
+                    ),
+                ),
+            )
+            .with_help(format!(
+                "narrow it to the flows it serves: {}",
+                narrowed(cx, key, used, rpc)
+            )),
+        );
+    }
+}
+
+fn describe(ports: &PortSet) -> String {
+    let mut parts = Vec::new();
+    if !ports.tcp.is_empty() {
+        parts.push(format!("tcp {}", port_text(&ports.tcp)));
+    }
+    if !ports.udp.is_empty() {
+        parts.push(format!("udp {}", port_text(&ports.udp)));
+    }
+    if ports.icmp {
+        parts.push("icmp".to_owned());
+    }
+    parts.join(", ")
+}
+
+fn narrowed(
+    cx: &Context<'_, '_>,
+    (filter, i): super::context::RuleKey,
+    used: &super::context::RuleUse,
+    rpc: (u16, u16),
+) -> String {
+    let model = cx.model;
+    let list = |set: &BTreeSet<crate::engine::FlowEndpoint>| {
+        set.iter()
+            .map(|e| endpoint_ref(model, *e))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let name = crate::engine::rule_name(model, filter, i)
+        .map(|n| format!(" \"{n}\""))
+        .unwrap_or_default();
+    let props = used.ports.kdl_props(rpc);
+    match filter {
+        Filter::Network(_) => format!(
+            "allow{name} from=\"{}\" to=\"{}\"{props}",
+            list(&used.sources),
+            list(&used.destinations)
+        ),
+        Filter::HostIn(_) => format!("allow in{name} from=\"{}\"{props}", list(&used.sources)),
+        Filter::HostOut(_) => format!("allow out{name} to=\"{}\"{props}", list(&used.destinations)),
+    }
+}

@@ -1,0 +1,132 @@
+//! `firewall/shadowed-rule`: a rule of a network firewall that can never match, because
+//! the rules above it together match everything it would.
+//!
+//! Exact over the rule space (protocol and ports x source places x destination places,
+//! see `engine::space`), with the union of the earlier rules, not only one of them.
+//! Windows Firewall rules are not ordered (block wins), so only network firewalls apply.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+use super::context::{Context, RuleKey};
+use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
+use crate::engine::{DecidedBy, Filter, RuleSpace, SpaceBuilder, covered_by};
+use crate::model::Action;
+
+/// Beyond this many pieces, the remainder of a rule is not analysed further (the rule is
+/// then not reported).
+const LIMIT: usize = 4096;
+
+pub static RULE: RuleInfo = RuleInfo {
+    code: "firewall/shadowed-rule",
+    default_severity: Severity::Warning,
+    summary: "A firewall rule can never match because earlier rules cover it",
+    docs: r#"## What it does
+Network firewalls decide by first match. For every rule, cmflow checks whether the rules
+above it, together, already match every packet it matches: every protocol and port, from
+every place it names (hosts of the model and the rest of each zone) to every place it
+names. Such a rule never decides anything. The diagnostic labels the covering rules and
+says when they have the opposite action: an `allow` eaten by an earlier `deny` is the
+dangerous case, as the rule's author expected traffic to pass.
+
+## Why
+A shadowed rule is dead configuration at best; at worst it is the rule that was meant to
+let a Configuration Manager flow through, and the flow is blocked by the rule above it.
+
+## Example that fails
+```kdl
+firewall "fw-core" default="deny" {
+    zones "hq" "datacenter"
+    deny "no SMB from offices" from="zone:hq" tcp="445"
+    allow "clients to DP" from="clients:HQ desktops" to="role:distribution-point" tcp="80,443,445"
+    allow "HQ SMB to DP" from="clients:HQ desktops" to="role:distribution-point" tcp="445"
+}
+```
+The last rule is covered by the two above it: its port 445 is denied by the first.
+
+## How to fix
+Remove the shadowed rule, or move it above the rules that cover it if it was meant to
+decide.
+"#,
+};
+
+/// A shadowed rule and the earlier rules that cover it.
+pub struct Shadowed {
+    pub key: RuleKey,
+    pub covers: Vec<usize>,
+}
+
+/// Every shadowed rule of every network firewall.
+pub fn find(cx: &Context<'_, '_>) -> Vec<Shadowed> {
+    let mut builder = SpaceBuilder::new(cx.net);
+    let mut found = Vec::new();
+    for (f, fw) in cx.model.firewalls.iter().enumerate() {
+        let spaces: Vec<RuleSpace> = fw.rules.iter().map(|r| builder.space(&r.traffic)).collect();
+        for i in 1..spaces.len() {
+            if spaces[i].maybe.is_empty() {
+                continue;
+            }
+            let earlier = (0..i).map(|j| (j, spaces[j].yes.as_slice()));
+            if let Some(covers) = covered_by(&spaces[i].maybe, earlier, LIMIT) {
+                found.push(Shadowed {
+                    key: (Filter::Network(f), i),
+                    covers,
+                });
+            }
+        }
+    }
+    found
+}
+
+pub fn check(cx: &Context<'_, '_>, shadowed: &[Shadowed], out: &mut Vec<Diagnostic>) {
+    let model = cx.model;
+    for s in shadowed {
+        let (Filter::Network(f), i) = s.key else {
+            continue;
+        };
+        let rules = &model.firewalls[f].rules;
+        let action = rules[i].action;
+        let opposite: Vec<usize> = s
+            .covers
+            .iter()
+            .copied()
+            .filter(|&j| rules[j].action != action)
+            .collect();
+        let verb = |a: Action| match a {
+            Action::Allow => "allow",
+            Action::Deny => "deny",
+        };
+        let mut message = format!(
+            "{} can never match: the rules above it already match everything it matches",
+            cx.decider_name(Filter::Network(f), DecidedBy::Rule(i))
+        );
+        if !opposite.is_empty() {
+            let _ = write!(
+                message,
+                "; some of them {} what it would {}",
+                verb(rules[opposite[0]].action),
+                verb(action)
+            );
+        }
+        let mut d = Diagnostic::new(&RULE, message, Label::new(rules[i].span, "never matches"));
+        for &j in &s.covers {
+            let part = if s.covers.len() == 1 { "all" } else { "part" };
+            let text = if rules[j].action == action {
+                format!("this {} covers {part} of it", verb(rules[j].action))
+            } else {
+                format!("this {} takes {part} of it first", verb(rules[j].action))
+            };
+            d = d.with_label(Label::new(rules[j].span, text));
+        }
+        let first = s.covers.first().copied().unwrap_or(0);
+        let first_name = cx.decider_name(Filter::Network(f), DecidedBy::Rule(first));
+        out.push(d.with_help(format!(
+            "remove it, or move it above {first_name} if it is meant to decide"
+        )));
+    }
+}
+
+/// The keys of the shadowed rules.
+pub fn keys(shadowed: &[Shadowed]) -> HashSet<RuleKey> {
+    shadowed.iter().map(|s| s.key).collect()
+}
