@@ -45,18 +45,39 @@ const INPUT_CODES: [&str; 7] = [
     "schema/unknown-reference",
 ];
 
+/// The codes of `rules.md` § Firewalls and policies, and `sql/browser-port`: each has a
+/// folder under `tests/fixtures/checks/` (the shared `base.kdl` plus the mistake).
+const CHECK_CODES: [&str; 10] = [
+    "firewall/blocked-flow",
+    "firewall/no-path",
+    "firewall/unused-rule",
+    "firewall/shadowed-rule",
+    "firewall/indeterminate",
+    "firewall/overly-broad",
+    "policy/forbidden-flow",
+    "policy/conflict",
+    "lint/unused-suppression",
+    "sql/browser-port",
+];
+
 fn input_fixtures() -> Vec<(String, PathBuf)> {
-    let mut dirs: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("tests/fixtures/input"))
-        .expect("fixtures")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_dir())
-        .map(|p| {
-            (
-                p.file_name().expect("name").to_string_lossy().into_owned(),
-                p,
-            )
-        })
-        .collect();
+    fixtures("input")
+}
+
+/// The fixture folders under `tests/fixtures/<kind>/`, sorted.
+fn fixtures(kind: &str) -> Vec<(String, PathBuf)> {
+    let mut dirs: Vec<(String, PathBuf)> =
+        std::fs::read_dir(root().join("tests/fixtures").join(kind))
+            .expect("fixtures")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.is_dir())
+            .map(|p| {
+                (
+                    p.file_name().expect("name").to_string_lossy().into_owned(),
+                    p,
+                )
+            })
+            .collect();
     dirs.sort();
     dirs
 }
@@ -86,6 +107,96 @@ fn every_input_diagnostic_has_a_fixture_with_short_and_human_snapshots() {
         assert_eq!(human.code, 1);
         insta::assert_snapshot!(format!("{name}-human"), human.stdout);
     }
+}
+
+#[test]
+fn every_firewall_and_policy_check_has_a_fixture_with_short_and_human_snapshots() {
+    let fixtures = fixtures("checks");
+    let names: Vec<&str> = fixtures.iter().map(|(n, _)| n.as_str()).collect();
+    for code in CHECK_CODES {
+        assert!(
+            names.contains(&code.replace('/', "-").as_str()),
+            "no fixture for {code}"
+        );
+    }
+    for (name, dir) in fixtures {
+        let code = name.replacen('-', "/", 1);
+        let short = run(&dir, &["check", "--format", "short", "--fail-on", "info"]);
+        assert_eq!(short.code, 1, "{name}: {}", short.stderr);
+        assert!(
+            short.stdout.contains(&format!("[{code}]")),
+            "{name}: no {code} in\n{}",
+            short.stdout
+        );
+        insta::assert_snapshot!(format!("check-{name}-short"), short.stdout);
+        let human = run(&dir, &["check", "--format", "human", "--color", "never"]);
+        insta::assert_snapshot!(format!("check-{name}-human"), human.stdout);
+    }
+}
+
+#[test]
+fn suppressions_silence_and_lint_overrides_change_severity() {
+    let dir = root().join("tests/fixtures/checks/firewall-unused-rule");
+    // The suppressed rule ("kept for the migration") is not reported; the other is.
+    let r = run(&dir, &["check", "--format", "short"]);
+    assert_eq!(r.code, 0, "warnings do not fail by default");
+    assert_eq!(
+        r.stdout,
+        "firewalls.kdl:5:5: warning[firewall/unused-rule] rule \"old telnet\" of firewall `fw-core` allows no required flow\n"
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for file in ["base.kdl", "firewalls.kdl"] {
+        std::fs::copy(dir.join(file), tmp.path().join(file)).expect("copy");
+    }
+    std::fs::write(
+        tmp.path().join("lint.kdl"),
+        "lint {\n    severity \"firewall/unused-rule\" \"error\"\n}\n",
+    )
+    .expect("write");
+    let r = run(tmp.path(), &["check", "--format", "short"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains("error[firewall/unused-rule]"),
+        "{}",
+        r.stdout
+    );
+    std::fs::write(
+        tmp.path().join("lint.kdl"),
+        "lint {\n    severity \"firewall/unused-rule\" \"off\"\n}\n",
+    )
+    .expect("write");
+    let r = run(tmp.path(), &["check", "--format", "short"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+}
+
+#[test]
+fn flows_show_verdicts_firewalls_and_the_deciding_rules() {
+    let dir = root().join("tests/fixtures/checks/firewall-blocked-flow");
+    let r = run(&dir, &["flows", "--format", "csv"]);
+    assert_eq!(r.code, 0, "verdicts never change the exit code of flows");
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(
+        lines[0].ends_with(",firewalls,verdict,decided_by"),
+        "{}",
+        lines[0]
+    );
+    let notification = lines
+        .iter()
+        .find(|l| l.contains(",10123,"))
+        .expect("client notification flow");
+    assert!(
+        notification.ends_with(",fw-core,blocked,\"fw-core: \"\"no client notification\"\"\""),
+        "{notification}"
+    );
+    let sql = lines
+        .iter()
+        .find(|l| l.starts_with("cm01.contoso.com,") && l.contains(",1433,"))
+        .expect("SQL flow");
+    assert!(
+        sql.ends_with(",,blocked,sql01.contoso.com inbound: default"),
+        "{sql}"
+    );
+    insta::assert_snapshot!("flows-blocked-table", run(&dir, &["flows"]).stdout);
 }
 
 #[test]

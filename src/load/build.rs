@@ -118,6 +118,11 @@ impl Reader<'_> {
                     ));
                 }
             } else {
+                // Leaf nodes (roles, rules, forbids, ...) are not walked again: their
+                // `suppress` children are collected here.
+                if c.spec.children == Context::Leaf {
+                    self.suppressions_only(&c, out);
+                }
                 kids.push(c);
             }
         }

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use super::context::{Context, RuleKey};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
+use crate::engine::{DecidedBy, Outcome};
 use crate::model::Action;
 
 pub static RULE: RuleInfo = RuleInfo {
@@ -14,7 +15,8 @@ pub static RULE: RuleInfo = RuleInfo {
 Evaluates every required flow of every phase (operation, install and client
 installation) and reports each `allow` rule, of a network firewall or of a Windows
 Firewall, that decides none of them. A rule that earlier rules shadow is reported as
-`firewall/shadowed-rule` instead.
+`firewall/shadowed-rule` instead, and one whose match cannot be decided as
+`firewall/indeterminate`.
 
 ## Why
 Every open port is attack surface. An allow rule that Configuration Manager does not
@@ -41,8 +43,22 @@ flow "telnet to the lab switch" from="zone:hq" to="host:sw01.contoso.com" tcp="2
 
 pub fn check(cx: &Context<'_, '_>, shadowed: &HashSet<RuleKey>, out: &mut Vec<Diagnostic>) {
     let usage = cx.usage();
+    // A rule whose match is undecidable is reported as `firewall/indeterminate`.
+    let undecided: HashSet<RuleKey> = cx
+        .verdicts
+        .iter()
+        .flat_map(|v| &v.decisions)
+        .filter_map(|d| match (d.outcome, d.by) {
+            (Outcome::Unknown, DecidedBy::Rule(i)) => Some((d.filter, i)),
+            _ => None,
+        })
+        .collect();
     for (key, _, action, span) in cx.all_rules() {
-        if action != Action::Allow || usage.contains_key(&key) || shadowed.contains(&key) {
+        if action != Action::Allow
+            || usage.contains_key(&key)
+            || shadowed.contains(&key)
+            || undecided.contains(&key)
+        {
             continue;
         }
         let (filter, i) = key;
@@ -51,7 +67,7 @@ pub fn check(cx: &Context<'_, '_>, shadowed: &HashSet<RuleKey>, out: &mut Vec<Di
                 &RULE,
                 format!(
                     "{} allows no required flow",
-                    cx.decider_name(filter, crate::engine::DecidedBy::Rule(i))
+                    cx.decider_name(filter, DecidedBy::Rule(i))
                 ),
                 Label::new(span, "nothing the model requires passes here"),
             )
