@@ -498,3 +498,6 @@ pub fn evaluate(net: &Network<'_>, flows: &[RequiredFlow]) -> Vec<FlowVerdict> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

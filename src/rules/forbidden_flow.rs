@@ -148,7 +148,7 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
                     policy.name.value,
                     traffic_text(&forbid.traffic)
                 );
-                let mut help = format!("remove or narrow what allows it, or {place}: {deny}");
+                let mut help = format!("Remove or narrow what allows it, or {place}: {deny}");
                 if let Some(m) = &policy.message {
                     help = format!("{m} {help}");
                 }

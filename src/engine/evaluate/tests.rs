@@ -1,0 +1,250 @@
+//! Verdicts of user flows between role-less servers (so that only the flows written here
+//! are required), through network and Windows firewalls.
+
+use super::*;
+use crate::engine::{Phase, required_flows};
+
+/// `SOURCE -> DEST PROTO PORTS: VERDICT by DECIDER; DECIDER` for every flow.
+fn verdicts(kdl: &str) -> Vec<String> {
+    let loaded = crate::load::load_texts(
+        vec![("m.kdl".into(), kdl.as_bytes().to_vec(), false)],
+        crate::rules::SPEC_CODES,
+    );
+    assert!(
+        loaded.diagnostics.is_empty(),
+        "unexpected load diagnostics: {:#?}",
+        loaded.diagnostics
+    );
+    let model = loaded.model;
+    let flows = required_flows(&model, &[Phase::Operation]);
+    let net = Network::new(&model);
+    evaluate(&net, &flows)
+        .iter()
+        .zip(&flows)
+        .map(|(v, f)| {
+            let by: Vec<String> = v
+                .decisions
+                .iter()
+                .map(|d| format!("{} {}", d.describe(&model), d.ports))
+                .collect();
+            format!(
+                "{} -> {} {} {}: {} by {}",
+                f.source.name(&model),
+                f.destination.name(&model),
+                f.protocol,
+                f.ports,
+                v.verdict.as_str(),
+                by.join("; ")
+            )
+        })
+        .collect()
+}
+
+const HOSTS: &str = r#"
+zone "a" { subnet "10.1.0.0/16" }
+zone "b" { subnet "10.2.0.0/16" }
+server "a1.contoso.com" zone="a" address="10.1.0.1"
+server "b1.contoso.com" zone="b"
+"#;
+
+fn with(extra: &str) -> String {
+    format!("{HOSTS}\n{extra}")
+}
+
+#[test]
+fn first_match_decides_then_the_default() {
+    let v = verdicts(&with(
+        r#"
+flow "app" from="host:a1.contoso.com" to="host:b1.contoso.com" tcp="80,443,8080"
+firewall "fw" default="deny" {
+    zones "a" "b"
+    deny "no 8080" tcp="8080"
+    allow "web" from="zone:a" to="zone:b" tcp="80,8080"
+}
+"#,
+    ));
+    assert_eq!(
+        v,
+        [
+            "a1.contoso.com -> b1.contoso.com tcp 80: allowed by fw: \"web\" 80",
+            "a1.contoso.com -> b1.contoso.com tcp 443: blocked by fw: default 443",
+            "a1.contoso.com -> b1.contoso.com tcp 8080: blocked by fw: \"no 8080\" 8080",
+        ]
+    );
+}
+
+#[test]
+fn a_range_is_decided_part_by_part() {
+    let v = verdicts(&with(
+        r#"
+flow "rpc" from="host:a1.contoso.com" to="host:b1.contoso.com" tcp="rpc"
+firewall "fw" default="deny" {
+    zones "a" "b"
+    allow tcp="49152-50000"
+}
+"#,
+    ));
+    assert_eq!(
+        v,
+        [
+            "a1.contoso.com -> b1.contoso.com tcp 49152-65535: blocked by fw: rule 1 49152-50000; fw: default 50001-65535"
+        ]
+    );
+}
+
+#[test]
+fn every_firewall_of_every_shortest_path_must_allow() {
+    let v = verdicts(&with(
+        r#"
+flow "app" from="host:a1.contoso.com" to="host:b1.contoso.com" tcp="443"
+firewall "fw1" default="allow" { zones "a" "b"; }
+firewall "fw2" default="deny" { zones "a" "b"; }
+firewall "fw3" default="deny" {
+    zones "a" "c"
+    allow
+}
+zone "c"
+"#,
+    ));
+    assert_eq!(
+        v,
+        ["a1.contoso.com -> b1.contoso.com tcp 443: blocked by fw1: default 443; fw2: default 443"]
+    );
+}
+
+#[test]
+fn a_longer_path_crosses_the_firewalls_in_order() {
+    let model = with(
+        r#"
+zone "m"
+flow "app" from="host:a1.contoso.com" to="host:b1.contoso.com" tcp="443"
+firewall "fw-b" default="allow" { zones "m" "b"; }
+firewall "fw-a" default="allow" { zones "a" "m"; }
+"#,
+    );
+    assert_eq!(
+        verdicts(&model),
+        [
+            "a1.contoso.com -> b1.contoso.com tcp 443: allowed by fw-a: default 443; fw-b: default 443"
+        ]
+    );
+}
+
+#[test]
+fn zones_without_a_path_and_models_without_firewalls() {
+    let isolated = with(
+        r#"
+zone "c"
+flow "app" from="host:a1.contoso.com" to="host:b1.contoso.com" tcp="443"
+firewall "fw" default="allow" { zones "a" "c"; }
+"#,
+    );
+    assert_eq!(
+        verdicts(&isolated),
+        ["a1.contoso.com -> b1.contoso.com tcp 443: no-path by "]
+    );
+    let unrouted =
+        with(r#"flow "app" from="host:a1.contoso.com" to="host:b1.contoso.com" tcp="443""#);
+    assert_eq!(
+        verdicts(&unrouted),
+        ["a1.contoso.com -> b1.contoso.com tcp 443: allowed by "]
+    );
+}
+
+#[test]
+fn windows_firewall_block_wins_whatever_the_order() {
+    let v = verdicts(
+        r#"
+zone "a"
+server "a1.contoso.com" zone="a"
+server "b1.contoso.com" zone="a" {
+    windows-firewall {
+        allow in "web" tcp="80,443"
+        block in "no plain HTTP" tcp="80"
+    }
+}
+flow "app" from="host:a1.contoso.com" to="host:b1.contoso.com" tcp="80,443,8080"
+"#,
+    );
+    assert_eq!(
+        v,
+        [
+            "a1.contoso.com -> b1.contoso.com tcp 80: blocked by b1.contoso.com inbound: \"no plain HTTP\" 80",
+            "a1.contoso.com -> b1.contoso.com tcp 443: allowed by b1.contoso.com inbound: \"web\" 443",
+            "a1.contoso.com -> b1.contoso.com tcp 8080: blocked by b1.contoso.com inbound: default 8080",
+        ]
+    );
+}
+
+#[test]
+fn windows_firewall_profiles_rpc_keywords_and_outbound() {
+    let v = verdicts(
+        r#"
+zone "a"
+server "a1.contoso.com" zone="a" {
+    windows-firewall outbound="block" {
+        allow out "RPC" tcp="135,49152-65535"
+    }
+}
+server "b1.contoso.com" zone="a" rpc-ports="50000-50100" network-profile="private" {
+    windows-firewall {
+        allow in "public only" tcp="443" profile="public"
+        allow in "RPC" tcp="rpc-epmap,rpc"
+    }
+}
+flow "app" from="host:a1.contoso.com" to="host:b1.contoso.com" tcp="135,443,rpc"
+"#,
+    );
+    assert_eq!(
+        v,
+        [
+            "a1.contoso.com -> b1.contoso.com tcp 135: allowed by a1.contoso.com outbound: \"RPC\" 135; b1.contoso.com inbound: \"RPC\" 135",
+            "a1.contoso.com -> b1.contoso.com tcp 443: blocked by a1.contoso.com outbound: default 443; b1.contoso.com inbound: default 443",
+            "a1.contoso.com -> b1.contoso.com tcp 50000-50100: allowed by a1.contoso.com outbound: \"RPC\" 50000-50100; b1.contoso.com inbound: \"RPC\" 50000-50100",
+        ]
+    );
+}
+
+#[test]
+fn cidr_matches_by_address_or_subnets_else_indeterminate() {
+    let v = verdicts(&with(
+        r#"
+zone "c"
+server "c1.contoso.com" zone="c"
+flow "app" from="host:a1.contoso.com" to="host:b1.contoso.com,host:c1.contoso.com" tcp="443"
+firewall "fw" default="deny" {
+    zones "a" "b" "c"
+    allow "from a's range" from="cidr:10.1.0.0/24" to="cidr:10.2.0.0/16" tcp="443"
+    allow "to c's range" from="cidr:10.1.0.0/24" to="cidr:10.3.0.0/16" tcp="443"
+}
+"#,
+    ));
+    assert_eq!(
+        v,
+        [
+            "a1.contoso.com -> b1.contoso.com tcp 443: allowed by fw: \"from a's range\" 443",
+            "a1.contoso.com -> c1.contoso.com tcp 443: indeterminate by fw: \"from a's range\" 443",
+        ]
+    );
+}
+
+#[test]
+fn icmp_and_rules_without_protocols() {
+    let v = verdicts(&with(
+        r#"
+flow "ping" from="host:a1.contoso.com" to="host:b1.contoso.com" icmp=#true udp="9"
+firewall "fw" default="deny" {
+    zones "a" "b"
+    allow "ping" icmp=#true
+    allow "everything to b" to="zone:b"
+}
+"#,
+    ));
+    assert_eq!(
+        v,
+        [
+            "a1.contoso.com -> b1.contoso.com udp 9: allowed by fw: \"everything to b\" 9",
+            "a1.contoso.com -> b1.contoso.com icmp echo: allowed by fw: \"ping\" echo",
+        ]
+    );
+}
