@@ -245,7 +245,7 @@ fn good_examples_pass_and_broken_fails_with_every_input_code() {
     }
     let r = run(&root(), &["check", "examples/broken", "--format", "short"]);
     assert_eq!(r.code, 1);
-    for code in INPUT_CODES {
+    for code in INPUT_CODES.iter().chain(&CHECK_CODES) {
         assert!(
             r.stdout.contains(&format!("[{code}]")),
             "examples/broken lacks {code}:\n{}",

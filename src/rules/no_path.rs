@@ -50,6 +50,12 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
     for (flow, verdict) in cx.checked_flows() {
         if verdict.verdict == Verdict::NoPath {
             let key = (net.zone_of(flow.source), net.zone_of(flow.destination));
+            // A zone that does not exist is already `schema/unknown-reference`.
+            let undeclared =
+                |z: ZoneId| net.zones[z].declared.is_none() && net.zones[z].name != "internet";
+            if undeclared(key.0) || undeclared(key.1) {
+                continue;
+            }
             groups.entry(key).or_default().push(flow);
         }
     }
