@@ -57,7 +57,9 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
         for d in verdict
             .decisions
             .iter()
-            .filter(|d| d.outcome == Outcome::Deny)
+            // A flow a policy forbids is `policy/conflict`: the design, not the firewall,
+            // has to change.
+            .filter(|d| d.outcome == Outcome::Deny && !cx.forbidden(flow, d.ports))
         {
             groups
                 .entry((d.filter, d.by, flow.source, flow.destination))

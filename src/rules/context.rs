@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use crate::diag::Label;
 use crate::engine::{
     DecidedBy, Filter, FlowEndpoint, FlowPorts, FlowVerdict, Network, Origin, Outcome, Phase,
-    RequiredFlow,
+    Place, RequiredFlow, Tri,
 };
 use crate::model::{Model, Protocol, Span};
 
@@ -123,6 +123,32 @@ impl<'a, 'm> Context<'a, 'm> {
             .iter()
             .zip(self.verdicts)
             .filter(|(f, _)| self.checked(f))
+    }
+
+    /// Whether a `forbid` of some policy names this part of a flow (`policy/conflict`).
+    pub fn forbidden(&self, flow: &RequiredFlow, ports: FlowPorts) -> bool {
+        let (lo, hi) = match ports {
+            FlowPorts::Range(a, b) => (u32::from(a), u32::from(b)),
+            FlowPorts::Echo => (0, 0),
+        };
+        let mut buf = Vec::new();
+        self.model
+            .policies
+            .iter()
+            .flat_map(|p| &p.forbids)
+            .any(|f| {
+                let t = &f.traffic;
+                buf.clear();
+                crate::engine::rule_ports(
+                    t,
+                    flow.protocol,
+                    crate::engine::rpc_range(self.model, flow.destination),
+                    &mut buf,
+                );
+                buf.iter().any(|&(a, b)| a <= hi && lo <= b)
+                    && self.net.list_matches(&t.from, Place::Host(flow.source)) == Tri::Yes
+                    && self.net.list_matches(&t.to, Place::Host(flow.destination)) == Tri::Yes
+            })
     }
 
     /// The source span of a rule or of its firewall's default.
