@@ -1128,3 +1128,34 @@ fn wake_up_proxy_and_peer_cache_client_to_client() {
         ])
     );
 }
+
+#[test]
+fn internet_client_groups_get_no_client_installation_flows() {
+    let model = r#"
+zone "dc"
+site "P01" type="primary" {
+    server "cm01.contoso.com" zone="dc" {
+        site-server
+        management-point
+        fallback-status-point
+    }
+}
+clients "Roaming" site="P01" zone="internet" internet=#true install="manual"
+clients "RoamPush" site="P01" zone="internet" internet=#true install="push"
+clients "Office" site="P01" zone="dc" install="push"
+"#;
+    let all = flows(model, &[Phase::ClientInstall]);
+    assert!(starting(&all, "Roaming -> ").is_empty(), "{all:#?}");
+    assert!(starting(&all, "RoamPush -> ").is_empty(), "{all:#?}");
+    assert!(
+        starting(&all, "cm01.contoso.com -> RoamPush").is_empty(),
+        "{all:#?}"
+    );
+    assert_has(
+        &all,
+        &[
+            "cm01.contoso.com -> Office tcp 445",
+            "Office -> cm01.contoso.com tcp 80",
+        ],
+    );
+}
