@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use super::intervals;
 use super::network::{Network, Place, Route, Tri};
 use super::{FlowEndpoint, FlowPorts, RequiredFlow};
 use crate::model::{Action, Direction, HostFirewall, Model, PortItem, Protocol, Traffic};
@@ -212,23 +213,7 @@ pub fn rule_ports(
             });
         }
     }
-    out.sort_unstable();
-    // Merge overlapping and adjacent intervals.
-    let mut merged: Vec<(u32, u32)> = Vec::with_capacity(out.len());
-    for &(a, b) in out.iter() {
-        match merged.last_mut() {
-            Some(last) if a <= last.1 + 1 => last.1 = last.1.max(b),
-            _ => merged.push((a, b)),
-        }
-    }
-    *out = merged;
-}
-
-fn flow_interval(ports: FlowPorts) -> (u32, u32) {
-    match ports {
-        FlowPorts::Range(a, b) => (u32::from(a), u32::from(b)),
-        FlowPorts::Echo => (0, 0),
-    }
+    *out = intervals::merge(out.drain(..));
 }
 
 fn part(protocol: Protocol, (a, b): (u32, u32)) -> FlowPorts {
@@ -261,9 +246,8 @@ fn decide(
     rpc: (u16, u16),
     out: &mut Vec<Decision>,
 ) {
-    let mut remaining = vec![flow_interval(flow.ports)];
+    let mut remaining = vec![flow.ports.interval()];
     let mut covered = Vec::new();
-    let mut next = Vec::new();
     for rule in rules {
         if remaining.is_empty() {
             return;
@@ -278,33 +262,14 @@ fn decide(
             (_, Action::Allow) => Outcome::Allow,
             (_, Action::Deny) => Outcome::Deny,
         };
-        next.clear();
-        for &(lo, hi) in &remaining {
-            let mut cur = lo;
-            for &(a, b) in &covered {
-                if b < cur {
-                    continue;
-                }
-                if a > hi {
-                    break;
-                }
-                if a > cur {
-                    next.push((cur, a - 1));
-                }
-                let end = b.min(hi);
-                out.push(Decision {
-                    filter,
-                    by: DecidedBy::Rule(rule.index),
-                    outcome,
-                    ports: part(flow.protocol, (a.max(cur), end)),
-                });
-                cur = end + 1;
-            }
-            if cur <= hi {
-                next.push((cur, hi));
-            }
-        }
-        std::mem::swap(&mut remaining, &mut next);
+        let (decided, left) = intervals::split(&remaining, &covered);
+        out.extend(decided.into_iter().map(|p| Decision {
+            filter,
+            by: DecidedBy::Rule(rule.index),
+            outcome,
+            ports: part(flow.protocol, p),
+        }));
+        remaining = left;
     }
     for &(lo, hi) in &remaining {
         out.push(Decision {

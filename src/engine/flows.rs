@@ -65,6 +65,16 @@ pub enum FlowPorts {
     Echo,
 }
 
+impl FlowPorts {
+    /// The ports as an inclusive interval; ICMP echo is `(0, 0)`.
+    pub fn interval(self) -> (u32, u32) {
+        match self {
+            FlowPorts::Range(a, b) => (u32::from(a), u32::from(b)),
+            FlowPorts::Echo => (0, 0),
+        }
+    }
+}
+
 impl fmt::Display for FlowPorts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -6,6 +6,7 @@
 mod evaluate;
 mod flows;
 mod hierarchy;
+pub mod intervals;
 mod network;
 mod space;
 
@@ -43,4 +44,19 @@ impl Phase {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.as_str() == s)
     }
+}
+
+/// Loads one model text for the engine's tests; fails on any load diagnostic.
+#[cfg(test)]
+fn test_model(kdl: &str) -> crate::model::Model {
+    let loaded = crate::load::load_texts(
+        vec![("m.kdl".into(), kdl.as_bytes().to_vec(), false)],
+        crate::rules::SPEC_CODES,
+    );
+    assert!(
+        loaded.diagnostics.is_empty(),
+        "unexpected load diagnostics: {:#?}",
+        loaded.diagnostics
+    );
+    loaded.model
 }

@@ -10,6 +10,7 @@ use fixedbitset::FixedBitSet;
 
 use super::FlowEndpoint;
 use super::evaluate::{rpc_range, rule_ports};
+use super::intervals;
 use super::network::{Network, Place, Tri};
 use crate::model::{Endpoint, Protocol, Spanned, Traffic};
 
@@ -32,14 +33,14 @@ impl Region {
     }
 
     fn intersects(&self, other: &Region) -> bool {
-        intervals_overlap(&self.services, &other.services)
+        intervals::overlap(&self.services, &other.services)
             && !self.src.is_disjoint(&other.src)
             && !self.dst.is_disjoint(&other.dst)
     }
 
     /// `self` minus `other` (which it intersects), as at most three disjoint regions.
     fn subtract(&self, other: &Region, out: &mut Vec<Region>) {
-        let (inside, outside) = split_intervals(&self.services, &other.services);
+        let (inside, outside) = intervals::split(&self.services, &other.services);
         let mut push = |r: Region| {
             if !r.is_empty() {
                 out.push(r);
@@ -86,52 +87,6 @@ impl Region {
         }
         out
     }
-}
-
-fn intervals_overlap(a: &[(u32, u32)], b: &[(u32, u32)]) -> bool {
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i].1 < b[j].0 {
-            i += 1;
-        } else if b[j].1 < a[i].0 {
-            j += 1;
-        } else {
-            return true;
-        }
-    }
-    false
-}
-
-/// `a ∩ b` and `a \ b` of sorted disjoint interval lists.
-type Intervals = Vec<(u32, u32)>;
-
-fn split_intervals(a: &[(u32, u32)], b: &[(u32, u32)]) -> (Intervals, Intervals) {
-    let mut inside = Vec::new();
-    let mut outside = Vec::new();
-    for &(lo, hi) in a {
-        let mut cur = lo;
-        for &(x, y) in b {
-            if y < cur {
-                continue;
-            }
-            if x > hi {
-                break;
-            }
-            if x > cur {
-                outside.push((cur, x - 1));
-            }
-            let end = y.min(hi);
-            inside.push((x.max(cur), end));
-            cur = end + 1;
-            if cur > hi {
-                break;
-            }
-        }
-        if cur <= hi {
-            outside.push((cur, hi));
-        }
-    }
-    (inside, outside)
 }
 
 /// What a rule matches: surely (`yes`) and possibly (`maybe`, a superset), each a union of
@@ -413,13 +368,5 @@ mod tests {
             Some(vec![0, 2])
         );
         assert_eq!(covered_by(&target, [(0, &a[..])], 100), None);
-    }
-
-    #[test]
-    fn interval_split() {
-        assert_eq!(
-            split_intervals(&[(1, 10), (20, 30)], &[(5, 25)]),
-            (vec![(5, 10), (20, 25)], vec![(1, 4), (26, 30)])
-        );
     }
 }

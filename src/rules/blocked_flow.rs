@@ -2,8 +2,6 @@
 //! default) or by a host firewall. One diagnostic per deciding rule (or default) and pair
 //! of endpoints, listing every port it blocks between them.
 
-use std::collections::BTreeMap;
-
 use super::context::{Context, PortSet, endpoint_ref, flow_part, short_list};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
 use crate::engine::{DecidedBy, Filter, FlowEndpoint, FlowPorts, Outcome, RequiredFlow, rpc_range};
@@ -49,24 +47,12 @@ firewall "fw-core" default="deny" {
 "#,
 };
 
-type Key = (Filter, DecidedBy, FlowEndpoint, FlowEndpoint);
-
 pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
-    let mut groups: BTreeMap<Key, Vec<(&RequiredFlow, FlowPorts)>> = BTreeMap::new();
-    for (flow, verdict) in cx.checked_flows() {
-        for d in verdict
-            .decisions
-            .iter()
-            // A flow a policy forbids is `policy/conflict`: the design, not the firewall,
-            // has to change.
-            .filter(|d| d.outcome == Outcome::Deny && !cx.forbidden(flow, d.ports))
-        {
-            groups
-                .entry((d.filter, d.by, flow.source, flow.destination))
-                .or_default()
-                .push((flow, d.ports));
-        }
-    }
+    // A flow a policy forbids is `policy/conflict`: the design, not the firewall, has to
+    // change.
+    let groups = cx.decisions_by_deciding_rule(|flow, d| {
+        d.outcome == Outcome::Deny && cx.forbids_of(flow, d.ports).is_empty()
+    });
     for ((filter, by, source, destination), parts) in groups {
         out.push(diagnostic(cx, filter, by, source, destination, &parts));
     }

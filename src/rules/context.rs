@@ -2,14 +2,14 @@
 //! verdicts) and the wording helpers the firewall checks share: how to name a flow's
 //! endpoints in KDL, where the requirement of a flow lives, how to print port lists.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use crate::diag::Label;
 use crate::engine::{
-    DecidedBy, Filter, FlowEndpoint, FlowPorts, FlowVerdict, Network, Origin, Outcome, Phase,
-    Place, RequiredFlow, Tri,
+    DecidedBy, Decision, Filter, FlowEndpoint, FlowPorts, FlowVerdict, Network, Origin, Outcome,
+    Phase, Place, RequiredFlow, Tri,
 };
 use crate::model::{Model, Protocol, Span};
 
@@ -25,6 +25,9 @@ pub struct RuleUse {
 /// A rule of a network firewall (`Filter::Network`) or of a host firewall (`HostIn` for
 /// its `in` rules, `HostOut` for its `out` rules), by index.
 pub type RuleKey = (Filter, usize);
+
+/// A deciding rule (or default) and the pair of endpoints it decides between.
+pub type DecisionGroup = (Filter, DecidedBy, FlowEndpoint, FlowEndpoint);
 
 /// The inputs of the checks.
 pub struct Context<'a, 'm> {
@@ -125,19 +128,33 @@ impl<'a, 'm> Context<'a, 'm> {
             .filter(|(f, _)| self.checked(f))
     }
 
-    /// Whether a `forbid` of some policy names this part of a flow (`policy/conflict`).
-    pub fn forbidden(&self, flow: &RequiredFlow, ports: FlowPorts) -> bool {
-        let (lo, hi) = match ports {
-            FlowPorts::Range(a, b) => (u32::from(a), u32::from(b)),
-            FlowPorts::Echo => (0, 0),
-        };
+    /// The flow parts of the checked phases whose decisions `keep` selects, grouped by
+    /// deciding rule (or default) and pair of endpoints: one diagnostic each.
+    pub fn decisions_by_deciding_rule(
+        &self,
+        keep: impl Fn(&RequiredFlow, &Decision) -> bool,
+    ) -> BTreeMap<DecisionGroup, Vec<(&RequiredFlow, FlowPorts)>> {
+        let mut groups: BTreeMap<DecisionGroup, Vec<(&RequiredFlow, FlowPorts)>> = BTreeMap::new();
+        for (flow, verdict) in self.checked_flows() {
+            for d in verdict.decisions.iter().filter(|d| keep(flow, d)) {
+                groups
+                    .entry((d.filter, d.by, flow.source, flow.destination))
+                    .or_default()
+                    .push((flow, d.ports));
+            }
+        }
+        groups
+    }
+
+    /// The `forbid`s (policy index, forbid index) that name this part of a flow: its
+    /// source, its destination and some of its ports (`policy/conflict`).
+    pub fn forbids_of(&self, flow: &RequiredFlow, ports: FlowPorts) -> Vec<(usize, usize)> {
+        let ports = [ports.interval()];
         let mut buf = Vec::new();
-        self.model
-            .policies
-            .iter()
-            .flat_map(|p| &p.forbids)
-            .any(|f| {
-                let t = &f.traffic;
+        let mut found = Vec::new();
+        for (p, policy) in self.model.policies.iter().enumerate() {
+            for (f, forbid) in policy.forbids.iter().enumerate() {
+                let t = &forbid.traffic;
                 buf.clear();
                 crate::engine::rule_ports(
                     t,
@@ -145,10 +162,15 @@ impl<'a, 'm> Context<'a, 'm> {
                     crate::engine::rpc_range(self.model, flow.destination),
                     &mut buf,
                 );
-                buf.iter().any(|&(a, b)| a <= hi && lo <= b)
+                if crate::engine::intervals::overlap(&buf, &ports)
                     && self.net.list_matches(&t.from, Place::Host(flow.source)) == Tri::Yes
                     && self.net.list_matches(&t.to, Place::Host(flow.destination)) == Tri::Yes
-            })
+                {
+                    found.push((p, f));
+                }
+            }
+        }
+        found
     }
 
     /// The source span of a rule or of its firewall's default.
@@ -294,15 +316,7 @@ impl PortSet {
 
 /// `80,443,8530-8531` from ranges, merging overlaps and neighbours.
 pub fn port_text(set: &BTreeSet<(u16, u16)>) -> String {
-    let mut merged: Vec<(u32, u32)> = Vec::new();
-    for &(a, b) in set {
-        let (a, b) = (u32::from(a), u32::from(b));
-        match merged.last_mut() {
-            Some(last) if a <= last.1 + 1 => last.1 = last.1.max(b),
-            _ => merged.push((a, b)),
-        }
-    }
-    merged
+    crate::engine::intervals::merge(set.iter().map(|&(a, b)| (u32::from(a), u32::from(b))))
         .iter()
         .map(|&(a, b)| {
             if a == b {

@@ -2,13 +2,9 @@
 //! from the model, so the flow's verdict is `indeterminate`. One diagnostic per rule and
 //! pair of endpoints.
 
-use std::collections::BTreeMap;
-
 use super::context::{Context, flow_part, short_list};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
-use crate::engine::{
-    DecidedBy, Filter, FlowEndpoint, FlowPorts, Outcome, Place, RequiredFlow, Tri,
-};
+use crate::engine::{DecidedBy, Filter, FlowEndpoint, Outcome, Place, Tri};
 use crate::model::{Endpoint, Traffic};
 
 pub static RULE: RuleInfo = RuleInfo {
@@ -44,22 +40,8 @@ or give the server an `address="10.20.1.5"`.
 "#,
 };
 
-type Key = (Filter, DecidedBy, FlowEndpoint, FlowEndpoint);
-
 pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
-    let mut groups: BTreeMap<Key, Vec<(&RequiredFlow, FlowPorts)>> = BTreeMap::new();
-    for (flow, verdict) in cx.checked_flows() {
-        for d in verdict
-            .decisions
-            .iter()
-            .filter(|d| d.outcome == Outcome::Unknown)
-        {
-            groups
-                .entry((d.filter, d.by, flow.source, flow.destination))
-                .or_default()
-                .push((flow, d.ports));
-        }
-    }
+    let groups = cx.decisions_by_deciding_rule(|_, d| d.outcome == Outcome::Unknown);
     let model = cx.model;
     for ((filter, by, source, destination), parts) in groups {
         let listed: Vec<String> = parts.iter().map(|(f, p)| flow_part(model, f, *p)).collect();

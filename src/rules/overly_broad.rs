@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::context::{Context, PortSet, endpoint_ref, port_text};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
-use crate::engine::{DecidedBy, Filter, rpc_range, rule_ports};
+use crate::engine::{DecidedBy, Filter, intervals, rpc_range, rule_ports};
 use crate::model::{Action, Endpoint, Protocol, Traffic};
 
 /// More unused ports than this, per protocol, make a rule overly broad (`rules.md`).
@@ -58,30 +58,14 @@ fn unused_ports(
 ) -> u32 {
     let mut opened = Vec::new();
     rule_ports(traffic, protocol, rpc, &mut opened);
-    let mut merged: Vec<(u32, u32)> = Vec::new();
-    for &(x, y) in used {
-        let (x, y) = (u32::from(x), u32::from(y));
-        match merged.last_mut() {
-            Some(last) if x <= last.1 + 1 => last.1 = last.1.max(y),
-            _ => merged.push((x, y)),
-        }
-    }
-    let mut total = 0;
-    for (a, b) in opened {
-        let (a, b) = (a.max(1), b);
-        if a > b {
-            continue;
-        }
-        let mut count = b - a + 1;
-        for &(x, y) in &merged {
-            let (lo, hi) = (x.max(a), y.min(b));
-            if lo <= hi {
-                count -= hi - lo + 1;
-            }
-        }
-        total += count;
-    }
-    total
+    // Port 0 stands for "every port" of a rule without protocols; it is no real port.
+    let opened: Vec<(u32, u32)> = opened
+        .into_iter()
+        .map(|(a, b)| (a.max(1), b))
+        .filter(|(a, b)| a <= b)
+        .collect();
+    let used = intervals::merge(used.iter().map(|&(a, b)| (u32::from(a), u32::from(b))));
+    intervals::count(&intervals::split(&opened, &used).1)
 }
 
 pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::context::{Context, flow_part, short_list};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
-use crate::engine::{FlowEndpoint, FlowPorts, Place, RequiredFlow, Tri, rpc_range, rule_ports};
+use crate::engine::{FlowEndpoint, FlowPorts, RequiredFlow};
 
 pub static RULE: RuleInfo = RuleInfo {
     code: "policy/conflict",
@@ -47,48 +47,13 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
     if model.policies.is_empty() {
         return;
     }
-    let forbids: Vec<(usize, usize)> = model
-        .policies
-        .iter()
-        .enumerate()
-        .flat_map(|(p, policy)| (0..policy.forbids.len()).map(move |f| (p, f)))
-        .collect();
     let mut groups: BTreeMap<Key, Vec<(&RequiredFlow, FlowPorts)>> = BTreeMap::new();
-    let mut pair = None;
-    let mut matching: Vec<(usize, usize)> = Vec::new();
-    let mut buf = Vec::new();
     for (flow, _) in cx.checked_flows() {
-        if pair != Some((flow.source, flow.destination)) {
-            pair = Some((flow.source, flow.destination));
-            matching = forbids
-                .iter()
-                .copied()
-                .filter(|&(p, f)| {
-                    let t = &model.policies[p].forbids[f].traffic;
-                    cx.net.list_matches(&t.from, Place::Host(flow.source)) == Tri::Yes
-                        && cx.net.list_matches(&t.to, Place::Host(flow.destination)) == Tri::Yes
-                })
-                .collect();
-        }
-        for &(p, f) in &matching {
-            let t = &model.policies[p].forbids[f].traffic;
-            buf.clear();
-            rule_ports(
-                t,
-                flow.protocol,
-                rpc_range(model, flow.destination),
-                &mut buf,
-            );
-            let (lo, hi) = match flow.ports {
-                FlowPorts::Range(a, b) => (u32::from(a), u32::from(b)),
-                FlowPorts::Echo => (0, 0),
-            };
-            if buf.iter().any(|&(a, b)| a <= hi && lo <= b) {
-                groups
-                    .entry((p, f, flow.source, flow.destination))
-                    .or_default()
-                    .push((flow, flow.ports));
-            }
+        for (p, f) in cx.forbids_of(flow, flow.ports) {
+            groups
+                .entry((p, f, flow.source, flow.destination))
+                .or_default()
+                .push((flow, flow.ports));
         }
     }
     for ((p, f, source, destination), parts) in groups {

@@ -6,16 +6,7 @@ use crate::engine::{Phase, required_flows};
 
 /// `SOURCE -> DEST PROTO PORTS: VERDICT by DECIDER; DECIDER` for every flow.
 fn verdicts(kdl: &str) -> Vec<String> {
-    let loaded = crate::load::load_texts(
-        vec![("m.kdl".into(), kdl.as_bytes().to_vec(), false)],
-        crate::rules::SPEC_CODES,
-    );
-    assert!(
-        loaded.diagnostics.is_empty(),
-        "unexpected load diagnostics: {:#?}",
-        loaded.diagnostics
-    );
-    let model = loaded.model;
+    let model = crate::engine::test_model(kdl);
     let flows = required_flows(&model, &[Phase::Operation]);
     let net = Network::new(&model);
     evaluate(&net, &flows)

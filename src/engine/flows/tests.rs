@@ -4,19 +4,7 @@ use crate::engine::Phase;
 
 const OP: &[Phase] = &[Phase::Operation];
 
-/// Loads one model text; fails on any load diagnostic.
-fn load(kdl: &str) -> Model {
-    let loaded = crate::load::load_texts(
-        vec![("m.kdl".into(), kdl.as_bytes().to_vec(), false)],
-        crate::rules::SPEC_CODES,
-    );
-    assert!(
-        loaded.diagnostics.is_empty(),
-        "unexpected load diagnostics: {:#?}",
-        loaded.diagnostics
-    );
-    loaded.model
-}
+use crate::engine::test_model as load;
 
 fn render(model: &Model, f: &RequiredFlow) -> String {
     format!(
