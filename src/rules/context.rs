@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use crate::diag::Label;
 use crate::engine::{
     DecidedBy, Decision, Filter, FlowEndpoint, FlowPorts, FlowVerdict, Network, Origin, Outcome,
-    Phase, Place, RequiredFlow, Tri,
+    Phase, Place, RequiredFlow, RuleSpace, SpaceBuilder, Tri,
 };
 use crate::model::{Model, Protocol, Span};
 
@@ -41,6 +41,7 @@ pub struct Context<'a, 'm> {
     /// are reported for these; rule usage counts every phase.
     pub phases: &'a [Phase],
     usage: OnceLock<HashMap<RuleKey, RuleUse>>,
+    spaces: OnceLock<Vec<Vec<RuleSpace>>>,
 }
 
 impl<'a, 'm> Context<'a, 'm> {
@@ -58,7 +59,21 @@ impl<'a, 'm> Context<'a, 'm> {
             verdicts,
             phases,
             usage: OnceLock::new(),
+            spaces: OnceLock::new(),
         }
+    }
+
+    /// What each rule of each network firewall matches (`engine::space`), by firewall and
+    /// rule index; computed once for the shadowed-rule and policy checks.
+    pub fn rule_spaces(&self) -> &[Vec<RuleSpace>] {
+        self.spaces.get_or_init(|| {
+            let mut builder = SpaceBuilder::new(self.net);
+            self.model
+                .firewalls
+                .iter()
+                .map(|fw| fw.rules.iter().map(|r| builder.space(&r.traffic)).collect())
+                .collect()
+        })
     }
 
     /// For every rule that allows some part of a required flow (of any phase), what it

@@ -12,7 +12,7 @@ use fixedbitset::FixedBitSet;
 
 use super::context::Context;
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
-use crate::engine::{DecidedBy, Filter, Route, RuleSpace, SpaceBuilder, first_match, restrict};
+use crate::engine::{DecidedBy, Filter, Route, SpaceBuilder, first_match, restrict};
 use crate::model::{Action, Traffic};
 
 const LIMIT: usize = 4096;
@@ -87,7 +87,6 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
     for (id, p) in builder.places().iter().enumerate() {
         class_masks[net.zone_class(net.place_zone(*p))].insert(id);
     }
-    let mut fw_spaces: Vec<Option<Vec<RuleSpace>>> = vec![None; model.firewalls.len()];
     for policy in &model.policies {
         for forbid in &policy.forbids {
             let space = builder.space(&forbid.traffic);
@@ -113,9 +112,7 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
                     }
                     for &f in fws.iter() {
                         let fw = &model.firewalls[f];
-                        let spaces = fw_spaces[f].get_or_insert_with(|| {
-                            fw.rules.iter().map(|r| builder.space(&r.traffic)).collect()
-                        });
+                        let spaces = &cx.rule_spaces()[f];
                         let (takers, left) = first_match(&region, spaces.iter().enumerate(), LIMIT);
                         for t in takers {
                             if fw.rules[t].action == Action::Allow {

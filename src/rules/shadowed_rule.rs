@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use super::context::{Context, RuleKey};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
-use crate::engine::{DecidedBy, Filter, RuleSpace, SpaceBuilder, covered_by};
+use crate::engine::{DecidedBy, Filter, covered_by};
 use crate::model::Action;
 
 /// Beyond this many pieces, the remainder of a rule is not analysed further (the rule is
@@ -58,10 +58,8 @@ pub struct Shadowed {
 
 /// Every shadowed rule of every network firewall.
 pub fn find(cx: &Context<'_, '_>) -> Vec<Shadowed> {
-    let mut builder = SpaceBuilder::new(cx.net);
     let mut found = Vec::new();
-    for (f, fw) in cx.model.firewalls.iter().enumerate() {
-        let spaces: Vec<RuleSpace> = fw.rules.iter().map(|r| builder.space(&r.traffic)).collect();
+    for (f, spaces) in cx.rule_spaces().iter().enumerate() {
         for i in 1..spaces.len() {
             if spaces[i].maybe.is_empty() {
                 continue;
