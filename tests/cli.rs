@@ -438,7 +438,7 @@ fn rules_and_explain() {
     );
     let r = run(&root(), &["explain", "schema/unknown-node"]);
     assert_eq!(r.code, 0);
-    assert!(r.stdout.contains("## What it does") && r.stdout.contains("## How to fix"));
+    assert!(r.stdout.contains("## What it does") && r.stdout.contains("## Fixed example"));
     let r = run(&root(), &["explain", "schema/unknown-nod"]);
     assert_eq!(r.code, 2);
     assert!(

@@ -54,14 +54,19 @@ pub struct RuleInfo {
     /// One line, no trailing period.
     pub summary: &'static str,
     /// Markdown with the sections `## What it does`, `## Why`, `## Example that fails`,
-    /// `## How to fix`.
+    /// `## Fixed example`.
     pub docs: &'static str,
 }
 
 impl RuleInfo {
     /// The documentation page of the rule.
     pub fn url(&self) -> String {
-        format!("{DOCS_BASE_URL}#{}", self.code.replace('/', "-"))
+        format!("{DOCS_BASE_URL}#{}", self.anchor())
+    }
+
+    /// The rule's anchor in `docs/rules.md`: the code with `-` for `/`.
+    pub fn anchor(&self) -> String {
+        self.code.replace('/', "-")
     }
 }
 

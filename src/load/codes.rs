@@ -22,7 +22,7 @@ firewall in it would silently be missing from the checks.
 zone "hq" { subnet "10.10.0.0/16"
 ```
 
-## How to fix
+## Fixed example
 ```kdl
 zone "hq" { subnet "10.10.0.0/16" }
 ```
@@ -50,7 +50,7 @@ site "P01" type="primary" {
 }
 ```
 
-## How to fix
+## Fixed example
 ```kdl
 site "P01" type="primary" {
     server "cm01.contoso.com" zone="dc" { management-point }
@@ -76,7 +76,7 @@ the flows and checks would describe a different hierarchy than the one deployed.
 server "sup01.contoso.com" zon="dc" { software-update-point }
 ```
 
-## How to fix
+## Fixed example
 ```kdl
 server "sup01.contoso.com" zone="dc" { software-update-point }
 ```
@@ -103,7 +103,7 @@ site "P01" type="tertiary"
 firewall "fw" { allow from="zone:hq" to="any" tcp="80,70000" }
 ```
 
-## How to fix
+## Fixed example
 ```kdl
 site "P01" type="primary"
 firewall "fw" { allow from="zone:hq" to="any" tcp="80,7000" }
@@ -129,7 +129,7 @@ cannot be computed.
 server "dc01.contoso.com" { domain-controller }
 ```
 
-## How to fix
+## Fixed example
 ```kdl
 server "dc01.contoso.com" zone="datacenter" { domain-controller }
 ```
@@ -156,7 +156,7 @@ zone "hq" { subnet "10.10.0.0/16" }
 zone "hq" { subnet "10.20.0.0/16" }
 ```
 
-## How to fix
+## Fixed example
 ```kdl
 zone "hq" { subnet "10.10.0.0/16"; subnet "10.20.0.0/16" }
 ```
@@ -183,7 +183,7 @@ zone "datacenter"
 server "dc01.contoso.com" zone="datacentre" { domain-controller }
 ```
 
-## How to fix
+## Fixed example
 ```kdl
 zone "datacenter"
 server "dc01.contoso.com" zone="datacenter" { domain-controller }

@@ -66,6 +66,7 @@ fn build_index(model: &Model, diags: &mut Vec<Diagnostic>) -> Index {
         what: &str,
         items: impl Iterator<Item = &'a Spanned<String>>,
         key: impl Fn(&str) -> String,
+        reported_elsewhere: impl Fn(usize, usize) -> bool,
         diags: &mut Vec<Diagnostic>,
     ) -> HashMap<String, usize> {
         let mut map: HashMap<String, usize> = HashMap::new();
@@ -74,6 +75,9 @@ fn build_index(model: &Model, diags: &mut Vec<Diagnostic>) -> Index {
             spans.push(name.span);
             let k = key(&name.value);
             if let Some(&first) = map.get(&k) {
+                if reported_elsewhere(first, i) {
+                    continue;
+                }
                 diags.push(
                     Diagnostic::new(
                         &DUPLICATE_NAME,
@@ -92,51 +96,59 @@ fn build_index(model: &Model, diags: &mut Vec<Diagnostic>) -> Index {
         map
     }
     let same = |s: &str| s.to_owned();
+    let never = |_: usize, _: usize| false;
+    // A server declared in two sites is `hierarchy/server-in-two-sites`, a rule of its own.
+    let in_two_sites = |a: usize, b: usize| {
+        matches!(
+            (model.servers[a].site, model.servers[b].site),
+            (Some(x), Some(y)) if model.sites[x].code.value != model.sites[y].code.value
+        )
+    };
     let idx = Index {
-        zones: index("zone", model.zones.iter().map(|z| &z.name), same, diags),
-        sites: index("site", model.sites.iter().map(|s| &s.code), same, diags),
+        zones: index("zone", model.zones.iter().map(|z| &z.name), same, never, diags),
+        sites: index("site", model.sites.iter().map(|s| &s.code), same, never, diags),
         servers: index(
             "server",
             model.servers.iter().map(|s| &s.fqdn),
-            str::to_ascii_lowercase,
+            str::to_ascii_lowercase, in_two_sites,
             diags,
         ),
         clients: index(
             "client group",
             model.clients.iter().map(|c| &c.name),
-            same,
+            same, never,
             diags,
         ),
         consoles: index(
             "console",
             model.consoles.iter().map(|c| &c.name),
-            same,
+            same, never,
             diags,
         ),
         cloud_services: index(
             "cloud service",
             model.cloud_services.iter().map(|c| &c.name),
-            same,
+            same, never,
             diags,
         ),
     };
     let _ = index(
         "firewall",
         model.firewalls.iter().map(|f| &f.name),
-        same,
+        same, never,
         diags,
     );
     let _ = index(
         "policy",
         model.policies.iter().map(|p| &p.name),
-        same,
+        same, never,
         diags,
     );
     for server in &model.servers {
         let _ = index(
             &format!("SQL instance of {}", server.fqdn.value),
             server.sql_instances.iter().map(|i| &i.name),
-            str::to_ascii_lowercase,
+            str::to_ascii_lowercase, never,
             diags,
         );
     }

@@ -37,7 +37,7 @@ firewall "fw-core" default="deny" {
 ```
 The clients also need HTTPS (443) to the management point: the `default` denies it.
 
-## How to fix
+## Fixed example
 ```kdl
 firewall "fw-core" default="deny" {
     zones "hq" "datacenter"

@@ -44,7 +44,7 @@ firewall "fw-wan" default="deny" {
 }
 ```
 
-## How to fix
+## Fixed example
 Remove or narrow the allow rule, or put a `deny` for the forbidden traffic above it:
 ```kdl
 firewall "fw-wan" default="deny" {

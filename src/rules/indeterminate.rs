@@ -32,7 +32,7 @@ firewall "fw-core" default="deny" {
 }
 ```
 
-## How to fix
+## Fixed example
 ```kdl
 zone "branch" { subnet "10.20.0.0/16" }
 ```

@@ -5,16 +5,31 @@
 //!
 //! Rules read the model and the engine's results and push diagnostics; they never print.
 
+mod alternate_same;
 mod blocked_flow;
 mod context;
+mod facts;
 mod forbidden_flow;
 mod indeterminate;
+mod internet_https;
+mod missing_role;
 mod no_path;
+mod non_default_client_ports;
 mod overly_broad;
 mod policy_conflict;
+mod port_conflict;
+mod role_placement;
+mod secondary_override;
+mod server_in_two_sites;
 mod shadowed_rule;
+mod site_code;
+mod site_parent;
 mod sql_browser_port;
+mod sql_duplicate_port;
+mod sql_dynamic_port;
+mod sql_shared_instance;
 mod unused_rule;
+mod wsus_https_port;
 pub mod unused_suppression;
 
 pub use context::Context;
@@ -31,6 +46,20 @@ pub static RULES: &[&RuleInfo] = &[
     &codes::MISSING_VALUE,
     &codes::DUPLICATE_NAME,
     &codes::UNKNOWN_REFERENCE,
+    &site_code::RULE,
+    &site_parent::RULE,
+    &role_placement::RULE,
+    &missing_role::RULE,
+    &server_in_two_sites::RULE,
+    &secondary_override::RULE,
+    &non_default_client_ports::RULE,
+    &internet_https::RULE,
+    &port_conflict::RULE,
+    &alternate_same::RULE,
+    &wsus_https_port::RULE,
+    &sql_dynamic_port::RULE,
+    &sql_shared_instance::RULE,
+    &sql_duplicate_port::RULE,
     &sql_browser_port::RULE,
     &blocked_flow::RULE,
     &no_path::RULE,
@@ -46,6 +75,21 @@ pub static RULES: &[&RuleInfo] = &[
 /// Runs every check over the model and its evaluated flows.
 pub fn run(cx: &Context<'_, '_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    let model = cx.model;
+    site_code::check(model, &mut out);
+    site_parent::check(model, &mut out);
+    role_placement::check(model, &mut out);
+    missing_role::check(model, &mut out);
+    server_in_two_sites::check(model, &mut out);
+    secondary_override::check(model, &mut out);
+    non_default_client_ports::check(model, &mut out);
+    internet_https::check(model, &mut out);
+    port_conflict::check(model, &mut out);
+    alternate_same::check(model, &mut out);
+    wsus_https_port::check(model, &mut out);
+    sql_dynamic_port::check(model, &mut out);
+    sql_shared_instance::check(model, &mut out);
+    sql_duplicate_port::check(model, &mut out);
     let shadowed = shadowed_rule::find(cx);
     blocked_flow::check(cx, &mut out);
     no_path::check(cx, &mut out);
@@ -95,6 +139,41 @@ pub const SPEC_CODES: &[&str] = &[
     "lint/unused-suppression",
 ];
 
+/// `docs/rules.md`: the index of every rule and each rule's documentation, generated from
+/// [`RULES`] (a test keeps the file in sync; `CMFLOW_UPDATE_DOCS=1 cargo test` rewrites it).
+pub fn markdown() -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from(
+        "# Rules\n\n<!-- Generated from the rule registry (src/rules/); do not edit. \
+         Regenerate with `CMFLOW_UPDATE_DOCS=1 cargo test --test rules`. -->\n\n\
+         Every check cmflow runs, with its code and default severity (`lint { severity \"CODE\" \"LEVEL\" }` \
+         changes it). `cmflow explain CODE` prints the same text.\n\n\
+         | code | default | summary |\n|---|---|---|\n",
+    );
+    for rule in RULES {
+        let _ = writeln!(
+            out,
+            "| [`{}`](#{}) | {} | {} |",
+            rule.code,
+            rule.anchor(),
+            rule.default_severity,
+            rule.summary
+        );
+    }
+    for rule in RULES {
+        let _ = write!(
+            out,
+            "\n<a id=\"{}\"></a>\n\n## `{}`\n\nDefault severity: {}. {}.\n\n{}\n",
+            rule.anchor(),
+            rule.code,
+            rule.default_severity,
+            rule.summary,
+            rule.docs.trim_end().replace("\n## ", "\n### ").replacen("## ", "### ", 1)
+        );
+    }
+    out
+}
+
 /// The rule with this code.
 pub fn find(code: &str) -> Option<&'static RuleInfo> {
     RULES.iter().copied().find(|r| r.code == code)
@@ -103,6 +182,12 @@ pub fn find(code: &str) -> Option<&'static RuleInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_registry_holds_every_code_of_the_spec_in_its_order() {
+        let codes: Vec<&str> = RULES.iter().map(|r| r.code).collect();
+        assert_eq!(codes, SPEC_CODES);
+    }
 
     #[test]
     fn registry_codes_are_unique_documented_and_in_the_spec() {
@@ -118,7 +203,7 @@ mod tests {
                 "## What it does",
                 "## Why",
                 "## Example that fails",
-                "## How to fix",
+                "## Fixed example",
             ] {
                 assert!(rule.docs.contains(section), "{} lacks {section}", rule.code);
             }

@@ -35,7 +35,7 @@ firewall "fw-core" default="deny" {
 clients "Lab machines" site="P01" zone="lab"
 ```
 
-## How to fix
+## Fixed example
 ```kdl
 firewall "fw-core" default="deny" {
     zones "hq" "datacenter" "lab"

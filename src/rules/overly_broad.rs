@@ -35,7 +35,7 @@ firewall "fw-core" default="deny" {
 }
 ```
 
-## How to fix
+## Fixed example
 ```kdl
 firewall "fw-core" default="deny" {
     zones "hq" "datacenter"

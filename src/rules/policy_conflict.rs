@@ -34,7 +34,7 @@ site "P01" type="primary" {
 }
 ```
 
-## How to fix
+## Fixed example
 Narrow the forbid to what the design really excludes, or change the design so that the
 flow is no longer required.
 "#,

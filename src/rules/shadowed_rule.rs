@@ -44,7 +44,7 @@ firewall "fw-core" default="deny" {
 ```
 The last rule is covered by the two above it: its port 445 is denied by the first.
 
-## How to fix
+## Fixed example
 Remove the shadowed rule, or move it above the rules that cover it if it was meant to
 decide.
 "#,

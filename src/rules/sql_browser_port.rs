@@ -30,7 +30,7 @@ firewall "fw-core" default="deny" {
 }
 ```
 
-## How to fix
+## Fixed example
 ```kdl
 firewall "fw-core" default="deny" {
     zones "hq" "datacenter"

@@ -32,7 +32,7 @@ firewall "fw-core" default="deny" {
 }
 ```
 
-## How to fix
+## Fixed example
 Remove the rule. If something the model does not describe needs it, declare that with a
 `flow` node, which makes it a required flow:
 ```kdl

@@ -26,7 +26,7 @@ firewall "fw-core" default="deny" {
 ```
 The rule opens only what the clients use: nothing is suppressed.
 
-## How to fix
+## Fixed example
 Remove the `suppress` node.
 "#,
 };

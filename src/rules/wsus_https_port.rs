@@ -1,0 +1,110 @@
+//! `wsus/https-port`: a WSUS HTTPS port that does not follow its HTTP port.
+
+use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
+use crate::model::{Model, Role};
+
+pub static RULE: RuleInfo = RuleInfo {
+    code: "wsus/https-port",
+    default_severity: Severity::Error,
+    summary: "A WSUS HTTPS port is not 443 with HTTP 80, or not HTTP + 1 otherwise",
+    docs: r#"## What it does
+Checks the WSUS ports of every `software-update-point` (`wsus-http`, default 8530, and
+`wsus-https`, default 8531) and every upstream `wsus-server` (`http`, `https`): when
+the HTTP port is 80 the HTTPS port must be 443; otherwise it must be the HTTP port + 1.
+80/443 and 8530/8531 pass; 80/8531 and 8530/8532 fail.
+
+## Why
+"Ports used in Configuration Manager", Note 3 (Windows Server Update Services): *WSUS
+can be installed to use ports 80/443 or ports 8530/8531 for client communication [...]
+If the HTTP port is 80, the HTTPS port must be 443. If the HTTP port is anything else,
+the HTTPS port must be 1 higher, for example, 8530 and 8531.* WSUS derives one from
+the other; a model that says otherwise computes the wrong Client --> software update
+point and software update point --> upstream WSUS flows, and the firewall opens the
+wrong port.
+
+## Example that fails
+```kdl
+server "sup01.contoso.com" zone="datacenter" {
+    software-update-point wsus-http=8530 wsus-https=8532
+}
+```
+
+## Fixed example
+```kdl
+server "sup01.contoso.com" zone="datacenter" {
+    software-update-point wsus-http=8530 wsus-https=8531
+}
+```
+"#,
+};
+
+pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
+    for server in &model.servers {
+        for role in &server.roles {
+            let (what, http, https) = match role.name {
+                "software-update-point" => ("software update point", "wsus-http", "wsus-https"),
+                "wsus-server" => ("upstream WSUS server", "http", "https"),
+                _ => continue,
+            };
+            check_role(&server.fqdn.value, what, role, http, https, out);
+        }
+    }
+}
+
+fn check_role(
+    fqdn: &str,
+    what: &str,
+    role: &Role,
+    http: &str,
+    https: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let (Some(http_port), Some(https_port)) = (role.props.port(http), role.props.port(https))
+    else {
+        return;
+    };
+    let expected = if http_port == 80 {
+        443
+    } else {
+        match http_port.checked_add(1) {
+            Some(p) => p,
+            None => return,
+        }
+    };
+    if https_port == expected {
+        return;
+    }
+    let why = if http_port == 80 {
+        "the HTTP port is 80".to_owned()
+    } else {
+        "HTTP port + 1".to_owned()
+    };
+    let http_label = |text: &str| {
+        Label::new(
+            role.props.span_of(http, role.span),
+            if role.props.get(http).is_some() {
+                format!("HTTP port {http_port}{text}")
+            } else {
+                format!("HTTP port {http_port} (default){text}")
+            },
+        )
+    };
+    // The HTTPS value is the one at fault unless only the HTTP port was written.
+    let d = if role.props.get(https).is_some() || role.props.get(http).is_none() {
+        Diagnostic::new(
+            &RULE,
+            format!("{what} {fqdn}: WSUS HTTPS port {https_port} must be {expected} ({why})"),
+            Label::new(role.props.span_of(https, role.span), "this port"),
+        )
+        .with_label(http_label(""))
+    } else {
+        Diagnostic::new(
+            &RULE,
+            format!(
+                "{what} {fqdn}: WSUS HTTPS port {https_port} (default) must be {expected} ({why})"
+            ),
+            http_label(&format!(" needs HTTPS port {expected}")),
+        )
+    };
+    out.push(d.with_help(format!("set {https}={expected}")));
+}
