@@ -58,7 +58,12 @@ fn cases(code: &str) -> Vec<(String, PathBuf)> {
         .unwrap_or_else(|e| panic!("no fixtures for {code} in {}: {e}", dir.display()))
         .map(|e| e.expect("entry").path())
         .filter(|p| p.is_dir())
-        .map(|p| (p.file_name().expect("name").to_string_lossy().into_owned(), p))
+        .map(|p| {
+            (
+                p.file_name().expect("name").to_string_lossy().into_owned(),
+                p,
+            )
+        })
         .collect();
     cases.sort();
     cases
@@ -149,4 +154,28 @@ fn docs_rules_md_is_generated_from_the_registry() {
         actual == expected,
         "docs/rules.md is out of date: run `CMFLOW_UPDATE_DOCS=1 cargo test --test rules`"
     );
+}
+
+#[test]
+fn the_broken_hierarchy_example_shows_every_configmgr_check() {
+    let r = run(
+        &root(),
+        &[
+            "check",
+            "examples/broken-hierarchy",
+            "--format",
+            "short",
+            "--fail-on",
+            "info",
+        ],
+    );
+    assert_eq!(r.code, 1);
+    for code in CONFIGMGR_CODES {
+        assert!(
+            r.stdout.contains(&format!("[{code}]")),
+            "examples/broken-hierarchy lacks {code}:\n{}",
+            r.stdout
+        );
+    }
+    insta::assert_snapshot!("broken-hierarchy-short", r.stdout);
 }

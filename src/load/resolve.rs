@@ -105,50 +105,69 @@ fn build_index(model: &Model, diags: &mut Vec<Diagnostic>) -> Index {
         )
     };
     let idx = Index {
-        zones: index("zone", model.zones.iter().map(|z| &z.name), same, never, diags),
-        sites: index("site", model.sites.iter().map(|s| &s.code), same, never, diags),
+        zones: index(
+            "zone",
+            model.zones.iter().map(|z| &z.name),
+            same,
+            never,
+            diags,
+        ),
+        sites: index(
+            "site",
+            model.sites.iter().map(|s| &s.code),
+            same,
+            never,
+            diags,
+        ),
         servers: index(
             "server",
             model.servers.iter().map(|s| &s.fqdn),
-            str::to_ascii_lowercase, in_two_sites,
+            str::to_ascii_lowercase,
+            in_two_sites,
             diags,
         ),
         clients: index(
             "client group",
             model.clients.iter().map(|c| &c.name),
-            same, never,
+            same,
+            never,
             diags,
         ),
         consoles: index(
             "console",
             model.consoles.iter().map(|c| &c.name),
-            same, never,
+            same,
+            never,
             diags,
         ),
         cloud_services: index(
             "cloud service",
             model.cloud_services.iter().map(|c| &c.name),
-            same, never,
+            same,
+            never,
             diags,
         ),
     };
     let _ = index(
         "firewall",
         model.firewalls.iter().map(|f| &f.name),
-        same, never,
+        same,
+        never,
         diags,
     );
     let _ = index(
         "policy",
         model.policies.iter().map(|p| &p.name),
-        same, never,
+        same,
+        never,
         diags,
     );
     for server in &model.servers {
         let _ = index(
             &format!("SQL instance of {}", server.fqdn.value),
             server.sql_instances.iter().map(|i| &i.name),
-            str::to_ascii_lowercase, never,
+            str::to_ascii_lowercase,
+            never,
             diags,
         );
     }

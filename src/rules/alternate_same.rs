@@ -39,7 +39,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         let Some((props, _)) = &site.client_ports else {
             continue;
         };
-        for (main, alternate, default) in [("http", "http-alternate", 80), ("https", "https-alternate", 443)] {
+        for (main, alternate, default) in [
+            ("http", "http-alternate", 80),
+            ("https", "https-alternate", 443),
+        ] {
             let Some(alt) = props.get(alternate) else {
                 continue;
             };
@@ -56,7 +59,11 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 format!(
                     "site {}: {alternate} port {alt_port} equals the {upper} port{}",
                     site.code.value,
-                    if props.get(main).is_some() { "" } else { " (default)" }
+                    if props.get(main).is_some() {
+                        ""
+                    } else {
+                        " (default)"
+                    }
                 ),
                 Label::new(alt.span, "same as the main port"),
             );

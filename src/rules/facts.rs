@@ -87,7 +87,12 @@ pub fn groups_using_ports_of(model: &Model, site: SiteId) -> Vec<usize> {
         })
         .map(|(i, _)| i)
         .collect();
-    groups.sort_by(|&a, &b| model.clients[a].name.value.cmp(&model.clients[b].name.value));
+    groups.sort_by(|&a, &b| {
+        model.clients[a]
+            .name
+            .value
+            .cmp(&model.clients[b].name.value)
+    });
     groups
 }
 
@@ -118,7 +123,11 @@ pub fn connected_instances(model: &Model) -> BTreeMap<(ServerId, usize), Vec<Sql
     for server in &model.servers {
         for (role, prop, what) in [
             ("software-update-point", "susdb", "WSUS database"),
-            ("data-warehouse-service-point", "database", "data warehouse database"),
+            (
+                "data-warehouse-service-point",
+                "database",
+                "data warehouse database",
+            ),
         ] {
             let Some(r) = server.role(role) else { continue };
             let Some(value) = r.props.get(prop) else {

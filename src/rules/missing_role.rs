@@ -106,7 +106,11 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             continue;
         }
         for (role, what, present) in [
-            ("management-point", "management point", has("management-point")),
+            (
+                "management-point",
+                "management point",
+                has("management-point"),
+            ),
             (
                 "distribution-point",
                 "distribution point",
@@ -135,9 +139,7 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                     "assigned to this site",
                 ));
             }
-            out.push(d.with_help(format!(
-                "add `{role}` to a server of site {code}"
-            )));
+            out.push(d.with_help(format!("add `{role}` to a server of site {code}")));
         }
     }
 }

@@ -29,8 +29,8 @@ mod sql_duplicate_port;
 mod sql_dynamic_port;
 mod sql_shared_instance;
 mod unused_rule;
-mod wsus_https_port;
 pub mod unused_suppression;
+mod wsus_https_port;
 
 pub use context::Context;
 
@@ -168,7 +168,10 @@ pub fn markdown() -> String {
             rule.code,
             rule.default_severity,
             rule.summary,
-            rule.docs.trim_end().replace("\n## ", "\n### ").replacen("## ", "### ", 1)
+            rule.docs
+                .trim_end()
+                .replace("\n## ", "\n### ")
+                .replacen("## ", "### ", 1)
         );
     }
     out

@@ -115,7 +115,10 @@ fn no_active_directory(model: &Model, group: usize) -> Option<(String, Span)> {
         return None;
     }
     if c.props.bool("workgroup") {
-        return Some(("workgroup".into(), c.props.span_of("workgroup", c.name.span)));
+        return Some((
+            "workgroup".into(),
+            c.props.span_of("workgroup", c.name.span),
+        ));
     }
     if let Some(forest) = c.props.str("forest") {
         return Some((

@@ -1,6 +1,6 @@
 //! `ports/conflict`: two services of one server that need the same protocol and port.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::facts::{
     ClientPorts, PortSetting, SqlPortKind, free_port, replicating_instances, sql_ports,
@@ -76,6 +76,9 @@ const IIS_ROLES: [&str; 6] = [
     "application-catalog-web-service-point",
 ];
 
+/// A role's port property, its scheme when HTTP.sys may share it, and its default.
+type WebPort = (&'static str, Option<Scheme>, u16);
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Scheme {
     Http,
@@ -96,10 +99,20 @@ struct Listener {
     fix: Option<(&'static str, u16)>,
 }
 
+/// The services of one setting's port: the setting to change, the other services on
+/// its port, and the servers where they meet.
+struct Conflict {
+    port: u16,
+    setting: Listener,
+    others: Vec<Listener>,
+    servers: BTreeSet<ServerId>,
+}
+
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     let replicating = replicating_instances(model);
-    // Pairs of settings -> (port, the two listeners, the servers where they meet).
-    let mut pairs: BTreeMap<(Span, Span), (u16, [Listener; 2], Vec<ServerId>)> = BTreeMap::new();
+    // One diagnostic per setting to change: the notification port equal to both the HTTP
+    // port and its alternate is one mistake.
+    let mut conflicts: BTreeMap<(Span, u16), Conflict> = BTreeMap::new();
     let mut ports_of: Vec<Vec<u16>> = Vec::with_capacity(model.servers.len());
     for s in 0..model.servers.len() {
         let listeners = listeners(model, s, &replicating);
@@ -108,24 +121,50 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             by_port.entry(l.setting.port).or_default().push(l);
         }
         for (port, list) in by_port {
-            for (n, a) in list.iter().enumerate() {
-                for b in &list[n + 1..] {
-                    if conflict(a, b) {
-                        pairs
-                            .entry((a.setting.span, b.setting.span))
-                            .or_insert_with(|| (port, [(*a).clone(), (*b).clone()], Vec::new()))
-                            .2
-                            .push(s);
+            for (n, &a) in list.iter().enumerate() {
+                for &b in &list[n + 1..] {
+                    if !conflict(a, b) {
+                        continue;
                     }
+                    let (setting, other) = if changeable(b) || !changeable(a) {
+                        (b, a)
+                    } else {
+                        (a, b)
+                    };
+                    let c = conflicts
+                        .entry((setting.setting.span, port))
+                        .or_insert_with(|| Conflict {
+                            port,
+                            setting: setting.clone(),
+                            others: Vec::new(),
+                            servers: BTreeSet::new(),
+                        });
+                    if !c
+                        .others
+                        .iter()
+                        .any(|o| o.setting.span == other.setting.span)
+                    {
+                        c.others.push(other.clone());
+                    }
+                    c.servers.insert(s);
                 }
             }
         }
         ports_of.push(listeners.iter().map(|l| l.setting.port).collect());
     }
-    for (port, [a, b], servers) in pairs.into_values() {
-        let taken: Vec<u16> = servers.iter().flat_map(|&s| ports_of[s].iter().copied()).collect();
-        out.push(diagnostic(model, port, &a, &b, &servers, &taken));
+    for c in conflicts.into_values() {
+        let taken: Vec<u16> = c
+            .servers
+            .iter()
+            .flat_map(|&s| ports_of[s].iter().copied())
+            .collect();
+        out.push(diagnostic(model, &c, &taken));
     }
+}
+
+/// The setting to change is a written one that can change (the later one of two).
+fn changeable(l: &Listener) -> bool {
+    l.setting.written && l.fix.is_some()
 }
 
 fn conflict(a: &Listener, b: &Listener) -> bool {
@@ -138,7 +177,11 @@ fn conflict(a: &Listener, b: &Listener) -> bool {
     !matches!((a.sql_instance, b.sql_instance), (Some(x), Some(y)) if x != y)
 }
 
-fn listeners(model: &Model, s: ServerId, replicating: &HashSet<(ServerId, usize)>) -> Vec<Listener> {
+fn listeners(
+    model: &Model,
+    s: ServerId,
+    replicating: &HashSet<(ServerId, usize)>,
+) -> Vec<Listener> {
     let server = &model.servers[s];
     let mut out = vec![
         Listener {
@@ -171,8 +214,20 @@ fn listeners(model: &Model, s: ServerId, replicating: &HashSet<(ServerId, usize)
             for (setting, name, label, scheme, default) in [
                 (Some(ports.http), "http", "HTTP", Scheme::Http, 80),
                 (Some(ports.https), "https", "HTTPS", Scheme::Https, 443),
-                (ports.http_alternate, "http-alternate", "alternate HTTP", Scheme::Http, 8080),
-                (ports.https_alternate, "https-alternate", "alternate HTTPS", Scheme::Https, 8443),
+                (
+                    ports.http_alternate,
+                    "http-alternate",
+                    "alternate HTTP",
+                    Scheme::Http,
+                    8080,
+                ),
+                (
+                    ports.https_alternate,
+                    "https-alternate",
+                    "alternate HTTPS",
+                    Scheme::Https,
+                    8443,
+                ),
             ] {
                 if let Some(setting) = setting {
                     out.push(Listener {
@@ -196,7 +251,7 @@ fn listeners(model: &Model, s: ServerId, replicating: &HashSet<(ServerId, usize)
         }
     }
     for role in &server.roles {
-        let (what, props): (&str, [(&'static str, Option<Scheme>, u16); 2]) = match role.name {
+        let (what, props): (&str, [WebPort; 2]) = match role.name {
             "software-update-point" => (
                 "software update point (WSUS)",
                 [("wsus-http", None, 8530), ("wsus-https", None, 8531)],
@@ -207,12 +262,19 @@ fn listeners(model: &Model, s: ServerId, replicating: &HashSet<(ServerId, usize)
             ),
             "reporting-services-point" => (
                 "reporting services point",
-                [("http", Some(Scheme::Http), 80), ("https", Some(Scheme::Https), 443)],
+                [
+                    ("http", Some(Scheme::Http), 80),
+                    ("https", Some(Scheme::Https), 443),
+                ],
             ),
             _ => continue,
         };
         for (prop, web, default) in props {
-            let scheme = if prop.ends_with("https") { "HTTPS" } else { "HTTP" };
+            let scheme = if prop.ends_with("https") {
+                "HTTPS"
+            } else {
+                "HTTP"
+            };
             let Some(port) = role.props.port(prop) else {
                 continue;
             };
@@ -246,22 +308,10 @@ fn listeners(model: &Model, s: ServerId, replicating: &HashSet<(ServerId, usize)
     out
 }
 
-fn diagnostic(
-    model: &Model,
-    port: u16,
-    a: &Listener,
-    b: &Listener,
-    servers: &[ServerId],
-    taken: &[u16],
-) -> Diagnostic {
-    // The setting to change: a written one that can change, the later one first.
-    let changeable = |l: &Listener| l.setting.written && l.fix.is_some();
-    let (primary, other) = if changeable(b) || !changeable(a) {
-        (b, a)
-    } else {
-        (a, b)
-    };
-    let names: Vec<&str> = servers
+fn diagnostic(model: &Model, c: &Conflict, taken: &[u16]) -> Diagnostic {
+    let (port, primary, others) = (c.port, &c.setting, &c.others);
+    let names: Vec<&str> = c
+        .servers
         .iter()
         .map(|&s| model.servers[s].fqdn.value.as_str())
         .collect();
@@ -278,18 +328,25 @@ fn diagnostic(
         if l.setting.written {
             format!("TCP {port}: {}", l.what.trim_start_matches("the "))
         } else {
-            format!("TCP {port} (default): {}", l.what.trim_start_matches("the "))
+            format!(
+                "TCP {port} (default): {}",
+                l.what.trim_start_matches("the ")
+            )
         }
     };
+    let others_what: Vec<&str> = others.iter().map(|o| o.what.as_str()).collect();
     let mut d = Diagnostic::new(
         &RULE,
         format!(
             "TCP port {port} is needed twice on {on}: by {} and by {}",
-            other.what, primary.what
+            others_what.join(", "),
+            primary.what
         ),
         Label::new(primary.setting.span, label_text(primary)),
-    )
-    .with_label(Label::new(other.setting.span, label_text(other)));
+    );
+    for other in others {
+        d = d.with_label(Label::new(other.setting.span, label_text(other)));
+    }
     if let Some((prop, default)) = primary.fix {
         let to = if taken.contains(&default) {
             free_port(default.saturating_add(1), taken)

@@ -138,7 +138,9 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     let mut once: HashMap<(SiteId, &str), &Placed> = HashMap::new();
     let mut per_site: HashMap<(SiteId, &str), Vec<&Placed>> = HashMap::new();
     for p in &placed {
-        let Some(rule) = allowed(p.role) else { continue };
+        let Some(rule) = allowed(p.role) else {
+            continue;
+        };
         let site = &model.sites[p.site];
         let ok = match rule {
             Allowed::At(c, pr, se) => match site.site_type {
@@ -206,7 +208,8 @@ fn where_(model: &Model, p: &Placed) -> String {
         None => format!(
             "`{}` \"{}\"",
             p.role,
-            p.cloud.map_or("", |c| model.cloud_services[c].name.value.as_str())
+            p.cloud
+                .map_or("", |c| model.cloud_services[c].name.value.as_str())
         ),
     }
 }
@@ -224,9 +227,7 @@ fn misplaced(model: &Model, p: &Placed, rule: Allowed, top: Option<SiteId>) -> D
             let message = format!(
                 "{} must be at the top-level site{}, not at {kind} {}",
                 where_(model, p),
-                top_code
-                    .as_ref()
-                    .map_or(String::new(), |t| format!(" {t}")),
+                top_code.as_ref().map_or(String::new(), |t| format!(" {t}")),
                 site.code.value,
             );
             Diagnostic::new(&RULE, message, Label::new(p.span, "not the top-level site"))
@@ -257,11 +258,7 @@ fn misplaced(model: &Model, p: &Placed, rule: Allowed, top: Option<SiteId>) -> D
                 Label::new(p.span, format!("not at a {kind}")),
             )
             .with_label(type_label)
-            .with_help(format!(
-                "move `{}` to a {} site",
-                p.role,
-                can.join(" or ")
-            ))
+            .with_help(format!("move `{}` to a {} site", p.role, can.join(" or ")))
         }
     }
 }
@@ -345,16 +342,21 @@ fn secondary_database(model: &Model, out: &mut Vec<Diagnostic>) {
         if site.site_type != SiteType::Secondary {
             continue;
         }
-        let Some((r, _)) = &site.database else { continue };
+        let Some((r, _)) = &site.database else {
+            continue;
+        };
         let Some(db) = model.server_id(&r.server.value) else {
             continue;
         };
-        let on_site_server = model.servers[db].site == Some(i)
-            && model.servers[db].has_role("site-server");
+        let on_site_server =
+            model.servers[db].site == Some(i) && model.servers[db].has_role("site-server");
         if on_site_server || site_server(model, i).is_none() {
             continue;
         }
-        let ss = site.servers.iter().find(|&&s| model.servers[s].has_role("site-server"));
+        let ss = site
+            .servers
+            .iter()
+            .find(|&&s| model.servers[s].has_role("site-server"));
         let mut d = Diagnostic::new(
             &RULE,
             format!(

@@ -58,11 +58,7 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 "secondary site {code} sets client-ports; a secondary inherits its parent primary's"
             ),
         };
-        let mut d = Diagnostic::new(
-            &RULE,
-            message,
-            Label::new(*node, "set at a secondary site"),
-        );
+        let mut d = Diagnostic::new(&RULE, message, Label::new(*node, "set at a secondary site"));
         if let Some(p) = parent {
             d = d.with_label(match &p.client_ports {
                 Some((_, pnode)) => Label::new(*pnode, format!("the ports of {}", p.code.value)),

@@ -57,7 +57,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                     "site {} is a second central administration site: a hierarchy has one",
                     site.code.value
                 ),
-                Label::new(site.props.span_of("type", site.code.span), "second central site"),
+                Label::new(
+                    site.props.span_of("type", site.code.span),
+                    "second central site",
+                ),
             )
             .with_label(Label::new(
                 first.props.span_of("type", first.code.span),
@@ -78,12 +81,8 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         let parent = model.parent_of(i);
         let code = &site.code.value;
         let type_span = site.props.span_of("type", site.code.span);
-        let parent_label = |text: String| {
-            Label::new(
-                site.parent.as_ref().map_or(type_span, |p| p.span),
-                text,
-            )
-        };
+        let parent_label =
+            |text: String| Label::new(site.parent.as_ref().map_or(type_span, |p| p.span), text);
         match (site.site_type, parent) {
             (SiteType::Central, Some(p)) => out.push(
                 Diagnostic::new(
@@ -91,7 +90,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                     format!("central administration site {code} has a parent site"),
                     parent_label(format!("parent {}", model.sites[p].code.value)),
                 )
-                .with_help(format!("remove `parent=\"{}\"` from site {code}", model.sites[p].code.value)),
+                .with_help(format!(
+                    "remove `parent=\"{}\"` from site {code}",
+                    model.sites[p].code.value
+                )),
             ),
             (SiteType::Primary, None) => {
                 if let Some(c) = central {
@@ -167,7 +169,10 @@ fn primary_help(model: &Model, code: &str) -> String {
         .iter()
         .find(|s| s.site_type == SiteType::Primary)
     {
-        Some(p) => format!("set `parent=\"{}\"` (a primary site) on site {code}", p.code.value),
+        Some(p) => format!(
+            "set `parent=\"{}\"` (a primary site) on site {code}",
+            p.code.value
+        ),
         None => format!("add a primary site and name it as the `parent` of site {code}"),
     }
 }

@@ -50,7 +50,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     for ((server, idx), uses) in connected_instances(model) {
         let s = &model.servers[server];
         let inst = &s.sql_instances[idx];
-        let dynamic = inst.props.get("dynamic").filter(|_| inst.props.bool("dynamic"));
+        let dynamic = inst
+            .props
+            .get("dynamic")
+            .filter(|_| inst.props.bool("dynamic"));
         if inst.port().is_some() {
             continue;
         }
@@ -67,7 +70,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             Some(d) => (
                 Label::new(d.span, "dynamic ports"),
                 if inst.props.get("port").is_some() {
-                    format!("remove `dynamic=#true` from sql-instance \"{}\"", inst.name.value)
+                    format!(
+                        "remove `dynamic=#true` from sql-instance \"{}\"",
+                        inst.name.value
+                    )
                 } else {
                     format!(
                         "remove `dynamic=#true` and add port={port} to sql-instance \"{}\" (and set that static port in SQL Server Configuration Manager)",

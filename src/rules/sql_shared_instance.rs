@@ -52,7 +52,9 @@ server "sql01.contoso.com" zone="datacenter" {
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     let mut by_instance: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
     for (i, site) in model.sites.iter().enumerate() {
-        let Some((r, _)) = &site.database else { continue };
+        let Some((r, _)) = &site.database else {
+            continue;
+        };
         let Some(server) = model.server_id(&r.server.value) else {
             continue;
         };
@@ -79,7 +81,9 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             .collect();
         for &other in rest {
             let site = &model.sites[other];
-            let Some((r, _)) = &site.database else { continue };
+            let Some((r, _)) = &site.database else {
+                continue;
+            };
             let Some((fr, _)) = &first_site.database else {
                 continue;
             };
