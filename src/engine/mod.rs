@@ -48,7 +48,7 @@ impl Phase {
 
 /// Loads one model text for the engine's tests; fails on any load diagnostic.
 #[cfg(test)]
-fn test_model(kdl: &str) -> crate::model::Model {
+pub(crate) fn test_model(kdl: &str) -> crate::model::Model {
     let loaded = crate::load::load_texts(
         vec![("m.kdl".into(), kdl.as_bytes().to_vec(), false)],
         crate::rules::SPEC_CODES,

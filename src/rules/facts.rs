@@ -73,6 +73,16 @@ impl ClientPorts {
     }
 }
 
+/// The primary and central sites that write `client-ports`, with the ports.
+pub fn sites_writing_client_ports(model: &Model) -> impl Iterator<Item = (SiteId, ClientPorts)> {
+    model
+        .sites
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.site_type != SiteType::Secondary && s.client_ports.is_some())
+        .map(|(i, _)| (i, ClientPorts::of(model, i)))
+}
+
 /// The client groups whose request ports are those of `site`'s `client-ports`: the
 /// groups of the site and, for a primary, of its secondaries. Sorted by name.
 pub fn groups_using_ports_of(model: &Model, site: SiteId) -> Vec<usize> {
@@ -262,4 +272,21 @@ mod tests {
         assert_eq!(free_port(1433, &[1433]), 1435);
         assert_eq!(free_port(4022, &[4022, 4023]), 4024);
     }
+}
+
+/// Runs one model check on a model text and returns `line: message` of each finding.
+#[cfg(test)]
+pub fn findings(check: fn(&Model, &mut Vec<crate::diag::Diagnostic>), kdl: &str) -> Vec<String> {
+    let model = crate::engine::test_model(kdl);
+    let mut out = Vec::new();
+    check(&model, &mut out);
+    let mut lines: Vec<String> = out
+        .iter()
+        .map(|d| {
+            let ((line, _), _) = model.sources.range(d.primary.span);
+            format!("{line}: {}", d.message)
+        })
+        .collect();
+    lines.sort();
+    lines
 }

@@ -1,9 +1,9 @@
 //! `ports/internet-https`: an HTTPS request port other than 443 for clients on the
 //! internet.
 
-use super::facts::{ClientPorts, groups_using_ports_of};
+use super::facts::{groups_using_ports_of, sites_writing_client_ports};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
-use crate::model::{CloudKind, Model, SiteType};
+use crate::model::{CloudKind, Model};
 
 pub static RULE: RuleInfo = RuleInfo {
     code: "ports/internet-https",
@@ -42,11 +42,8 @@ clients "Road warriors" site="P01" zone="internet" internet=#true
 };
 
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
-    for (i, site) in model.sites.iter().enumerate() {
-        if site.site_type == SiteType::Secondary || site.client_ports.is_none() {
-            continue;
-        }
-        let ports = ClientPorts::of(model, i);
+    for (i, ports) in sites_writing_client_ports(model) {
+        let site = &model.sites[i];
         if ports.https.port == 443 {
             continue;
         }

@@ -1,9 +1,9 @@
 //! `ports/non-default-client-ports`: custom client request ports that some clients cannot
 //! learn from Active Directory.
 
-use super::facts::{ClientPorts, groups_using_ports_of};
+use super::facts::{groups_using_ports_of, sites_writing_client_ports};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
-use crate::model::{Model, SiteType, Span};
+use crate::model::{Model, Span};
 
 pub static RULE: RuleInfo = RuleInfo {
     code: "ports/non-default-client-ports",
@@ -53,11 +53,8 @@ done, record it with `suppress "ports/non-default-client-ports" reason="..."` on
 };
 
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
-    for (i, site) in model.sites.iter().enumerate() {
-        if site.site_type == SiteType::Secondary || site.client_ports.is_none() {
-            continue;
-        }
-        let ports = ClientPorts::of(model, i);
+    for (i, ports) in sites_writing_client_ports(model) {
+        let site = &model.sites[i];
         if !ports.non_default() {
             continue;
         }

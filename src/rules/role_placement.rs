@@ -379,3 +379,43 @@ fn secondary_database(model: &Model, out: &mut Vec<Diagnostic>) {
         out.push(d);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+    use crate::rules::facts::findings;
+
+    #[test]
+    fn each_stand_alone_primary_is_a_top_level_site() {
+        let kdl = r#"
+zone "dc"
+site "P01" type="primary" {
+    server "a" zone="dc" { service-connection-point; }
+}
+site "P02" type="primary" {
+    server "b" zone="dc" { service-connection-point; }
+}
+site "S01" type="secondary" parent="P02" {
+    server "c" zone="dc" { service-connection-point; }
+}
+"#;
+        assert_eq!(
+            findings(check, kdl),
+            [
+                "10: `service-connection-point` (on c) must be at the top-level site P02, not at secondary site S01"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_primary_supports_fifteen_management_points() {
+        let servers: String = (1..=16)
+            .map(|i| format!("    server \"mp{i}\" zone=\"dc\" {{ management-point; }}\n"))
+            .collect();
+        let kdl = format!("zone \"dc\"\nsite \"P01\" type=\"primary\" {{\n{servers}}}\n");
+        assert_eq!(
+            findings(check, &kdl),
+            ["18: primary site P01 has 16 management-point roles; it supports at most 15"]
+        );
+    }
+}

@@ -123,18 +123,13 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                     || format!("remove `parent` from site {code}: without a central site, a primary site stands alone"),
                     |c| format!("set `parent=\"{}\"` (the central site)", model.sites[c].code.value),
                 );
-                out.push(
-                    Diagnostic::new(
-                        &RULE,
-                        format!(
-                            "primary site {code} has parent {}, a {}: a primary site's parent is the central administration site",
-                            model.sites[p].code.value,
-                            site_kind(model.sites[p].site_type)
-                        ),
-                        parent_label(format!("a {}", site_kind(model.sites[p].site_type))),
-                    )
-                    .with_help(help),
-                );
+                out.push(wrong_parent(
+                    model,
+                    i,
+                    p,
+                    "the central administration site",
+                    help,
+                ));
             }
             (SiteType::Secondary, None) => out.push(
                 Diagnostic::new(
@@ -145,22 +140,43 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 .with_help(primary_help(model, code)),
             ),
             (SiteType::Secondary, Some(p)) if model.sites[p].site_type != SiteType::Primary => {
-                out.push(
-                    Diagnostic::new(
-                        &RULE,
-                        format!(
-                            "secondary site {code} has parent {}, a {}: a secondary site's parent is a primary site",
-                            model.sites[p].code.value,
-                            site_kind(model.sites[p].site_type)
-                        ),
-                        parent_label(format!("a {}", site_kind(model.sites[p].site_type))),
-                    )
-                    .with_help(primary_help(model, code)),
-                );
+                out.push(wrong_parent(
+                    model,
+                    i,
+                    p,
+                    "a primary site",
+                    primary_help(model, code),
+                ));
             }
             _ => {}
         }
     }
+}
+
+/// `site`'s parent `parent` is not of the type its own type requires (`expected`).
+fn wrong_parent(
+    model: &Model,
+    site: SiteId,
+    parent: SiteId,
+    expected: &str,
+    help: String,
+) -> Diagnostic {
+    let s = &model.sites[site];
+    let p = &model.sites[parent];
+    let kind = site_kind(s.site_type);
+    let parent_kind = site_kind(p.site_type);
+    Diagnostic::new(
+        &RULE,
+        format!(
+            "{kind} {} has parent {}, a {parent_kind}: a {kind}'s parent is {expected}",
+            s.code.value, p.code.value
+        ),
+        Label::new(
+            s.parent.as_ref().map_or(s.code.span, |p| p.span),
+            format!("a {parent_kind}"),
+        ),
+    )
+    .with_help(help)
 }
 
 fn primary_help(model: &Model, code: &str) -> String {
@@ -237,4 +253,48 @@ fn cycle_diagnostic(model: &Model, cycle: &[SiteId]) -> Diagnostic {
     d.with_help(
         "remove `parent` from the site meant to be the top of this branch (a central or a stand-alone primary site has none)",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+    use crate::rules::facts::findings;
+
+    #[test]
+    fn a_cycle_of_three_is_one_finding_and_its_sites_are_not_checked_again() {
+        let found = findings(
+            check,
+            r#"
+site "P01" type="primary" parent="S01"
+site "P02" type="primary" parent="P01"
+site "S01" type="secondary" parent="P02"
+site "P03" type="primary" parent="P03"
+"#,
+        );
+        assert_eq!(
+            found,
+            [
+                "2: site parents form a cycle: P01 -> S01 -> P02 -> P01",
+                "5: site parents form a cycle: P03 -> P03",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_stand_alone_primary_needs_no_parent_but_a_child_primary_needs_the_central_site() {
+        assert!(findings(check, r#"site "P01" type="primary""#).is_empty());
+        assert_eq!(
+            findings(
+                check,
+                r#"
+site "CAS" type="central"
+site "P01" type="primary" parent="CAS"
+site "P02" type="primary" parent="P01"
+"#
+            ),
+            [
+                "4: primary site P02 has parent P01, a primary site: a primary site's parent is the central administration site"
+            ]
+        );
+    }
 }

@@ -108,3 +108,50 @@ fn check_role(
     };
     out.push(d.with_help(format!("set {https}={expected}")));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+    use crate::rules::facts::findings;
+
+    fn sup(props: &str) -> Vec<String> {
+        findings(
+            check,
+            &format!(
+                "zone \"dc\"\nsite \"P01\" type=\"primary\" {{\n    server \"sup01\" zone=\"dc\" {{\n        software-update-point {props}\n    }}\n}}\n"
+            ),
+        )
+    }
+
+    #[test]
+    fn https_follows_http_as_note_3_says() {
+        assert!(sup("").is_empty(), "defaults 8530/8531");
+        assert!(sup("wsus-http=80 wsus-https=443").is_empty());
+        assert!(sup("wsus-http=8530 wsus-https=8531").is_empty());
+        assert!(sup("wsus-http=9000 wsus-https=9001").is_empty());
+        assert_eq!(
+            sup("wsus-http=80 wsus-https=8531"),
+            [
+                "4: software update point sup01: WSUS HTTPS port 8531 must be 443 (the HTTP port is 80)"
+            ]
+        );
+        assert_eq!(
+            sup("wsus-http=8530 wsus-https=8532"),
+            ["4: software update point sup01: WSUS HTTPS port 8532 must be 8531 (HTTP port + 1)"]
+        );
+        assert_eq!(
+            sup("wsus-http=80"),
+            [
+                "4: software update point sup01: WSUS HTTPS port 8531 (default) must be 443 (the HTTP port is 80)"
+            ]
+        );
+        assert_eq!(
+            sup("wsus-https=443"),
+            ["4: software update point sup01: WSUS HTTPS port 443 must be 8531 (HTTP port + 1)"]
+        );
+        assert!(
+            sup("wsus-http=65535 wsus-https=1").is_empty(),
+            "no HTTP + 1"
+        );
+    }
+}
