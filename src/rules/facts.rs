@@ -262,18 +262,6 @@ pub fn site_kind(t: SiteType) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn free_port_skips_taken_ports_and_the_browser_port() {
-        assert_eq!(free_port(1433, &[]), 1433);
-        assert_eq!(free_port(1433, &[1433]), 1435);
-        assert_eq!(free_port(4022, &[4022, 4023]), 4024);
-    }
-}
-
 /// Runs one model check on a model text and returns `line: message` of each finding.
 #[cfg(test)]
 pub fn findings(check: fn(&Model, &mut Vec<crate::diag::Diagnostic>), kdl: &str) -> Vec<String> {
@@ -289,4 +277,16 @@ pub fn findings(check: fn(&Model, &mut Vec<crate::diag::Diagnostic>), kdl: &str)
         .collect();
     lines.sort();
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_port_skips_taken_ports_and_the_browser_port() {
+        assert_eq!(free_port(1433, &[]), 1433);
+        assert_eq!(free_port(1433, &[1433]), 1435);
+        assert_eq!(free_port(4022, &[4022, 4023]), 4024);
+    }
 }

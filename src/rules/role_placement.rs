@@ -409,10 +409,11 @@ site "S01" type="secondary" parent="P02" {
 
     #[test]
     fn a_primary_supports_fifteen_management_points() {
-        let servers: String = (1..=16)
-            .map(|i| format!("    server \"mp{i}\" zone=\"dc\" {{ management-point; }}\n"))
-            .collect();
-        let kdl = format!("zone \"dc\"\nsite \"P01\" type=\"primary\" {{\n{servers}}}\n");
+        let servers = (1..=16)
+            .map(|i| format!("    server \"mp{i}\" zone=\"dc\" {{ management-point; }}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let kdl = format!("zone \"dc\"\nsite \"P01\" type=\"primary\" {{\n{servers}\n}}\n");
         assert_eq!(
             findings(check, &kdl),
             ["18: primary site P01 has 16 management-point roles; it supports at most 15"]
