@@ -1,0 +1,173 @@
+//! KDL source formatting for `cmflow fmt`: the `kdl` crate's formatter (one node per line,
+//! four-space indent, comments kept) with two additions that keep a file readable: values
+//! stay as written (`"office"` is not rewritten as the bare identifier `office`, `0x1F`
+//! not as `31`), and a blank line between two nodes is kept (runs of blank lines become
+//! one).
+//!
+//! It owns text in, text out; it never reads or writes files (that is `cli::fmt`) and
+//! knows nothing of the model. KDL v1 documents are not formatted (the formatter writes
+//! v2): the caller leaves them as they are.
+
+use kdl::{FormatConfig, KdlDocument};
+
+/// What formatting a text gives.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Formatted {
+    /// The formatted text (equal to the input when it was already formatted).
+    Text(String),
+    /// The text parses as KDL v1 only: left as it is.
+    KdlV1,
+    /// The text is not KDL: the loader's `kdl/syntax` diagnostics say why.
+    Invalid,
+}
+
+/// Formats a KDL document. The caller must have checked that the text is safe to parse
+/// (the loader's nesting guard).
+pub fn format_kdl(text: &str) -> Formatted {
+    let mut doc = match KdlDocument::parse_v2(text) {
+        Ok(doc) => doc,
+        Err(_) if KdlDocument::parse_v1(text).is_ok() => return Formatted::KdlV1,
+        Err(_) => return Formatted::Invalid,
+    };
+    let original = doc.clone();
+    doc.autoformat_config(&FormatConfig::default());
+    restore_document(&original, &mut doc, 0);
+    let mut out = doc.to_string();
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    Formatted::Text(out)
+}
+
+const INDENT: &str = "    ";
+
+/// Puts back what the formatter drops: values as written, blank lines between nodes,
+/// comments that end a node's line; and lays out comments with the nodes' indentation.
+/// `formatted` is `original` after `autoformat`, so both have the same nodes and entries.
+fn restore_document(original: &KdlDocument, formatted: &mut KdlDocument, depth: usize) {
+    let indent = INDENT.repeat(depth);
+    for (i, (before, after)) in original
+        .nodes()
+        .iter()
+        .zip(formatted.nodes_mut())
+        .enumerate()
+    {
+        for (entry_before, entry_after) in before.entries().iter().zip(after.entries_mut()) {
+            if let Some(mut f) = entry_before.format().cloned() {
+                f.leading = if f.leading.trim().is_empty() {
+                    " ".into()
+                } else {
+                    format!(" {}", f.leading.trim())
+                };
+                f.after_key.clear();
+                f.after_eq.clear();
+                if f.trailing.trim().is_empty() {
+                    f.trailing.clear();
+                }
+                entry_after.set_format(f);
+            }
+        }
+        if let (Some(old), Some(new)) = (before.format(), after.format_mut()) {
+            new.leading = node_decor(&old.leading, &indent, i > 0);
+            // A line comment ends the node: the parser keeps it as the terminator.
+            let comment = old.terminator.trim_start();
+            if comment.starts_with("//") {
+                new.before_terminator = " ".into();
+                new.terminator = comment.trim_end().to_owned() + "\n";
+            }
+        }
+        if let (Some(old), Some(new)) = (before.children(), after.children_mut()) {
+            restore_document(old, new, depth + 1);
+            let inner = INDENT.repeat(depth + 1);
+            if let (Some(old), Some(new)) = (old.format(), new.format_mut()) {
+                new.trailing = comment_lines(&old.trailing, &inner, true) + &indent;
+            }
+        }
+    }
+    if depth == 0
+        && let (Some(old), Some(new)) = (original.format(), formatted.format_mut())
+    {
+        new.leading = comment_lines(&old.leading, "", false);
+        new.trailing = comment_lines(&old.trailing, "", true);
+    }
+}
+
+/// The whitespace and comments before a node, laid out: each comment line indented,
+/// runs of blank lines made one (dropped at the start of a block, `keep_blank` false),
+/// then the node's own indentation.
+fn node_decor(decor: &str, indent: &str, keep_blank: bool) -> String {
+    let mut lines: Vec<&str> = decor.split('\n').collect();
+    // What stands on the node's own line before it (an inline `/* */` comment).
+    let own_line = lines.pop().unwrap_or("").trim();
+    let mut out = lay_out(lines, indent, keep_blank, true);
+    out.push_str(indent);
+    if !own_line.is_empty() {
+        out.push_str(own_line);
+        out.push(' ');
+    }
+    out
+}
+
+/// Lines of comments (or slashdashed nodes) after the last node of a block.
+fn comment_lines(decor: &str, indent: &str, keep_blank: bool) -> String {
+    lay_out(decor.split('\n'), indent, keep_blank, false)
+}
+
+/// Lines indented by `indent`; where the text has blank lines, one blank line (at the
+/// start only when `keep_blank`, at the end only when `keep_last_blank`).
+fn lay_out<'a>(
+    lines: impl IntoIterator<Item = &'a str>,
+    indent: &str,
+    keep_blank: bool,
+    keep_last_blank: bool,
+) -> String {
+    let mut out = String::new();
+    let mut blank = false;
+    for line in lines {
+        let line = line.trim();
+        if line.is_empty() {
+            blank = keep_blank || !out.is_empty();
+            continue;
+        }
+        if blank {
+            out.push('\n');
+            blank = false;
+        }
+        out.push_str(indent);
+        out.push_str(line);
+        out.push('\n');
+    }
+    if blank && keep_last_blank {
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn formatted(text: &str) -> String {
+        match format_kdl(text) {
+            Formatted::Text(t) => t,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn indents_keeps_comments_values_and_blank_lines() {
+        let text = "// header\n\nzone \"hq\"   { subnet \"10.0.0.0/16\" }\n\n\n// servers\nserver   \"a.contoso.com\" zone=\"hq\" port=0x10 { // c1\n  site-server\n\n      management-point   // MP\n  // last\n}\n\n// end\n";
+        let want = "// header\n\nzone \"hq\" {\n    subnet \"10.0.0.0/16\"\n}\n\n// servers\nserver \"a.contoso.com\" zone=\"hq\" port=0x10 {\n    // c1\n    site-server\n\n    management-point // MP\n    // last\n}\n\n// end\n";
+        assert_eq!(formatted(text), want);
+        assert_eq!(formatted(want), want, "idempotent");
+    }
+
+    #[test]
+    fn v1_and_invalid_documents_are_recognised() {
+        assert_eq!(format_kdl("node true null\n"), Formatted::KdlV1);
+        assert_eq!(format_kdl("zone {\n"), Formatted::Invalid);
+        assert_eq!(formatted(""), "");
+    }
+}
