@@ -103,28 +103,45 @@ fn formatting_keeps_every_model_identical_and_is_idempotent() {
     let tmp = tempfile::tempdir().expect("tmp");
     copy_tree(&root().join("examples"), &tmp.path().join("examples"));
     copy_tree(&root().join("tests/fixtures"), &tmp.path().join("fixtures"));
-    copy_tree(&root().join("tests/data/escaping"), &tmp.path().join("escaping"));
+    copy_tree(
+        &root().join("tests/data/escaping"),
+        &tmp.path().join("escaping"),
+    );
     let folders = model_folders(tmp.path());
     assert!(folders.len() > 20);
     let before: Vec<_> = folders.iter().map(|f| meaning(f)).collect();
     let original = kdl_files(tmp.path());
 
     let check = run(tmp.path(), &["fmt", "--check"]);
-    assert_eq!(check.code, 1, "some files are not formatted, and some do not parse");
+    assert_eq!(
+        check.code, 1,
+        "some files are not formatted, and some do not parse"
+    );
     assert_eq!(kdl_files(tmp.path()), original, "--check changes nothing");
     let listed: Vec<&str> = check.stdout.lines().collect();
-    assert!(listed.contains(&"examples/contoso/network.kdl"), "{listed:?}");
+    assert!(
+        listed.contains(&"examples/contoso/network.kdl"),
+        "{listed:?}"
+    );
 
     let first = run(tmp.path(), &["fmt"]);
-    assert_eq!(first.code, 1, "the files that do not parse: {}", first.stderr);
-    assert_eq!(first.stdout, check.stdout, "fmt rewrites what --check lists");
-    assert!(first.stderr.contains("error[kdl/syntax]"), "{}", first.stderr);
+    assert_eq!(
+        first.code, 1,
+        "the files that do not parse: {}",
+        first.stderr
+    );
+    assert_eq!(
+        first.stdout, check.stdout,
+        "fmt rewrites what --check lists"
+    );
+    assert!(
+        first.stderr.contains("error[kdl/syntax]"),
+        "{}",
+        first.stderr
+    );
     let formatted = kdl_files(tmp.path());
     for ((path, old), (_, new)) in original.iter().zip(&formatted) {
-        let listed = first
-            .stdout
-            .lines()
-            .any(|l| path.ends_with(l));
+        let listed = first.stdout.lines().any(|l| path.ends_with(l));
         assert_eq!(old != new, listed, "{}", path.display());
     }
     let after: Vec<_> = folders.iter().map(|f| meaning(f)).collect();
@@ -137,24 +154,41 @@ fn formatting_keeps_every_model_identical_and_is_idempotent() {
     assert_eq!(second.stdout, "", "idempotent");
     let third = run(tmp.path(), &["fmt"]);
     assert_eq!(third.stdout, "");
-    assert_eq!(kdl_files(tmp.path()), formatted, "a second run changes nothing");
+    assert_eq!(
+        kdl_files(tmp.path()),
+        formatted,
+        "a second run changes nothing"
+    );
 }
 
 #[test]
 fn check_exits_0_when_formatted_and_1_listing_the_files_otherwise() {
     let tmp = tempfile::tempdir().expect("tmp");
-    std::fs::write(tmp.path().join("good.kdl"), "zone \"a\" {\n    subnet \"10.0.0.0/8\"\n}\n")
-        .expect("write");
+    std::fs::write(
+        tmp.path().join("good.kdl"),
+        "zone \"a\" {\n    subnet \"10.0.0.0/8\"\n}\n",
+    )
+    .expect("write");
     assert_eq!(
-        (run(tmp.path(), &["fmt", "--check"]).code, run(tmp.path(), &["fmt", "--check"]).stdout),
+        (
+            run(tmp.path(), &["fmt", "--check"]).code,
+            run(tmp.path(), &["fmt", "--check"]).stdout
+        ),
         (0, String::new())
     );
     let messy = "zone   \"b\"{subnet \"10.1.0.0/16\"}\n";
     std::fs::write(tmp.path().join("messy.kdl"), messy).expect("write");
     let r = run(tmp.path(), &["fmt", "--check"]);
     assert_eq!((r.code, r.stdout.as_str()), (1, "messy.kdl\n"));
-    assert!(r.stderr.contains("1 file would be reformatted"), "{}", r.stderr);
-    assert_eq!(std::fs::read_to_string(tmp.path().join("messy.kdl")).expect("read"), messy);
+    assert!(
+        r.stderr.contains("1 file would be reformatted"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("messy.kdl")).expect("read"),
+        messy
+    );
     let r = run(tmp.path(), &["fmt", "messy.kdl"]);
     assert_eq!((r.code, r.stdout.as_str()), (0, "messy.kdl\n"));
     assert_eq!(
@@ -180,8 +214,15 @@ fn unparsable_and_v1_files_are_left_untouched() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("broken.kdl:"), "{}", r.stderr);
     assert!(r.stderr.contains("error[kdl/syntax]"), "{}", r.stderr);
-    assert!(r.stderr.contains("v1.kdl is a KDL v1 document"), "{}", r.stderr);
-    assert_eq!(std::fs::read_to_string(tmp.path().join("broken.kdl")).expect("read"), broken);
+    assert!(
+        r.stderr.contains("v1.kdl is a KDL v1 document"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("broken.kdl")).expect("read"),
+        broken
+    );
     assert_eq!(std::fs::read(tmp.path().join("v1.kdl")).expect("read"), v1);
     // The v1 file alone is not a failure.
     assert_eq!(run(tmp.path(), &["fmt", "--check", "v1.kdl"]).code, 0);
@@ -193,5 +234,9 @@ fn unreadable_paths_exit_2() {
     let r = run(tmp.path(), &["fmt", "missing"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("cannot read missing"), "{}", r.stderr);
-    assert_eq!(run(tmp.path(), &["fmt", "--check", "."]).code, 2, "no .kdl file");
+    assert_eq!(
+        run(tmp.path(), &["fmt", "--check", "."]).code,
+        2,
+        "no .kdl file"
+    );
 }

@@ -79,7 +79,11 @@ fn every_model() -> Vec<String> {
         .collect();
     bad.sort();
     models.extend(bad);
-    models.extend(subfolders(&root().join("examples")).into_iter().filter(|d| has_kdl_files(d)));
+    models.extend(
+        subfolders(&root().join("examples"))
+            .into_iter()
+            .filter(|d| has_kdl_files(d)),
+    );
     models.push(root().join(ESCAPING));
     models
         .iter()
@@ -111,7 +115,10 @@ fn sarif_of_every_fixture_validates_against_the_schema() {
     let models = every_model();
     assert!(models.len() > 20, "{models:?}");
     for model in &models {
-        let r = run(&root(), &["check", model, "--format", "sarif", "--phase", "all"]);
+        let r = run(
+            &root(),
+            &["check", model, "--format", "sarif", "--phase", "all"],
+        );
         assert!(r.code == 0 || r.code == 1, "{model}: {}", r.stderr);
         let log: serde_json::Value = serde_json::from_str(&r.stdout).expect("SARIF is JSON");
         let errors: Vec<String> = validator
@@ -168,7 +175,10 @@ fn sarif_describes_every_rule_and_every_diagnostic() {
         assert_eq!(rule["helpUri"], entry["url"]);
         let docs = rule["fullDescription"]["markdown"].as_str().expect("docs");
         assert!(docs.contains("## What it does") && docs.contains("## How to fix"));
-        assert_eq!(rule["fullDescription"]["text"], rule["fullDescription"]["markdown"]);
+        assert_eq!(
+            rule["fullDescription"]["text"],
+            rule["fullDescription"]["markdown"]
+        );
         let level = match entry["severity"].as_str() {
             Some("info") => "note",
             other => other.expect("severity"),
@@ -252,8 +262,11 @@ fn sarif_fingerprints_survive_unrelated_edits() {
     assert_eq!(after[0].1, before[0].1, "the fingerprint did not");
     // A second identical finding gets its own occurrence number.
     let text = std::fs::read_to_string(&file).expect("read");
-    std::fs::write(&file, format!("{text}clients \"Warehouse PCs\" site=\"BR1\" zone=\"ofice\"\n"))
-        .expect("write");
+    std::fs::write(
+        &file,
+        format!("{text}clients \"Warehouse PCs\" site=\"BR1\" zone=\"ofice\"\n"),
+    )
+    .expect("write");
     // (The same group twice is also a duplicate name: keep the unknown references.)
     let twice: Vec<_> = fingerprints(tmp.path())
         .into_iter()
@@ -261,7 +274,10 @@ fn sarif_fingerprints_survive_unrelated_edits() {
         .collect();
     assert_eq!(twice.len(), 2);
     let (hash, first) = twice[0].1.rsplit_once(':').expect("hash:n");
-    assert_eq!((first, twice[1].1.as_str()), ("1", format!("{hash}:2").as_str()));
+    assert_eq!(
+        (first, twice[1].1.as_str()),
+        ("1", format!("{hash}:2").as_str())
+    );
 }
 
 #[test]
@@ -284,11 +300,15 @@ fn ci_formats_match_their_snapshots() {
 fn github_commands_escape_properties_and_drop_columns_across_lines() {
     let r = run(&root().join(ESCAPING), &["check", "--format", "github"]);
     let lines: Vec<&str> = r.stdout.lines().collect();
-    assert!(lines.iter().all(|l| l.starts_with("::error file=Île-de-France%2C 100%25.kdl,line=")));
     assert!(
         lines
             .iter()
-            .any(|l| l.ends_with("::Île-de-France, 100%25.kdl:17:36: zone `hall <nord> & \"sud\"%0Abis` does not exist")),
+            .all(|l| l.starts_with("::error file=Île-de-France%2C 100%25.kdl,line="))
+    );
+    assert!(
+        lines.iter().any(|l| l.ends_with(
+            "::Île-de-France, 100%25.kdl:17:36: zone `hall <nord> & \"sud\"%0Abis` does not exist"
+        )),
         "{}",
         r.stdout
     );
@@ -299,7 +319,10 @@ fn github_commands_escape_properties_and_drop_columns_across_lines() {
         .lines()
         .find(|l| l.contains("line=3,endLine=5,"))
         .expect("a multi-line annotation");
-    assert!(!multi.contains("col=") && !multi.contains("endColumn="), "{multi}");
+    assert!(
+        !multi.contains("col=") && !multi.contains("endColumn="),
+        "{multi}"
+    );
     assert!(r.stdout.lines().any(|l| l.starts_with("::warning ")));
     assert!(r.stdout.lines().any(|l| l.starts_with("::notice ")));
 }
@@ -320,8 +343,14 @@ fn azure_issues_escape_and_report_infos_as_warnings() {
         .lines()
         .find(|l| l.contains("code=sql/browser-port]"))
         .expect("the info diagnostic");
-    assert!(info.starts_with("##vso[task.logissue type=warning;"), "{info}");
-    assert!(info.contains(":52:76: info: rule \"SQL Browser\""), "{info}");
+    assert!(
+        info.starts_with("##vso[task.logissue type=warning;"),
+        "{info}"
+    );
+    assert!(
+        info.contains(":52:76: info: rule \"SQL Browser\""),
+        "{info}"
+    );
 }
 
 #[test]
@@ -341,11 +370,14 @@ fn junit_has_a_case_per_rule_and_file_and_a_failure_per_diagnostic() {
     assert_eq!(r.stdout.matches("<testcase ").count(), rules * files);
     assert_eq!(r.stdout.matches("<testsuite ").count(), files);
     assert_eq!(r.stdout.matches("<failure ").count(), diagnostics);
-    assert!(r.stdout.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites "));
     assert!(
         r.stdout
-            .contains(&format!("<testsuites name=\"cmflow\" tests=\"{}\"", rules * files))
+            .starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites ")
     );
+    assert!(r.stdout.contains(&format!(
+        "<testsuites name=\"cmflow\" tests=\"{}\"",
+        rules * files
+    )));
 }
 
 #[test]
@@ -357,31 +389,62 @@ fn statistics_count_per_rule_as_a_table_or_json() {
     assert!(first.starts_with("2  "), "{first}");
     let r = run(
         &root(),
-        &["check", "examples/broken", "--statistics", "--format", "json"],
+        &[
+            "check",
+            "examples/broken",
+            "--statistics",
+            "--format",
+            "json",
+        ],
     );
     let rows: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
     let rows = rows.as_array().expect("a list");
-    let total: u64 = rows.iter().map(|r| r["count"].as_u64().expect("count")).sum();
+    let total: u64 = rows
+        .iter()
+        .map(|r| r["count"].as_u64().expect("count"))
+        .sum();
     let json = run(&root(), &["check", "examples/broken", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
     assert_eq!(
         usize::try_from(total).expect("small"),
         json["diagnostics"].as_array().expect("diagnostics").len()
     );
-    assert!(rows.iter().all(|r| r["summary"].as_str().is_some_and(|s| !s.is_empty())));
-    let counts: Vec<u64> = rows.iter().map(|r| r["count"].as_u64().expect("count")).collect();
+    assert!(
+        rows.iter()
+            .all(|r| r["summary"].as_str().is_some_and(|s| !s.is_empty()))
+    );
+    let counts: Vec<u64> = rows
+        .iter()
+        .map(|r| r["count"].as_u64().expect("count"))
+        .collect();
     assert!(counts.windows(2).all(|w| w[0] >= w[1]), "sorted by count");
     let clean = run(
         &root(),
-        &["check", "examples/contoso", "--statistics", "--fail-on", "info"],
+        &[
+            "check",
+            "examples/contoso",
+            "--statistics",
+            "--fail-on",
+            "info",
+        ],
     );
     assert_eq!((clean.code, clean.stdout.as_str()), (0, ""));
     let refused = run(
         &root(),
-        &["check", "examples/broken", "--statistics", "--format", "sarif"],
+        &[
+            "check",
+            "examples/broken",
+            "--statistics",
+            "--format",
+            "sarif",
+        ],
     );
     assert_eq!(refused.code, 2);
-    assert!(refused.stderr.contains("--statistics works with"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("--statistics works with"),
+        "{}",
+        refused.stderr
+    );
 }
 
 #[test]
@@ -405,7 +468,12 @@ fn stdin_filename_checks_an_unsaved_buffer_with_the_rest_of_the_model() {
         .write_stdin("clients \"Warehouse PCs\" site=\"BR1\" zone=\"office\"\n")
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // A new file never saved: its references resolve against the files on disk.
     let out = cmflow(tmp.path())
         .args(["check", "--format", "short", "--stdin-filename", "new.kdl"])
@@ -415,7 +483,10 @@ fn stdin_filename_checks_an_unsaved_buffer_with_the_rest_of_the_model() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout.contains("new.kdl:1:"), "{stdout}");
-    assert!(stdout.contains("schema-unknown-reference.kdl:2:"), "{stdout}");
+    assert!(
+        stdout.contains("schema-unknown-reference.kdl:2:"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -423,7 +494,14 @@ fn fail_on_never_prints_everything_and_exits_0() {
     for format in ["short", "json", "sarif", "github", "azure", "junit"] {
         let r = run(
             &root(),
-            &["check", "examples/broken", "--format", format, "--fail-on", "never"],
+            &[
+                "check",
+                "examples/broken",
+                "--format",
+                format,
+                "--fail-on",
+                "never",
+            ],
         );
         assert_eq!(r.code, 0, "{format}");
         assert!(r.stdout.contains("schema/unknown-reference"), "{format}");
@@ -439,9 +517,8 @@ fn vscode_problem_matcher_reads_short_output() {
     let matcher = &tasks["tasks"][0]["problemMatcher"];
     let pattern = &matcher["pattern"];
     let regex = regex::Regex::new(pattern["regexp"].as_str().expect("regexp")).expect("regex");
-    let group = |name: &str| {
-        usize::try_from(pattern[name].as_u64().expect("group number")).expect("small")
-    };
+    let group =
+        |name: &str| usize::try_from(pattern[name].as_u64().expect("group number")).expect("small");
     let r = run(&root(), &["check", "examples/broken", "--format", "short"]);
     let json = run(&root(), &["check", "examples/broken", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
@@ -449,7 +526,9 @@ fn vscode_problem_matcher_reads_short_output() {
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines.len(), diagnostics.len());
     for (line, d) in lines.iter().zip(diagnostics) {
-        let caps = regex.captures(line).unwrap_or_else(|| panic!("no match: {line}"));
+        let caps = regex
+            .captures(line)
+            .unwrap_or_else(|| panic!("no match: {line}"));
         let get = |name: &str| caps.get(group(name)).expect(name).as_str();
         assert_eq!(get("file"), d["file"], "{line}");
         assert_eq!(get("line"), d["line"].to_string(), "{line}");
@@ -461,7 +540,9 @@ fn vscode_problem_matcher_reads_short_output() {
     // The escaping fixture's file name holds a comma and a colon-free `%`.
     let r = run(&root().join(ESCAPING), &["check", "--format", "short"]);
     for line in r.stdout.lines() {
-        let caps = regex.captures(line).unwrap_or_else(|| panic!("no match: {line}"));
+        let caps = regex
+            .captures(line)
+            .unwrap_or_else(|| panic!("no match: {line}"));
         assert_eq!(&caps[group("file")], "Île-de-France, 100%.kdl");
     }
 }

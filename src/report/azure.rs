@@ -58,10 +58,7 @@ mod tests {
 
     #[test]
     fn data_escapes_percent_and_line_breaks_only() {
-        assert_eq!(
-            escape_data("100%; [a]\r\nÎle"),
-            "100%AZP25; [a]%0D%0AÎle"
-        );
+        assert_eq!(escape_data("100%; [a]\r\nÎle"), "100%AZP25; [a]%0D%0AÎle");
     }
 
     #[test]

@@ -35,8 +35,7 @@ pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
         let mut cases = String::new();
         let mut failed = 0;
         for code in &codes {
-            let found: Vec<&&Diagnostic> =
-                diagnostics.iter().filter(|d| d.code == *code).collect();
+            let found: Vec<&&Diagnostic> = diagnostics.iter().filter(|d| d.code == *code).collect();
             let _ = write!(
                 cases,
                 "    <testcase name=\"{}\" classname=\"{}\"",

@@ -65,10 +65,8 @@ impl CheckReport<'_> {
 
     /// The documentation URL of `code` (the rules page itself for unknown codes).
     fn url(&self, code: &str) -> String {
-        self.rule(code).map_or_else(
-            || crate::diag::DOCS_BASE_URL.to_owned(),
-            RuleInfo::url,
-        )
+        self.rule(code)
+            .map_or_else(|| crate::diag::DOCS_BASE_URL.to_owned(), RuleInfo::url)
     }
 }
 

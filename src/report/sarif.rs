@@ -7,6 +7,7 @@
 //! no absolute path (URIs are the relative file names) and no timestamp.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -98,6 +99,10 @@ struct OwnedText {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
+#[expect(
+    clippy::struct_field_names,
+    reason = "SARIF names the field `physicalLocation`"
+)]
 struct Location<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<usize>,
@@ -141,7 +146,7 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-fn descriptor<'a>(rule: &'a RuleInfo) -> ReportingDescriptor<'a> {
+fn descriptor(rule: &RuleInfo) -> ReportingDescriptor<'_> {
     ReportingDescriptor {
         id: rule.code,
         short_description: Text { text: rule.summary },
@@ -287,7 +292,7 @@ fn uri(file: &str) -> String {
         if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
