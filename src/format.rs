@@ -1,8 +1,9 @@
 //! KDL source formatting for `cmflow fmt`: the `kdl` crate's formatter (one node per line,
-//! four-space indent, comments kept) with two additions that keep a file readable: values
+//! four-space indent, comments kept) with what keeps a file readable and intact: values
 //! stay as written (`"office"` is not rewritten as the bare identifier `office`, `0x1F`
-//! not as `31`), and a blank line between two nodes is kept (runs of blank lines become
-//! one).
+//! not as `31`), a blank line between two nodes is kept (runs of blank lines become
+//! one), line endings are kept, and a text that would not say the same thing once
+//! formatted (a comment the parser dropped) is not formatted at all.
 //!
 //! It owns text in, text out; it never reads or writes files (that is `cli::fmt`) and
 //! knows nothing of the model. KDL v1 documents are not formatted (the formatter writes
@@ -17,6 +18,9 @@ pub enum Formatted {
     Text(String),
     /// The text parses as KDL v1 only: left as it is.
     KdlV1,
+    /// Formatting would change more than the layout (the parser drops some comments, e.g.
+    /// after a `;` that follows a `}`): left as it is rather than lose them.
+    WouldDropText,
     /// The text is not KDL: the loader's `kdl/syntax` diagnostics say why.
     Invalid,
 }
@@ -31,22 +35,52 @@ pub fn format_kdl(text: &str) -> Formatted {
     };
     let original = doc.clone();
     doc.autoformat_config(&FormatConfig::default());
-    restore_document(&original, &mut doc, 0);
-    let mut out = doc.to_string();
+    restore_document(text, &original, &mut doc, 0);
+    let mut out = doc.to_string().replace("\r\n", "\n");
     let trimmed = out.trim_end().len();
     out.truncate(trimmed);
     if !out.is_empty() {
         out.push('\n');
+    }
+    // Keep Windows line endings where the file had them.
+    if text.contains("\r\n") {
+        out = out.replace('\n', "\r\n");
+    }
+    if !faithful(text, &original, &out) {
+        return Formatted::WouldDropText;
     }
     Formatted::Text(out)
 }
 
 const INDENT: &str = "    ";
 
+/// Whether `out` says what `text` (parsed as `original`) says, comments included: the
+/// same nodes and values, and the same characters but for layout. The parser drops a few
+/// comments, and a comment could swallow what follows it: better keep a file as it is
+/// than risk its content.
+fn faithful(text: &str, original: &KdlDocument, out: &str) -> bool {
+    KdlDocument::parse_v2(out).is_ok_and(|new| canonical(&new) == canonical(original))
+        && significant(text).eq(significant(out))
+}
+
+/// The document without its layout or comments.
+fn canonical(doc: &KdlDocument) -> String {
+    let mut doc = doc.clone();
+    doc.clear_format_recursive();
+    doc.to_string()
+}
+
+/// The characters formatting must keep, in order: all but whitespace, the `;` and `\`
+/// it may replace by line breaks, and the quotes it may drop around names.
+fn significant(text: &str) -> impl Iterator<Item = char> + '_ {
+    text.chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, ';' | '\\' | '"'))
+}
+
 /// Puts back what the formatter drops: values as written, blank lines between nodes,
 /// comments that end a node's line; and lays out comments with the nodes' indentation.
 /// `formatted` is `original` after `autoformat`, so both have the same nodes and entries.
-fn restore_document(original: &KdlDocument, formatted: &mut KdlDocument, depth: usize) {
+fn restore_document(text: &str, original: &KdlDocument, formatted: &mut KdlDocument, depth: usize) {
     let indent = INDENT.repeat(depth);
     for (i, (before, after)) in original
         .nodes()
@@ -56,11 +90,14 @@ fn restore_document(original: &KdlDocument, formatted: &mut KdlDocument, depth: 
     {
         for (entry_before, entry_after) in before.entries().iter().zip(after.entries_mut()) {
             if let Some(mut f) = entry_before.format().cloned() {
-                f.leading = if f.leading.trim().is_empty() {
-                    " ".into()
-                } else {
-                    format!(" {}", f.leading.trim())
-                };
+                // A line continuation (`\` and a line break) is kept as written.
+                if !f.leading.contains('\n') {
+                    f.leading = if f.leading.trim().is_empty() {
+                        " ".into()
+                    } else {
+                        format!(" {}", f.leading.trim())
+                    };
+                }
                 f.after_key.clear();
                 f.after_eq.clear();
                 if f.trailing.trim().is_empty() {
@@ -71,15 +108,27 @@ fn restore_document(original: &KdlDocument, formatted: &mut KdlDocument, depth: 
         }
         if let (Some(old), Some(new)) = (before.format(), after.format_mut()) {
             new.leading = node_decor(&old.leading, &indent, i > 0);
-            // A line comment ends the node: the parser keeps it as the terminator.
-            let comment = old.terminator.trim_start();
+            // Inline comments before the terminator stay on the node's line.
+            let inline = old.before_terminator.trim();
+            new.before_terminator = if inline.is_empty() {
+                String::new()
+            } else {
+                format!(" {inline}")
+            };
+            // A line comment ends the node: the parser keeps it as the terminator, except
+            // after a `}`, where it drops it: take it from the text.
+            let comment = if old.terminator.is_empty() && before.children().is_some() {
+                line_rest(text, before.span().offset() + before.span().len())
+            } else {
+                old.terminator.trim_start()
+            };
             if comment.starts_with("//") {
                 new.before_terminator = " ".into();
                 new.terminator = comment.trim_end().to_owned() + "\n";
             }
         }
         if let (Some(old), Some(new)) = (before.children(), after.children_mut()) {
-            restore_document(old, new, depth + 1);
+            restore_document(text, old, new, depth + 1);
             let inner = INDENT.repeat(depth + 1);
             if let (Some(old), Some(new)) = (old.format(), new.format_mut()) {
                 new.trailing = comment_lines(&old.trailing, &inner, true) + &indent;
@@ -92,6 +141,12 @@ fn restore_document(original: &KdlDocument, formatted: &mut KdlDocument, depth: 
         new.leading = comment_lines(&old.leading, "", false);
         new.trailing = comment_lines(&old.trailing, "", true);
     }
+}
+
+/// What follows `offset` on its line, without leading whitespace.
+fn line_rest(text: &str, offset: usize) -> &str {
+    let rest = text.get(offset..).unwrap_or("");
+    rest.split('\n').next().unwrap_or("").trim()
 }
 
 /// The whitespace and comments before a node, laid out: each comment line indented,
@@ -162,6 +217,49 @@ mod tests {
         let want = "// header\n\nzone \"hq\" {\n    subnet \"10.0.0.0/16\"\n}\n\n// servers\nserver \"a.contoso.com\" zone=\"hq\" port=0x10 {\n    // c1\n    site-server\n\n    management-point // MP\n    // last\n}\n\n// end\n";
         assert_eq!(formatted(text), want);
         assert_eq!(formatted(want), want, "idempotent");
+    }
+
+    #[test]
+    fn windows_line_endings_are_kept() {
+        let text = "zone \"hq\" { subnet \"10.0.0.0/16\" } // hq\r\n\r\n// dc\r\nzone \"dc\"\r\n";
+        let want = "zone \"hq\" {\r\n    subnet \"10.0.0.0/16\"\r\n} // hq\r\n\r\n// dc\r\nzone \"dc\"\r\n";
+        assert_eq!(formatted(text), want);
+        assert_eq!(formatted(want), want);
+    }
+
+    #[test]
+    fn comments_are_never_dropped() {
+        for text in [
+            "a { b; } // after a block\nc\n",
+            "a { b } ; // after a semicolon\nc\n",
+            "a /* inline */ ; // then a line comment\nb\n",
+            "/-a { b }\nc /-{ d }\n",
+            "a \\ // continued\n    b=1\n",
+        ] {
+            match format_kdl(text) {
+                Formatted::Text(t) => {
+                    assert!(significant(text).eq(significant(&t)), "{text:?} -> {t:?}");
+                    assert_eq!(formatted(&t), t, "idempotent: {text:?}");
+                }
+                Formatted::WouldDropText => {}
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn unfaithful_output_is_detected() {
+        let check = |text: &str, out: &str| {
+            let doc = KdlDocument::parse_v2(text).expect("kdl");
+            faithful(text, &doc, out)
+        };
+        assert!(check("a // c\nb\n", "a // c\nb\n"));
+        assert!(check("a   b=1;c\n", "a b=1\nc\n"));
+        assert!(!check("a // c\nb\n", "a\nb\n"), "a dropped comment");
+        assert!(
+            !check("a \\ // c\n  b=1\n", "a \\ // cb=1\n"),
+            "a swallowed entry"
+        );
     }
 
     #[test]

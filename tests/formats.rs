@@ -2,38 +2,11 @@
 //! `--statistics`, `--stdin-filename` and `--fail-on never`, and of the editor setups of
 //! `docs/editors.md` (the VS Code problem matcher runs against real `short` output).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The binary, run in `dir`, with a fixed width and no color.
-fn cmflow(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("cmflow").expect("binary");
-    cmd.current_dir(dir)
-        .env("COLUMNS", "100")
-        .env("NO_COLOR", "1")
-        .env_remove("FORCE_COLOR");
-    cmd
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(dir: &Path, args: &[&str]) -> Run {
-    let out = cmflow(dir).args(args).output().expect("runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use common::{cmflow, copy_tree, root, run};
 
 /// The fixture whose names and file name hold what the formats must escape.
 const ESCAPING: &str = "tests/data/escaping";
@@ -246,11 +219,10 @@ fn fingerprints(dir: &Path) -> Vec<(String, String, u64)> {
 #[test]
 fn sarif_fingerprints_survive_unrelated_edits() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let fixture = root().join("tests/fixtures/input/schema-unknown-reference");
-    for entry in std::fs::read_dir(&fixture).expect("fixture") {
-        let path = entry.expect("entry").path();
-        std::fs::copy(&path, tmp.path().join(path.file_name().expect("name"))).expect("copy");
-    }
+    copy_tree(
+        &root().join("tests/fixtures/input/schema-unknown-reference"),
+        tmp.path(),
+    );
     let before = fingerprints(tmp.path());
     assert_eq!(before.len(), 1);
     // Lines added above the finding move it, and the fingerprint stays.
@@ -450,11 +422,10 @@ fn statistics_count_per_rule_as_a_table_or_json() {
 #[test]
 fn stdin_filename_checks_an_unsaved_buffer_with_the_rest_of_the_model() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let fixture = root().join("tests/fixtures/input/schema-unknown-reference");
-    for entry in std::fs::read_dir(&fixture).expect("fixture") {
-        let path = entry.expect("entry").path();
-        std::fs::copy(&path, tmp.path().join(path.file_name().expect("name"))).expect("copy");
-    }
+    copy_tree(
+        &root().join("tests/fixtures/input/schema-unknown-reference"),
+        tmp.path(),
+    );
     // On disk the file has the typo; the editor's buffer has it fixed.
     let out = cmflow(tmp.path())
         .args([

@@ -3,7 +3,7 @@
 //! and changes nothing. Files that do not parse are reported and left untouched; KDL v1
 //! files are left as they are, with a note.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use miette::{IntoDiagnostic, miette};
@@ -11,7 +11,7 @@ use miette::{IntoDiagnostic, miette};
 use super::{Outcome, known_codes, terminal_width};
 use crate::format::{Formatted, format_kdl};
 use crate::load::{LoadError, codes, discover, load_texts};
-use crate::report::{HumanOptions, write_human, write_short};
+use crate::report::write_to_stderr;
 
 #[derive(Debug, clap::Args)]
 pub struct FmtArgs {
@@ -55,7 +55,7 @@ pub fn run(args: &FmtArgs) -> miette::Result<Outcome> {
             .filter(|d| d.code == codes::KDL_SYNTAX.code)
             .collect();
         if !syntax.is_empty() {
-            report_syntax(&loaded.model.sources, &syntax)?;
+            write_to_stderr(&loaded.model.sources, &syntax, terminal_width()).into_diagnostic()?;
             invalid = true;
             continue;
         }
@@ -78,6 +78,9 @@ pub fn run(args: &FmtArgs) -> miette::Result<Outcome> {
             Formatted::KdlV1 => eprintln!(
                 "note: {name} is a KDL v1 document: left as it is (cmflow fmt writes KDL v2)"
             ),
+            Formatted::WouldDropText => eprintln!(
+                "note: {name}: left as it is: formatting would drop a comment the KDL parser does not keep"
+            ),
             Formatted::Invalid => {
                 eprintln!("{name}: not a KDL document: left as it is");
                 invalid = true;
@@ -95,24 +98,6 @@ pub fn run(args: &FmtArgs) -> miette::Result<Outcome> {
     } else {
         Outcome::Clean
     })
-}
-
-/// Syntax errors on stderr: miette's report on a terminal, one line each otherwise.
-fn report_syntax(
-    sources: &crate::model::SourceMap,
-    diagnostics: &[crate::diag::Diagnostic],
-) -> miette::Result<()> {
-    let stderr = std::io::stderr();
-    let mut err = stderr.lock();
-    if std::io::stderr().is_terminal() {
-        let opts = HumanOptions {
-            color: std::env::var_os("NO_COLOR").is_none(),
-            width: terminal_width(),
-        };
-        write_human(&mut err, sources, diagnostics, opts).into_diagnostic()
-    } else {
-        write_short(&mut err, sources, diagnostics).into_diagnostic()
-    }
 }
 
 /// Replaces `path` by `text` so that a reader sees the old or the new file, never half

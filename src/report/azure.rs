@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use super::{CheckReport, Place};
+use super::{CheckReport, Place, escape_chars, placed_message};
 use crate::diag::Severity;
 
 pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
@@ -16,15 +16,6 @@ pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
             Severity::Warning => ("warning", ""),
             Severity::Info => ("warning", "info: "),
         };
-        // The log shows the message only: repeat the place, as the other line formats do.
-        let mut message = format!(
-            "{}:{}:{}: {prefix}{}",
-            place.file, place.line, place.column, d.message
-        );
-        if let Some(help) = &d.help {
-            message.push_str("\nhelp: ");
-            message.push_str(help);
-        }
         writeln!(
             out,
             "##vso[task.logissue type={kind};sourcepath={};linenumber={};columnnumber={};code={}]{}",
@@ -32,7 +23,7 @@ pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
             place.line,
             place.column,
             escape_property(d.code),
-            escape_data(&message)
+            escape_data(&placed_message(&place, prefix, d))
         )?;
     }
     Ok(())
@@ -41,15 +32,22 @@ pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
 /// The escaping of a command's message, as the Azure Pipelines task library writes it:
 /// `%` becomes `%AZP25`, CR `%0D`, LF `%0A`.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%AZP25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    escape_chars(s, &[('%', "%AZP25"), ('\r', "%0D"), ('\n', "%0A")])
 }
 
 /// The escaping of a property value: the message's, plus `;` (ends a property) and `]`
 /// (ends the properties).
 fn escape_property(s: &str) -> String {
-    escape_data(s).replace(';', "%3B").replace(']', "%5D")
+    escape_chars(
+        s,
+        &[
+            ('%', "%AZP25"),
+            ('\r', "%0D"),
+            ('\n', "%0A"),
+            (';', "%3B"),
+            (']', "%5D"),
+        ],
+    )
 }
 
 #[cfg(test)]

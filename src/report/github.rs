@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{CheckReport, Place};
+use super::{CheckReport, Place, escape_chars, placed_message};
 use crate::diag::Severity;
 
 pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
@@ -25,20 +25,11 @@ pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
         if place.end_line == place.line {
             write!(out, ",endColumn={}", place.end_column)?;
         }
-        // The log shows the message only, not the parameters: repeat the place.
-        let mut message = format!(
-            "{}:{}:{}: {}",
-            place.file, place.line, place.column, d.message
-        );
-        if let Some(help) = &d.help {
-            message.push_str("\nhelp: ");
-            message.push_str(help);
-        }
         writeln!(
             out,
             ",title={}::{}",
             escape_property(d.code),
-            escape_data(&message)
+            escape_data(&placed_message(&place, "", d))
         )?;
     }
     Ok(())
@@ -46,14 +37,21 @@ pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
 
 /// The escaping of a command's message: `%`, CR and LF.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    escape_chars(s, &[('%', "%25"), ('\r', "%0D"), ('\n', "%0A")])
 }
 
 /// The escaping of a property value: the message's, plus `:` and `,`, which end a value.
 fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+    escape_chars(
+        s,
+        &[
+            ('%', "%25"),
+            ('\r', "%0D"),
+            ('\n', "%0A"),
+            (':', "%3A"),
+            (',', "%2C"),
+        ],
+    )
 }
 
 #[cfg(test)]

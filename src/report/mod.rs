@@ -94,6 +94,34 @@ impl<'a> Place<'a> {
     }
 }
 
+/// The text the CI formats show for a diagnostic: `FILE:LINE:COL: ` (their logs show the
+/// message, not the place it is attached to), `prefix`, the message, and the help on a
+/// line of its own.
+fn placed_message(place: &Place<'_>, prefix: &str, d: &Diagnostic) -> String {
+    let mut text = format!(
+        "{}:{}:{}: {prefix}{}",
+        place.file, place.line, place.column, d.message
+    );
+    if let Some(help) = &d.help {
+        text.push_str("\nhelp: ");
+        text.push_str(help);
+    }
+    text
+}
+
+/// `s` with each character of `table` replaced by its escape, in one pass (so that an
+/// escape is never escaped again).
+fn escape_chars(s: &str, table: &[(char, &str)]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match table.iter().find(|(from, _)| *from == c) {
+            Some((_, to)) => out.push_str(to),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
 /// Options of the human renderer.
 #[derive(Clone, Copy, Debug)]
 pub struct HumanOptions {
@@ -144,6 +172,28 @@ pub fn write_human(
     human: HumanOptions,
 ) -> io::Result<()> {
     human::write_diagnostics(out, sources, diagnostics, human)
+}
+
+/// Writes diagnostics on stderr for commands whose stdout holds something else (`flows`,
+/// `fmt`): miette's report when stderr is a terminal (colored unless `NO_COLOR`), one
+/// line each otherwise.
+pub fn write_to_stderr(
+    sources: &SourceMap,
+    diagnostics: &[Diagnostic],
+    width: usize,
+) -> io::Result<()> {
+    use std::io::IsTerminal;
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    if stderr.is_terminal() {
+        let opts = HumanOptions {
+            color: std::env::var_os("NO_COLOR").is_none(),
+            width,
+        };
+        write_human(&mut err, sources, diagnostics, opts)
+    } else {
+        write_short(&mut err, sources, diagnostics)
+    }
 }
 
 /// Writes diagnostics one per line (used by `flows` and friends when not on a terminal).
