@@ -121,6 +121,43 @@ assert action["runs"]["using"] == "composite", action
 print(f"{checked} YAML documents parse")
 EOF
 
+step "the composite action's check step (action.yml) with the installed cmflow"
+"$work/venv/bin/python" - "$repo" "$(dirname "$cmflow_bin")" "$work" <<'EOF'
+import json, os, pathlib, re, subprocess, sys
+import yaml
+
+repo, bindir, work = pathlib.Path(sys.argv[1]), sys.argv[2], pathlib.Path(sys.argv[3])
+action = yaml.safe_load((repo / "action.yml").read_text())
+step = next(s for s in action["runs"]["steps"] if s.get("id") == "check")
+defaults = {name: spec.get("default", "") for name, spec in action["inputs"].items()}
+
+def run_step(**inputs):
+    """Runs the step as a GitHub runner does: inputs substituted, `bash -eo pipefail`."""
+    values = {**defaults, **inputs}
+    sub = lambda v: re.sub(r"\$\{\{ inputs\.([a-z-]+) \}\}", lambda m: values[m.group(1)], v)
+    output = work / "github-output"
+    output.write_text("")
+    env = {**os.environ, "PATH": bindir + os.pathsep + os.environ["PATH"],
+           "GITHUB_OUTPUT": str(output)}
+    env.update({k: sub(v) for k, v in step["env"].items()})
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                          cwd=repo, env=env, capture_output=True, text=True)
+    return done, output.read_text()
+
+done, outputs = run_step(paths="examples/broken", format="sarif", **{"fail-on": "never",
+                         "sarif-file": str(work / "cmflow.sarif")})
+assert done.returncode == 0, done.stderr
+assert outputs == f"report={work / 'cmflow.sarif'}\n", outputs
+log = json.loads((work / "cmflow.sarif").read_text())
+assert log["version"] == "2.1.0" and log["runs"][0]["results"], "no SARIF results"
+done, _ = run_step(paths="examples/broken examples/contoso")
+assert done.returncode == 1, (done.returncode, done.stderr)
+assert done.stdout.startswith("::error file=examples/broken/"), done.stdout[:200]
+done, _ = run_step(paths="examples/contoso", **{"fail-on": "info"})
+assert (done.returncode, done.stdout) == (0, ""), done
+print("the action's check step writes SARIF, annotates, and fails only on findings")
+EOF
+
 # The editors are optional: on a CI machine where the script may install packages, get
 # them so that the recipes of docs/editors.md are tried; elsewhere test what is there.
 if [ "${CI:-}" = "true" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
