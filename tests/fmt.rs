@@ -102,6 +102,11 @@ fn formatting_keeps_every_model_identical_and_is_idempotent() {
         "{}",
         first.stderr
     );
+    assert!(
+        !first.stderr.contains("would not say the same"),
+        "every example and fixture formats without loss: {}",
+        first.stderr
+    );
     let formatted = kdl_files(tmp.path());
     for ((path, old), (_, new)) in original.iter().zip(&formatted) {
         let listed = first.stdout.lines().any(|l| path.ends_with(l));

@@ -79,7 +79,7 @@ pub fn run(args: &FmtArgs) -> miette::Result<Outcome> {
                 "note: {name} is a KDL v1 document: left as it is (cmflow fmt writes KDL v2)"
             ),
             Formatted::WouldDropText => eprintln!(
-                "note: {name}: left as it is: formatting would drop a comment the KDL parser does not keep"
+                "note: {name} is left as it is: formatted, it would not say the same (a comment the KDL parser drops)"
             ),
             Formatted::Invalid => {
                 eprintln!("{name}: not a KDL document: left as it is");
