@@ -268,4 +268,116 @@ mod tests {
         assert_eq!(format_kdl("zone {\n"), Formatted::Invalid);
         assert_eq!(formatted(""), "");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::{Formatted, format_kdl};
+
+        /// Whitespace between tokens: spaces, and sometimes a tab.
+        fn gap() -> impl Strategy<Value = String> {
+            prop_oneof![Just(" "), Just("  "), Just("   "), Just("\t")].prop_map(String::from)
+        }
+
+        fn value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("\"office\""),
+                Just("\"Ventes – Île-de-France 100%\""),
+                Just("\"a \\\"quoted\\\" name\""),
+                Just("1433"),
+                Just("0x1F"),
+                Just("#true"),
+                Just("office"),
+            ]
+            .prop_map(String::from)
+        }
+
+        fn entry() -> impl Strategy<Value = String> {
+            (
+                prop::option::of(prop_oneof![Just("zone"), Just("port"), Just("a-b")]),
+                value(),
+            )
+                .prop_map(|(key, value)| match key {
+                    Some(key) => format!("{key}={value}"),
+                    None => value,
+                })
+        }
+
+        /// Decor before a node: nothing, blank lines, or comments.
+        fn before() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just(""),
+                Just("\n"),
+                Just("\n\n\n"),
+                Just("// a comment\n"),
+                Just("\n  // an indented comment\n\n"),
+                Just("/* block */\n"),
+            ]
+            .prop_map(String::from)
+        }
+
+        /// What ends a node's line: a line break, `;`, or a comment.
+        fn after() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("\n"),
+                Just(";\n"),
+                Just(" // end of line\n"),
+                Just("  \n")
+            ]
+            .prop_map(String::from)
+        }
+
+        fn node(depth: u32) -> BoxedStrategy<String> {
+            let name = prop_oneof![Just("zone"), Just("server"), Just("allow"), Just("x")];
+            let children = if depth == 0 {
+                Just(Vec::new()).boxed()
+            } else {
+                prop::collection::vec(node(depth - 1), 0..3).boxed()
+            };
+            (
+                before(),
+                name,
+                prop::collection::vec((gap(), entry()), 0..4),
+                children,
+                gap(),
+                after(),
+            )
+                .prop_map(|(before, name, entries, children, gap, after)| {
+                    let mut text = format!("{before}{name}");
+                    for (gap, entry) in entries {
+                        text.push_str(&gap);
+                        text.push_str(&entry);
+                    }
+                    if !children.is_empty() {
+                        text.push_str(&gap);
+                        text.push_str("{\n");
+                        for child in children {
+                            text.push_str(&child);
+                        }
+                        text.push('}');
+                    }
+                    text.push_str(&after);
+                    text
+                })
+                .boxed()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Documents with comments, blank lines, `;`, tabs and odd spacing are
+            /// formatted (never refused: the guard of `format_kdl` finds nothing lost), and
+            /// formatting the result changes nothing.
+            #[test]
+            fn formatting_is_idempotent(nodes in prop::collection::vec(node(2), 0..6)) {
+                let text: String = nodes.concat();
+                match format_kdl(&text) {
+                    Formatted::Text(once) => {
+                        prop_assert_eq!(format_kdl(&once), Formatted::Text(once.clone()));
+                    }
+                    other => prop_assert!(false, "{:?}: {:?}", text, other),
+                }
+            }
+        }
+    }
 }
