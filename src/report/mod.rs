@@ -1,5 +1,7 @@
 //! Output: one renderer per format. Renderers take finished, sorted diagnostics (or
-//! flows) and write text; they decide nothing about what is wrong.
+//! flows) and write text; they decide nothing about what is wrong. What they need of
+//! the rules (codes, summaries, documentation) comes from the registry the caller passes
+//! in ([`CheckReport::rules`]); they never call the checks.
 
 mod azure;
 pub mod flows;
