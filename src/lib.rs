@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod cli;
 pub mod diag;
 pub mod engine;
+pub mod format;
 pub mod load;
 pub mod model;
 pub mod report;

@@ -9,7 +9,7 @@ use super::{ColorChoice, ModelArgs, Outcome, known_codes, terminal_width};
 use crate::diag::{Findings, Severity, Summary};
 use crate::engine::{Network, Phase, evaluate, required_flows};
 use crate::load::{Inputs, load};
-use crate::report::{CheckFormat, HumanOptions, write_check};
+use crate::report::{CheckFormat, CheckReport, HumanOptions, write_check, write_statistics};
 use crate::rules;
 
 #[derive(Debug, clap::Args)]
@@ -28,6 +28,10 @@ pub struct CheckArgs {
     /// Read one file's text from standard input and check it as if it were this file.
     #[arg(long, value_name = "NAME")]
     stdin_filename: Option<PathBuf>,
+    /// Print how many diagnostics each rule reported instead of the diagnostics (a table,
+    /// or a JSON list with `--format json`).
+    #[arg(long)]
+    statistics: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -50,6 +54,15 @@ impl FailOn {
 }
 
 pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
+    if args.statistics
+        && let Some(format) = args.format.filter(|f| !f.has_statistics())
+    {
+        miette::bail!(
+            "--statistics works with --format human, short or json, not {}",
+            clap::ValueEnum::to_possible_value(&format)
+                .map_or_else(String::new, |v| v.get_name().to_owned())
+        );
+    }
     let stdin = match &args.stdin_filename {
         Some(name) => {
             let mut text = String::new();
@@ -99,14 +112,17 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    write_check(
-        &mut out,
-        format,
-        &model.sources,
-        &diagnostics,
-        &summary,
-        human,
-    )
+    let report = CheckReport {
+        sources: &model.sources,
+        diagnostics: &diagnostics,
+        summary: &summary,
+        rules: rules::RULES,
+    };
+    if args.statistics {
+        write_statistics(&mut out, format, &report)
+    } else {
+        write_check(&mut out, format, &report, human)
+    }
     .or_else(super::ignore_broken_pipe)?;
     out.flush().or_else(super::ignore_broken_pipe)?;
     timings.lap("report");

@@ -1,6 +1,6 @@
 //! `cmflow flows`: every required flow, filtered by endpoints and phases.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use miette::{IntoDiagnostic, miette};
 
@@ -9,7 +9,7 @@ use crate::engine::{FlowEndpoint, Network, Place, RequiredFlow, Tri, evaluate, r
 use crate::load::{Inputs, load};
 use crate::model::Endpoint;
 use crate::report::flows::{FlowsFormat, rows, write};
-use crate::report::{HumanOptions, write_human, write_short};
+use crate::report::write_to_stderr;
 
 #[derive(Debug, clap::Args)]
 pub struct FlowsArgs {
@@ -74,16 +74,6 @@ pub fn run(args: &FlowsArgs) -> miette::Result<Outcome> {
     if input_errors.is_empty() {
         return Ok(Outcome::Clean);
     }
-    let stderr = std::io::stderr();
-    let mut err = stderr.lock();
-    if std::io::stderr().is_terminal() {
-        let opts = HumanOptions {
-            color: std::env::var_os("NO_COLOR").is_none(),
-            width: terminal_width(),
-        };
-        write_human(&mut err, &model.sources, &input_errors, opts).into_diagnostic()?;
-    } else {
-        write_short(&mut err, &model.sources, &input_errors).into_diagnostic()?;
-    }
+    write_to_stderr(&model.sources, &input_errors, terminal_width()).into_diagnostic()?;
     Ok(Outcome::Findings)
 }

@@ -5,6 +5,7 @@
 mod check;
 mod explain;
 mod flows;
+mod fmt;
 mod init;
 mod rules;
 
@@ -36,6 +37,8 @@ enum Command {
     Rules(rules::RulesArgs),
     /// Write a commented starter model.
     Init(init::InitArgs),
+    /// Format the KDL files (in place, or `--check` to list what would change).
+    Fmt(fmt::FmtArgs),
 }
 
 /// The outcome of a command, as `cli.md` § Exit codes defines it.
@@ -65,6 +68,7 @@ pub fn run() -> miette::Result<Outcome> {
         Command::Explain(args) => explain::run(&args),
         Command::Rules(args) => rules::run(&args),
         Command::Init(args) => init::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
     }
 }
 

@@ -256,8 +256,9 @@ fn too_deep(text: &str) -> Option<usize> {
     None
 }
 
-/// Every input file: explicit files as given, folders walked for `*.kdl`. Sorted, unique.
-fn discover(paths: &[PathBuf]) -> Result<Vec<(String, PathBuf)>, LoadError> {
+/// Every input file, as (name shown to users, path): explicit files as given, folders
+/// walked for `*.kdl`. Sorted, unique.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<(String, PathBuf)>, LoadError> {
     let mut out = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|source| LoadError::Unreadable {

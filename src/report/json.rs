@@ -4,8 +4,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::diag::{Diagnostic, Summary};
-use crate::model::{SourceMap, Span};
+use super::{CheckReport, Place};
+use crate::diag::Summary;
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -21,6 +21,18 @@ struct Position<'a> {
     column: usize,
     end_line: usize,
     end_column: usize,
+}
+
+impl<'a> From<Place<'a>> for Position<'a> {
+    fn from(p: Place<'a>) -> Self {
+        Position {
+            file: p.file,
+            line: p.line,
+            column: p.column,
+            end_line: p.end_line,
+            end_column: p.end_column,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -42,45 +54,28 @@ struct JsonDiagnostic<'a> {
     url: String,
 }
 
-fn position(sources: &SourceMap, span: Span) -> Position<'_> {
-    let ((line, column), (end_line, end_column)) = sources.range(span);
-    Position {
-        file: &sources.get(span.source).name,
-        line,
-        column,
-        end_line,
-        end_column,
-    }
-}
-
-pub fn write(
-    out: &mut dyn Write,
-    sources: &SourceMap,
-    diagnostics: &[Diagnostic],
-    summary: &Summary,
-) -> io::Result<()> {
+pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
+    let sources = report.sources;
     let doc = Document {
         version: 1,
-        summary,
-        diagnostics: diagnostics
+        summary: report.summary,
+        diagnostics: report
+            .diagnostics
             .iter()
             .map(|d| JsonDiagnostic {
                 code: d.code,
                 severity: d.severity.as_str(),
                 message: &d.message,
-                position: position(sources, d.primary.span),
+                position: Place::of(sources, d.primary.span).into(),
                 labels: std::iter::once(&d.primary)
                     .chain(&d.labels)
                     .map(|l| JsonLabel {
-                        position: position(sources, l.span),
+                        position: Place::of(sources, l.span).into(),
                         text: &l.text,
                     })
                     .collect(),
                 help: d.help.as_deref(),
-                url: crate::rules::find(d.code).map_or_else(
-                    || crate::diag::DOCS_BASE_URL.to_owned(),
-                    crate::diag::RuleInfo::url,
-                ),
+                url: report.url(d.code),
             })
             .collect(),
     };

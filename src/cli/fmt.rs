@@ -1,0 +1,125 @@
+//! `cmflow fmt`: formats the model's KDL files in place (atomically: a temporary file in
+//! the same folder, then a rename), or with `--check` lists the files that would change
+//! and changes nothing. Files that do not parse are reported and left untouched; KDL v1
+//! files are left as they are, with a note.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use miette::{IntoDiagnostic, miette};
+
+use super::{Outcome, known_codes, terminal_width};
+use crate::format::{Formatted, format_kdl};
+use crate::load::{LoadError, codes, discover, load_texts};
+use crate::report::write_to_stderr;
+
+#[derive(Debug, clap::Args)]
+pub struct FmtArgs {
+    /// Files or folders to format (a folder means every *.kdl below it).
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Change nothing: list the files that would change and exit 1 if there are any.
+    #[arg(long)]
+    check: bool,
+}
+
+pub fn run(args: &FmtArgs) -> miette::Result<Outcome> {
+    let files = discover(&args.paths)?;
+    if files.is_empty() {
+        return Err(LoadError::NoInput {
+            paths: args
+                .paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+        .into());
+    }
+    let known = known_codes();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut changed = 0;
+    let mut invalid = false;
+    for (name, path) in files {
+        let bytes = std::fs::read(&path).map_err(|source| LoadError::Unreadable {
+            path: path.display().to_string(),
+            source,
+        })?;
+        // The loader's syntax check, nesting guard and UTF-8 check decide what is safe
+        // to format.
+        let loaded = load_texts(vec![(name.clone(), bytes.clone(), false)], &known);
+        let syntax: Vec<_> = loaded
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.code == codes::KDL_SYNTAX.code)
+            .collect();
+        if !syntax.is_empty() {
+            write_to_stderr(&loaded.model.sources, &syntax, terminal_width()).into_diagnostic()?;
+            invalid = true;
+            continue;
+        }
+        let Ok(text) = String::from_utf8(bytes) else {
+            continue;
+        };
+        let (bom, body) = match text.strip_prefix('\u{feff}') {
+            Some(body) => ("\u{feff}", body),
+            None => ("", text.as_str()),
+        };
+        match format_kdl(body) {
+            Formatted::Text(formatted) if formatted == body => {}
+            Formatted::Text(formatted) => {
+                changed += 1;
+                if !args.check {
+                    write_atomically(&path, &format!("{bom}{formatted}"))?;
+                }
+                writeln!(out, "{name}").into_diagnostic()?;
+            }
+            Formatted::KdlV1 => eprintln!(
+                "note: {name} is a KDL v1 document: left as it is (cmflow fmt writes KDL v2)"
+            ),
+            Formatted::WouldDropText => eprintln!(
+                "note: {name} is left as it is: formatted, it would not say the same (a comment the KDL parser drops)"
+            ),
+            Formatted::Invalid => {
+                eprintln!("{name}: not a KDL document: left as it is");
+                invalid = true;
+            }
+        }
+    }
+    if args.check && changed > 0 {
+        eprintln!(
+            "{changed} {} would be reformatted (run `cmflow fmt`)",
+            if changed == 1 { "file" } else { "files" }
+        );
+    }
+    Ok(if invalid || (args.check && changed > 0) {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// Replaces `path` by `text` so that a reader sees the old or the new file, never half
+/// of one: write a temporary file beside it (same file system), keep its permissions,
+/// then rename it over the original.
+fn write_atomically(path: &Path, text: &str) -> miette::Result<()> {
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| miette!("cannot write {}: not a file", path.display()))?;
+    let temp = path.with_file_name(format!(
+        ".{}.cmflow-fmt-{}.tmp",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = std::fs::write(&temp, text)
+        .and_then(|()| {
+            let permissions = std::fs::metadata(path)?.permissions();
+            std::fs::set_permissions(&temp, permissions)
+        })
+        .and_then(|()| std::fs::rename(&temp, path));
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        miette!("cannot write {}: {e}", path.display())
+    })
+}

@@ -1,0 +1,52 @@
+//! What the end-to-end tests of `formats.rs` and `fmt.rs` share: the binary run in a
+//! folder with a fixed width and no color, and its outcome.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The repository's root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The binary, run in `dir`, with a fixed width and no color.
+pub fn cmflow(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("cmflow").expect("binary");
+    cmd.current_dir(dir)
+        .env("COLUMNS", "100")
+        .env("NO_COLOR", "1")
+        .env_remove("FORCE_COLOR");
+    cmd
+}
+
+/// The exit code and output of a run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `cmflow ARGS` in `dir`.
+pub fn run(dir: &Path, args: &[&str]) -> Run {
+    let out = cmflow(dir).args(args).output().expect("runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Copies the files of `from` (a folder, recursively) into `to`.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
+}
