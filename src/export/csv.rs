@@ -1,0 +1,127 @@
+//! `--target csv`: one row per required flow and network firewall it crosses, for a
+//! change request (RFC 4180: CRLF line ends, fields quoted when they hold a comma, a
+//! quote or a line break).
+//!
+//! The rows are `cmflow flows`' rows ([`crate::report::flows::rows`]), one per flow and
+//! service, merged per flow so that one flow is one line listing its services; a flow
+//! that crosses no network firewall (same zone, or a model without firewalls) has one
+//! row with an empty `firewall`. Rows are sorted by firewall (empty last), then as
+//! `cmflow flows` sorts them.
+
+use std::io::{self, Write};
+
+use super::{ExportInput, Output, address};
+use crate::engine::FlowEndpoint;
+use crate::model::Model;
+use crate::report::flows::{FlowRow, csv_field, rows};
+
+/// The file name with `--out`.
+pub const FILE: &str = "flows.csv";
+
+const HEADERS: [&str; 15] = [
+    "firewall",
+    "source",
+    "source_kind",
+    "source_address",
+    "source_zone",
+    "destination",
+    "destination_kind",
+    "destination_address",
+    "destination_zone",
+    "protocol",
+    "ports",
+    "services",
+    "phase",
+    "verdict",
+    "reason",
+];
+
+/// The endpoint a row names, found again by kind and name.
+fn endpoint(model: &Model, kind: &str, name: &str) -> Option<FlowEndpoint> {
+    let i = &model.index;
+    match kind {
+        "server" => model.server_id(name).map(FlowEndpoint::Server),
+        "clients" => i.clients.get(name).copied().map(FlowEndpoint::Clients),
+        "console" => i.consoles.get(name).copied().map(FlowEndpoint::Console),
+        "cloud-service" => i.cloud_services.get(name).copied().map(FlowEndpoint::Cloud),
+        _ => Some(FlowEndpoint::Internet),
+    }
+}
+
+fn address_text(model: &Model, kind: &str, name: &str) -> String {
+    endpoint(model, kind, name).map_or_else(String::new, |e| address(model, e).plain().join(" "))
+}
+
+/// Appends `item` to a `; `-separated list unless it is there.
+fn push_unique(list: &mut String, item: &str) {
+    if !list.split("; ").any(|x| x == item) {
+        if !list.is_empty() {
+            list.push_str("; ");
+        }
+        list.push_str(item);
+    }
+}
+
+pub fn write(input: &ExportInput<'_>, out: &mut dyn Output) -> io::Result<()> {
+    let model = input.model;
+    let all = rows(model, input.flows, input.verdicts);
+    // One line per flow: consecutive rows of the same flow (sorted so) are merged.
+    let mut flows: Vec<([String; 14], &[&str])> = Vec::new();
+    let same = |a: &FlowRow<'_>, b: &FlowRow<'_>| {
+        (a.source, a.destination, a.protocol, &a.ports)
+            == (b.source, b.destination, b.protocol, &b.ports)
+    };
+    let mut start = 0;
+    while start < all.len() {
+        let first = &all[start];
+        let end = start + all[start..].iter().take_while(|r| same(first, r)).count();
+        let mut services = String::new();
+        let mut phases = String::new();
+        let mut reasons = String::new();
+        for r in &all[start..end] {
+            push_unique(&mut services, r.service);
+            push_unique(&mut phases, r.phase);
+            push_unique(&mut reasons, &format!("{}: {}", r.service, r.reference));
+        }
+        flows.push((
+            [
+                first.source.to_owned(),
+                first.source_kind.to_owned(),
+                address_text(model, first.source_kind, first.source),
+                first.source_zone.to_owned(),
+                first.destination.to_owned(),
+                first.destination_kind.to_owned(),
+                address_text(model, first.destination_kind, first.destination),
+                first.destination_zone.to_owned(),
+                first.protocol.to_owned(),
+                first.ports.clone(),
+                services,
+                phases,
+                first.verdict.to_owned(),
+                reasons,
+            ],
+            &first.firewalls,
+        ));
+        start = end;
+    }
+    let mut lines: Vec<(&str, usize)> = Vec::new();
+    for (i, (_, firewalls)) in flows.iter().enumerate() {
+        if firewalls.is_empty() {
+            lines.push(("", i));
+        }
+        lines.extend(firewalls.iter().map(|f| (*f, i)));
+    }
+    lines.sort_by(|a, b| (a.0.is_empty(), a.0, a.1).cmp(&(b.0.is_empty(), b.0, b.1)));
+    let mut w = out.create(FILE)?;
+    write!(w, "{}\r\n", HEADERS.join(","))?;
+    for (firewall, i) in lines {
+        let cells = &flows[i].0;
+        let mut line = csv_field(firewall);
+        for c in cells {
+            line.push(',');
+            line.push_str(&csv_field(c));
+        }
+        write!(w, "{line}\r\n")?;
+    }
+    w.flush()
+}

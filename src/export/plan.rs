@@ -1,0 +1,420 @@
+//! Which allow rules the required flows need: per network firewall (every firewall on a
+//! flow's route) and per host (the destination's inbound Windows Firewall, and the
+//! source's outbound one when it blocks by default).
+//!
+//! This is the one place that groups flows into rules; every exporter renders an
+//! [`ExportPlan`] and groups nothing itself. Rules are exact: a rule's every source
+//! with every destination is a required pair with exactly the rule's ports, so the
+//! rules of one filter never overlap and each one carries at least one flow. The plan
+//! decides no syntax (names of files, quoting): that belongs to the exporters.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use crate::engine::RequiredFlow;
+use crate::engine::intervals;
+use crate::engine::{
+    FlowEndpoint, FlowPorts, FlowVerdict, Route, Verdict, host_firewall, network_profile, rpc_range,
+};
+use crate::model::{Action, Model, PortItem, Protocol};
+
+/// Ports of one protocol as sorted, disjoint, inclusive ranges.
+pub type PortRanges = Vec<(u16, u16)>;
+
+/// What an allow rule lets through: TCP and UDP port ranges and ICMP echo.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ports {
+    pub tcp: PortRanges,
+    pub udp: PortRanges,
+    pub icmp: bool,
+}
+
+impl Ports {
+    fn add(&mut self, protocol: Protocol, ports: FlowPorts) {
+        match (protocol, ports) {
+            (Protocol::Icmp, _) | (_, FlowPorts::Echo) => self.icmp = true,
+            (Protocol::Tcp, FlowPorts::Range(a, b)) => self.tcp.push((a, b)),
+            (Protocol::Udp, FlowPorts::Range(a, b)) => self.udp.push((a, b)),
+        }
+    }
+
+    /// Sorts and merges ranges that overlap or touch.
+    fn normalize(&mut self) {
+        for list in [&mut self.tcp, &mut self.udp] {
+            *list = merge_ranges(list);
+        }
+    }
+}
+
+fn merge_ranges(list: &[(u16, u16)]) -> PortRanges {
+    intervals::merge(list.iter().map(|&(a, b)| (u32::from(a), u32::from(b))))
+        .into_iter()
+        .map(|(a, b)| {
+            (
+                u16::try_from(a).unwrap_or(u16::MAX),
+                u16::try_from(b).unwrap_or(u16::MAX),
+            )
+        })
+        .collect()
+}
+
+/// One allow rule of a network firewall.
+#[derive(Clone, Debug)]
+pub struct NetworkRule<'m> {
+    /// Sorted by name.
+    pub sources: Vec<FlowEndpoint>,
+    /// Sorted by name.
+    pub destinations: Vec<FlowEndpoint>,
+    pub ports: Ports,
+    /// Every service of the flows the rule carries, sorted, without duplicates.
+    pub services: Vec<&'m str>,
+    /// The number of required flows (source, destination, protocol, ports) it carries.
+    pub flows: usize,
+}
+
+impl NetworkRule<'_> {
+    /// Whether an end is the Internet, which only a `zone:` endpoint can name: such rules
+    /// come after the rules naming hosts, so that the hosts' rules decide first.
+    pub fn is_wide(&self) -> bool {
+        self.sources
+            .iter()
+            .chain(&self.destinations)
+            .any(|e| *e == FlowEndpoint::Internet)
+    }
+}
+
+/// The allow rules one network firewall needs, in the order they must be written.
+#[derive(Clone, Debug)]
+pub struct FirewallPlan<'m> {
+    /// Index in [`Model::firewalls`].
+    pub firewall: usize,
+    pub rules: Vec<NetworkRule<'m>>,
+}
+
+/// How a host rule names its ports: numbers, or Windows Firewall's keywords.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PortKind {
+    Numbers,
+    /// The host's dynamic RPC range (`RPC`, `rpc`).
+    Rpc,
+    /// The RPC endpoint mapper, TCP 135 (`RPCEPMap`, `rpc-epmap`).
+    RpcEpmap,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HostDirection {
+    Inbound,
+    Outbound,
+}
+
+/// One allow rule of a host's Windows Firewall: one protocol, one kind of port, one set
+/// of services.
+#[derive(Clone, Debug)]
+pub struct HostRule {
+    pub direction: HostDirection,
+    /// The services' names, sorted and joined with `, `.
+    pub services: String,
+    pub protocol: Protocol,
+    pub kind: PortKind,
+    /// Local ports inbound, remote ports outbound; empty for ICMP and keywords.
+    pub ports: PortRanges,
+    /// Sources inbound, destinations outbound; sorted by name.
+    pub remotes: Vec<FlowEndpoint>,
+    pub flows: usize,
+}
+
+/// The Windows Firewall rules one server or client group needs.
+#[derive(Clone, Debug)]
+pub struct HostPlan {
+    pub host: FlowEndpoint,
+    /// `domain`, `private` or `public`.
+    pub profile: String,
+    /// The outbound default of the host's `windows-firewall` (allow when it has none).
+    pub outbound_default: Action,
+    /// Inbound rules first, then outbound; each sorted by services, protocol, ports.
+    pub rules: Vec<HostRule>,
+}
+
+/// Everything the exporters render.
+#[derive(Clone, Debug)]
+pub struct ExportPlan<'m> {
+    /// One per network firewall of the model, sorted by name.
+    pub firewalls: Vec<FirewallPlan<'m>>,
+    /// Servers then client groups, each sorted by name.
+    pub hosts: Vec<HostPlan>,
+    /// Required flows between zones that no path joins: no rule can carry them.
+    pub no_path: usize,
+    /// Required flows planned (no-path ones included).
+    pub flows: usize,
+}
+
+/// The name used to sort endpoints: kind order first (servers, clients, consoles, cloud,
+/// Internet), then name.
+fn endpoint_key(model: &Model, e: FlowEndpoint) -> (u8, &str) {
+    let rank = match e {
+        FlowEndpoint::Server(_) => 0,
+        FlowEndpoint::Clients(_) => 1,
+        FlowEndpoint::Console(_) => 2,
+        FlowEndpoint::Cloud(_) => 3,
+        FlowEndpoint::Internet => 4,
+    };
+    (rank, e.name(model))
+}
+
+fn sort_endpoints(model: &Model, list: &mut Vec<FlowEndpoint>) {
+    list.sort_by(|a, b| endpoint_key(model, *a).cmp(&endpoint_key(model, *b)));
+    list.dedup();
+}
+
+/// What a group of flows between one pair carries.
+#[derive(Default)]
+struct PairLoad<'m> {
+    ports: Ports,
+    services: Vec<&'m str>,
+    flows: usize,
+}
+
+/// Two-step grouping of pairs with identical ports into rules: first every source of a
+/// destination with the same ports, then every destination with the same sources and
+/// ports. `scope` keeps groups apart (a firewall, a host and direction).
+fn group_pairs<'m, S, P>(
+    pairs: HashMap<(S, FlowEndpoint, FlowEndpoint), PairLoad<'m>>,
+) -> Vec<Grouped<'m, S, P>>
+where
+    S: Clone + Eq + Hash,
+    P: Clone + Eq + Hash + From<Ports>,
+{
+    let mut by_destination: HashMap<(S, FlowEndpoint, P), SourcesLoad<'m>> = HashMap::new();
+    for ((scope, source, destination), mut load) in pairs {
+        load.ports.normalize();
+        let entry = by_destination
+            .entry((scope, destination, P::from(load.ports)))
+            .or_default();
+        entry.0.push(source);
+        entry.1.extend(load.services);
+        entry.2 += load.flows;
+    }
+    let mut by_sources: HashMap<(S, Vec<FlowEndpoint>, P), Grouped<'m, S, P>> = HashMap::new();
+    for ((scope, destination, ports), (mut sources, services, flows)) in by_destination {
+        sources.sort_unstable();
+        let entry = by_sources
+            .entry((scope.clone(), sources.clone(), ports.clone()))
+            .or_insert_with(|| Grouped {
+                scope,
+                sources,
+                destinations: Vec::new(),
+                ports,
+                services: Vec::new(),
+                flows: 0,
+            });
+        entry.destinations.push(destination);
+        entry.services.extend(services);
+        entry.flows += flows;
+    }
+    by_sources.into_values().collect()
+}
+
+/// The sources of one destination with the same ports, their services and flow count.
+type SourcesLoad<'m> = (Vec<FlowEndpoint>, Vec<&'m str>, usize);
+
+struct Grouped<'m, S, P> {
+    scope: S,
+    sources: Vec<FlowEndpoint>,
+    destinations: Vec<FlowEndpoint>,
+    ports: P,
+    services: Vec<&'m str>,
+    flows: usize,
+}
+
+impl From<Ports> for PortRanges {
+    /// Host rules have one protocol: its ranges.
+    fn from(p: Ports) -> Self {
+        if p.tcp.is_empty() { p.udp } else { p.tcp }
+    }
+}
+
+/// A host rule's scope: host, direction, services, protocol, kind of port.
+type HostScope = (FlowEndpoint, HostDirection, String, Protocol, PortKind);
+
+/// Plans the rules for `flows` (with their `verdicts`, parallel).
+pub fn plan<'m>(
+    model: &'m Model,
+    flows: &'m [RequiredFlow],
+    verdicts: &[FlowVerdict],
+) -> ExportPlan<'m> {
+    let mut network: HashMap<(usize, FlowEndpoint, FlowEndpoint), PairLoad<'m>> = HashMap::new();
+    let mut hosts: HashMap<(HostScope, FlowEndpoint, FlowEndpoint), PairLoad<'m>> = HashMap::new();
+    let mut no_path = 0;
+    let blocks_outbound =
+        |e: FlowEndpoint| host_firewall(model, e).is_some_and(|fw| fw.outbound == Action::Deny);
+    let mut services: Vec<&'m str> = Vec::new();
+    for (flow, verdict) in flows.iter().zip(verdicts) {
+        if verdict.verdict == Verdict::NoPath {
+            no_path += 1;
+            continue;
+        }
+        services.clear();
+        services.extend(flow.services.iter().map(|s| s.service(model)));
+        services.sort_unstable();
+        services.dedup();
+        if let Route::Through(fws) = &verdict.route {
+            for &fw in fws.iter() {
+                let load = network
+                    .entry((fw, flow.source, flow.destination))
+                    .or_default();
+                load.ports.add(flow.protocol, flow.ports);
+                load.services.extend(&services);
+                load.flows += 1;
+            }
+        }
+        let joined = services.join(", ");
+        let is_host =
+            |e: FlowEndpoint| matches!(e, FlowEndpoint::Server(_) | FlowEndpoint::Clients(_));
+        if is_host(flow.destination) {
+            let kind = inbound_kind(model, flow);
+            let scope = (
+                flow.destination,
+                HostDirection::Inbound,
+                joined.clone(),
+                flow.protocol,
+                kind,
+            );
+            let load = hosts
+                .entry((scope, flow.source, flow.destination))
+                .or_default();
+            if kind == PortKind::Numbers {
+                load.ports.add(flow.protocol, flow.ports);
+            }
+            load.flows += 1;
+        }
+        if is_host(flow.source) && blocks_outbound(flow.source) {
+            let scope = (
+                flow.source,
+                HostDirection::Outbound,
+                joined,
+                flow.protocol,
+                PortKind::Numbers,
+            );
+            let load = hosts
+                .entry((scope, flow.source, flow.destination))
+                .or_default();
+            load.ports.add(flow.protocol, flow.ports);
+            load.flows += 1;
+        }
+    }
+
+    // Network firewalls.
+    let mut per_firewall: Vec<Vec<NetworkRule<'m>>> = vec![Vec::new(); model.firewalls.len()];
+    for g in group_pairs::<usize, Ports>(network) {
+        let mut rule = NetworkRule {
+            sources: g.sources,
+            destinations: g.destinations,
+            ports: g.ports,
+            services: g.services,
+            flows: g.flows,
+        };
+        sort_endpoints(model, &mut rule.sources);
+        sort_endpoints(model, &mut rule.destinations);
+        rule.services.sort_unstable();
+        rule.services.dedup();
+        per_firewall[g.scope].push(rule);
+    }
+    let mut firewalls: Vec<FirewallPlan<'m>> = per_firewall
+        .into_iter()
+        .enumerate()
+        .map(|(firewall, mut rules)| {
+            rules.sort_by(|a, b| {
+                let key = |r: &NetworkRule<'_>| {
+                    (
+                        r.is_wide(),
+                        r.sources
+                            .iter()
+                            .map(|e| endpoint_key(model, *e))
+                            .collect::<Vec<_>>(),
+                        r.destinations
+                            .iter()
+                            .map(|e| endpoint_key(model, *e))
+                            .collect::<Vec<_>>(),
+                    )
+                };
+                key(a).cmp(&key(b)).then_with(|| a.ports.cmp(&b.ports))
+            });
+            FirewallPlan { firewall, rules }
+        })
+        .collect();
+    firewalls.sort_by(|a, b| {
+        model.firewalls[a.firewall]
+            .name
+            .value
+            .cmp(&model.firewalls[b.firewall].name.value)
+    });
+
+    // Hosts.
+    let mut per_host: HashMap<FlowEndpoint, Vec<HostRule>> = HashMap::new();
+    for g in group_pairs::<HostScope, PortRanges>(hosts) {
+        let (host, direction, services, protocol, kind) = g.scope;
+        let mut remotes = match direction {
+            HostDirection::Inbound => g.sources,
+            HostDirection::Outbound => g.destinations,
+        };
+        sort_endpoints(model, &mut remotes);
+        per_host.entry(host).or_default().push(HostRule {
+            direction,
+            services,
+            protocol,
+            kind,
+            ports: g.ports,
+            remotes,
+            flows: g.flows,
+        });
+    }
+    let mut hosts: Vec<HostPlan> = per_host
+        .into_iter()
+        .map(|(host, mut rules)| {
+            rules.sort_by(|a, b| {
+                (a.direction, &a.services, a.protocol, a.kind, &a.ports).cmp(&(
+                    b.direction,
+                    &b.services,
+                    b.protocol,
+                    b.kind,
+                    &b.ports,
+                ))
+            });
+            HostPlan {
+                host,
+                profile: network_profile(model, host),
+                outbound_default: host_firewall(model, host)
+                    .map_or(Action::Allow, |fw| fw.outbound),
+                rules,
+            }
+        })
+        .collect();
+    hosts.sort_by(|a, b| endpoint_key(model, a.host).cmp(&endpoint_key(model, b.host)));
+    ExportPlan {
+        firewalls,
+        hosts,
+        no_path,
+        flows: flows.len(),
+    }
+}
+
+/// How an inbound rule names a flow's ports: Windows Firewall's `RPC` for the
+/// destination's dynamic RPC range, `RPCEPMap` for TCP 135, numbers otherwise.
+fn inbound_kind(model: &Model, flow: &RequiredFlow) -> PortKind {
+    if flow.protocol != Protocol::Tcp {
+        return PortKind::Numbers;
+    }
+    match flow.ports {
+        FlowPorts::Range(135, 135) => PortKind::RpcEpmap,
+        FlowPorts::Range(a, b) if a < b && (a, b) == rpc_range(model, flow.destination) => {
+            PortKind::Rpc
+        }
+        _ => PortKind::Numbers,
+    }
+}
+
+/// A port list as `language.md` writes it: `80,443,8530-8531`.
+pub fn port_list(ranges: &[(u16, u16)]) -> String {
+    let items: Vec<PortItem> = ranges.iter().map(|&(a, b)| PortItem::Range(a, b)).collect();
+    crate::model::PortList { items }.to_string()
+}
