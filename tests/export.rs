@@ -110,7 +110,7 @@ fn kdl_contoso() {
     assert_eq!(r.stdout, "");
     let all = files(out.path());
     let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["firewalls.kdl", "windows-firewall.kdl"]);
+    assert_eq!(names, [".ignore", "firewalls.kdl", "windows-firewall.kdl"]);
     for (name, text) in all {
         insta::assert_snapshot!(format!("export-kdl-contoso-{name}"), text);
     }
@@ -150,21 +150,23 @@ fn aerleon_contoso() {
     }
 }
 
-/// Multi-file targets default to `./cmflow-export`.
+/// Multi-file targets default to `./cmflow-export`, which the next run in the model's
+/// folder does not load (`.ignore`).
 #[test]
-fn multi_file_targets_default_to_a_folder() {
+fn multi_file_targets_default_to_a_folder_the_model_ignores() {
     let dir = tempfile::tempdir().expect("temporary folder");
-    let model = root().join("examples/standalone-primary");
-    let r = run(
-        dir.path(),
-        &["export", model.to_str().expect("utf-8"), "--target", "kdl"],
-    );
+    for (name, text) in files(&root().join("examples/standalone-primary")) {
+        std::fs::write(dir.path().join(name), text).expect("copy");
+    }
+    let r = run(dir.path(), &["export", "--target", "kdl"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let written = files(&dir.path().join("cmflow-export"));
-    assert_eq!(written.len(), 2);
+    assert_eq!(written.len(), 3);
     // No firewall in the model: no network rules, but every host's Windows Firewall.
-    assert!(!written[0].1.contains("firewall \""));
-    assert!(written[1].1.contains("windows-firewall inbound=\"block\""));
+    assert!(!written[1].1.contains("firewall \""));
+    assert!(written[2].1.contains("windows-firewall inbound=\"block\""));
+    let r = run(dir.path(), &["check", "--format", "short"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
 }
 
 #[test]
@@ -195,9 +197,9 @@ fn every_target_on_every_example() {
     }
 }
 
-/// The export never overwrites a file of the model (contoso has a `firewalls.kdl`).
+/// The export never writes into a folder of the model (contoso has a `firewalls.kdl`).
 #[test]
-fn refuses_to_overwrite_the_model() {
+fn refuses_to_write_into_the_model() {
     let dir = tempfile::tempdir().expect("temporary folder");
     for (name, text) in files(&root().join("examples/contoso")) {
         std::fs::write(dir.path().join(name), text).expect("copy");
@@ -208,9 +210,10 @@ fn refuses_to_overwrite_the_model() {
         &["export", ".", "--target", "kdl", "--out", "."],
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("is a file of the model"), "{}", r.stderr);
+    assert!(r.stderr.contains("a file of the model"), "{}", r.stderr);
     let after = std::fs::read_to_string(dir.path().join("firewalls.kdl")).expect("text");
     assert_eq!(before, after);
+    assert!(!dir.path().join(".ignore").exists());
 }
 
 #[test]

@@ -2,16 +2,18 @@
 //!
 //! Single-document targets (`windows-firewall`, `csv`) go to stdout unless `--out DIR`
 //! is given; multi-file targets (`aerleon`, `kdl`) go to `--out DIR`, by default
-//! `./cmflow-export`. No output file may be one of the model's files.
+//! `./cmflow-export`. The folder may hold no file of the model.
 
-use std::collections::HashSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+
+use miette::miette;
 
 use super::loaded::{load_model, report_input_errors};
 use super::{ModelArgs, Outcome};
 use crate::engine::{Network, evaluate, required_flows};
 use crate::export::{ExportInput, Output, Target, export};
+use crate::model::Model;
 
 /// The folder multi-file targets write to without `--out`.
 const DEFAULT_OUT: &str = "cmflow-export";
@@ -38,10 +40,39 @@ impl Output for Stdout {
     }
 }
 
-/// A folder; refuses to overwrite a file of the model.
+/// A folder that holds no file of the model.
 struct Folder {
     root: PathBuf,
-    model_files: HashSet<PathBuf>,
+}
+
+impl Folder {
+    /// Creates the folder; refuses one that holds a file of the model, so an export
+    /// never overwrites the model nor (with the kdl target's `.ignore`) hides it.
+    fn new(root: PathBuf, model: &Model) -> miette::Result<Self> {
+        std::fs::create_dir_all(&root)
+            .map_err(|e| miette!("cannot create {}: {e}", root.display()))?;
+        let canonical = root
+            .canonicalize()
+            .map_err(|e| miette!("cannot open {}: {e}", root.display()))?;
+        let inside = model
+            .sources
+            .iter()
+            .map(|(_, f)| f)
+            .filter(|f| !f.builtin)
+            .find(|f| {
+                Path::new(&f.name)
+                    .canonicalize()
+                    .is_ok_and(|p| p.starts_with(&canonical))
+            });
+        if let Some(file) = inside {
+            return Err(miette!(
+                "--out {} holds {}, a file of the model: choose a folder outside the model",
+                root.display(),
+                file.name
+            ));
+        }
+        Ok(Self { root })
+    }
 }
 
 impl Output for Folder {
@@ -49,14 +80,6 @@ impl Output for Folder {
         let full = self.root.join(path);
         if let Some(parent) = full.parent() {
             std::fs::create_dir_all(parent)?;
-        }
-        if let Ok(canonical) = full.canonicalize()
-            && self.model_files.contains(&canonical)
-        {
-            return Err(io::Error::other(format!(
-                "{} is a file of the model: choose another --out",
-                full.display()
-            )));
         }
         Ok(Box::new(io::BufWriter::new(std::fs::File::create(&full)?)))
     }
@@ -79,14 +102,7 @@ pub fn run(args: &ExportArgs) -> miette::Result<Outcome> {
         (None, false) => export(args.target, &input, &mut Stdout),
         (out, _) => {
             let root = out.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_OUT));
-            let model_files = model
-                .sources
-                .iter()
-                .map(|(_, f)| f)
-                .filter(|f| !f.builtin)
-                .filter_map(|f| Path::new(&f.name).canonicalize().ok())
-                .collect();
-            export(args.target, &input, &mut Folder { root, model_files })
+            export(args.target, &input, &mut Folder::new(root, model)?)
         }
     };
     result.or_else(super::ignore_broken_pipe)?;

@@ -5,7 +5,8 @@
 //! is. `windows-firewall.kdl` holds one `windows-firewall` block per host, each inside a
 //! `server "FQDN"` or `clients "NAME"` node that names where it goes: the language
 //! declares a server once, so these blocks are pasted into the model's own nodes (the
-//! round-trip test does exactly that).
+//! round-trip test does exactly that). A `.ignore` file keeps cmflow's loader out of
+//! the folder, which may lie below the model's.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -20,6 +21,10 @@ use crate::model::{Action, Model, Protocol};
 pub const FIREWALLS_FILE: &str = "firewalls.kdl";
 /// The hosts' Windows Firewall blocks' file with `--out`.
 pub const HOSTS_FILE: &str = "windows-firewall.kdl";
+/// Keeps cmflow's loader out of the export folder: an export written below the model's
+/// folder (the default `./cmflow-export`) would otherwise join the model on the next run
+/// and declare every firewall twice. Users copy the files in on purpose.
+pub const IGNORE_FILE: &str = ".ignore";
 
 /// A KDL quoted string.
 pub fn string(s: &str) -> String {
@@ -80,6 +85,19 @@ pub fn write(
     out: &mut dyn Output,
 ) -> io::Result<()> {
     let model = input.model;
+    {
+        let mut w = out.create(IGNORE_FILE)?;
+        writeln!(
+            w,
+            "# Written by `cmflow export --target kdl`: cmflow does not load this folder as part"
+        )?;
+        writeln!(
+            w,
+            "# of a model; copy firewalls.kdl and the windows-firewall blocks into the model."
+        )?;
+        writeln!(w, "*")?;
+        w.flush()?;
+    }
     {
         let mut w = out.create(FIREWALLS_FILE)?;
         writeln!(
