@@ -75,7 +75,7 @@ fn defaults_are_dot_and_hierarchy() {
 }
 
 /// A model whose names hold quotes, a backslash and markup characters.
-const AWKWARD: &str = r##"
+const AWKWARD: &str = r#"
 zone "hq \"main\"" { subnet "10.10.0.0/16" }
 zone "datacenter" { subnet "10.0.0.0/24" }
 site "P01" type="primary" {
@@ -92,7 +92,7 @@ clients "Say \"hi\" \\ <b>#1</b> & co's" site="P01" zone="hq \"main\""
 firewall "fw \"edge\"" {
     zones "datacenter" "hq \"main\""
 }
-"##;
+"#;
 
 #[test]
 fn labels_are_escaped() {
