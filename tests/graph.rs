@@ -202,3 +202,71 @@ fn renders(dot: &str) -> Option<bool> {
     let out = child.wait_with_output().expect("dot runs");
     Some(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("<svg"))
 }
+
+/// `docs/graphs.md`: the contoso pictures (SVGs rendered by `tests/e2e/graphviz.sh
+/// --write-docs`) and their mermaid sources, kept equal to the code's output;
+/// `CMFLOW_UPDATE_DOCS=1 cargo test --test graph` rewrites it.
+#[test]
+fn docs_graphs_are_current() {
+    let mut doc = String::from(
+        "# Pictures of a model\n\n\
+         `cmflow graph` draws a model in Graphviz DOT (`--format dot`, the default) or as a\n\
+         mermaid flowchart (`--format mermaid`, which GitHub renders in Markdown). Three\n\
+         views of [`examples/contoso`](../examples/contoso) follow: each as the SVG that\n\
+         Graphviz renders from the DOT output, then the mermaid source.\n\n\
+         ```sh\n\
+         cmflow graph examples/contoso --view hierarchy | dot -Tsvg -o hierarchy.svg\n\
+         cmflow graph examples/contoso --view flows --format mermaid\n\
+         ```\n\n\
+         Node ids are the names users wrote (`server:cm01.contoso.com`; in mermaid the same\n\
+         with `_` for other characters), so a picture changes only where the model does.\n",
+    );
+    let views = [
+        (
+            "hierarchy",
+            "Hierarchy",
+            "`--view hierarchy` (the default): a box per site with its servers (each with its \
+             roles and SQL instances), client groups, consoles and cloud services; servers \
+             outside any site under `infrastructure`; an arrow from each parent site to its \
+             children.",
+        ),
+        (
+            "network",
+            "Network",
+            "`--view network`: the zones (with their subnets; `internet` always exists) and \
+             the network firewalls, joined where a firewall lists a zone.",
+        ),
+        (
+            "flows",
+            "Flows",
+            "`--view flows`: the required flows between zones (and within one), one arrow per \
+             pair of zones and verdict with the number of flows and their services: allowed \
+             green, blocked red, indeterminate orange, no path grey and dashed. `--phase` \
+             selects the phases as for `cmflow flows`.",
+        ),
+    ];
+    for (view, title, text) in views {
+        let r = run(
+            &root(),
+            &["graph", "examples/contoso", "--view", view, "--format", "mermaid"],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        doc.push_str(&format!(
+            "\n## {title}\n\n{text}\n\n![{title} of examples/contoso](img/contoso-{view}.svg)\n\n```mermaid\n{}```\n",
+            r.stdout
+        ));
+        assert!(
+            root().join(format!("docs/img/contoso-{view}.svg")).exists(),
+            "run tests/e2e/graphviz.sh --write-docs"
+        );
+    }
+    let path = root().join("docs/graphs.md");
+    if std::env::var_os("CMFLOW_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &doc).expect("write docs/graphs.md");
+    }
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        current == doc,
+        "docs/graphs.md is stale: run CMFLOW_UPDATE_DOCS=1 cargo test --test graph"
+    );
+}
