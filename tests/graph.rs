@@ -248,7 +248,14 @@ fn docs_graphs_are_current() {
     for (view, title, text) in views {
         let r = run(
             &root(),
-            &["graph", "examples/contoso", "--view", view, "--format", "mermaid"],
+            &[
+                "graph",
+                "examples/contoso",
+                "--view",
+                view,
+                "--format",
+                "mermaid",
+            ],
         );
         assert_eq!(r.code, 0, "{}", r.stderr);
         doc.push_str(&format!(

@@ -8,6 +8,7 @@
 //! row with an empty `firewall`. Rows are sorted by firewall (empty last), then as
 //! `cmflow flows` sorts them.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::{ExportInput, Output, address};
@@ -65,16 +66,45 @@ fn push_unique(list: &mut String, item: &str) {
 pub fn write(input: &ExportInput<'_>, out: &mut dyn Output) -> io::Result<()> {
     let model = input.model;
     let all = rows(model, input.flows, input.verdicts);
-    // One line per flow: consecutive rows of the same flow (sorted so) are merged.
-    let mut flows: Vec<([String; 14], &[&str])> = Vec::new();
+    // One line per flow: the rows of one flow are consecutive (sorted so); `flows` holds
+    // each flow's range of rows, `lines` a (firewall, flow) per line.
     let same = |a: &FlowRow<'_>, b: &FlowRow<'_>| {
         (a.source, a.destination, a.protocol, &a.ports)
             == (b.source, b.destination, b.protocol, &b.ports)
     };
+    let mut flows: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
     while start < all.len() {
+        let end = start
+            + all[start..]
+                .iter()
+                .take_while(|r| same(&all[start], r))
+                .count();
+        flows.push((start, end));
+        start = end;
+    }
+    let mut lines: Vec<(&str, usize)> = Vec::with_capacity(flows.len());
+    for (i, &(first, _)) in flows.iter().enumerate() {
+        let firewalls = &all[first].firewalls;
+        if firewalls.is_empty() {
+            lines.push(("", i));
+        }
+        lines.extend(firewalls.iter().map(|f| (*f, i)));
+    }
+    lines.sort_by(|a, b| (a.0.is_empty(), a.0, a.1).cmp(&(b.0.is_empty(), b.0, b.1)));
+    let mut addresses: HashMap<(&str, &str), String> = HashMap::new();
+    let mut address_of = |kind: &'static str, name| -> String {
+        addresses
+            .entry((kind, name))
+            .or_insert_with(|| address_text(model, kind, name))
+            .clone()
+    };
+    let mut w = out.create(FILE)?;
+    write!(w, "{}\r\n", HEADERS.join(","))?;
+    let mut line = String::new();
+    for (firewall, i) in lines {
+        let (start, end) = flows[i];
         let first = &all[start];
-        let end = start + all[start..].iter().take_while(|r| same(first, r)).count();
         let mut services = String::new();
         let mut phases = String::new();
         let mut reasons = String::new();
@@ -83,42 +113,28 @@ pub fn write(input: &ExportInput<'_>, out: &mut dyn Output) -> io::Result<()> {
             push_unique(&mut phases, r.phase);
             push_unique(&mut reasons, &format!("{}: {}", r.service, r.reference));
         }
-        flows.push((
-            [
-                first.source.to_owned(),
-                first.source_kind.to_owned(),
-                address_text(model, first.source_kind, first.source),
-                first.source_zone.to_owned(),
-                first.destination.to_owned(),
-                first.destination_kind.to_owned(),
-                address_text(model, first.destination_kind, first.destination),
-                first.destination_zone.to_owned(),
-                first.protocol.to_owned(),
-                first.ports.clone(),
-                services,
-                phases,
-                first.verdict.to_owned(),
-                reasons,
-            ],
-            &first.firewalls,
-        ));
-        start = end;
-    }
-    let mut lines: Vec<(&str, usize)> = Vec::new();
-    for (i, (_, firewalls)) in flows.iter().enumerate() {
-        if firewalls.is_empty() {
-            lines.push(("", i));
-        }
-        lines.extend(firewalls.iter().map(|f| (*f, i)));
-    }
-    lines.sort_by(|a, b| (a.0.is_empty(), a.0, a.1).cmp(&(b.0.is_empty(), b.0, b.1)));
-    let mut w = out.create(FILE)?;
-    write!(w, "{}\r\n", HEADERS.join(","))?;
-    for (firewall, i) in lines {
-        let cells = &flows[i].0;
-        let mut line = csv_field(firewall);
-        for c in cells {
-            line.push(',');
+        let cells = [
+            firewall,
+            first.source,
+            first.source_kind,
+            &address_of(first.source_kind, first.source),
+            first.source_zone,
+            first.destination,
+            first.destination_kind,
+            &address_of(first.destination_kind, first.destination),
+            first.destination_zone,
+            first.protocol,
+            &first.ports,
+            &services,
+            &phases,
+            first.verdict,
+            &reasons,
+        ];
+        line.clear();
+        for (n, c) in cells.iter().enumerate() {
+            if n > 0 {
+                line.push(',');
+            }
             line.push_str(&csv_field(c));
         }
         write!(w, "{line}\r\n")?;
