@@ -258,10 +258,10 @@ fn docs_graphs_are_current() {
             ],
         );
         assert_eq!(r.code, 0, "{}", r.stderr);
-        doc.push_str(&format!(
-            "\n## {title}\n\n{text}\n\n![{title} of examples/contoso](img/contoso-{view}.svg)\n\n```mermaid\n{}```\n",
+        doc = format!(
+            "{doc}\n## {title}\n\n{text}\n\n![{title} of examples/contoso](img/contoso-{view}.svg)\n\n```mermaid\n{}```\n",
             r.stdout
-        ));
+        );
         assert!(
             root().join(format!("docs/img/contoso-{view}.svg")).exists(),
             "run tests/e2e/graphviz.sh --write-docs"
