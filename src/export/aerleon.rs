@@ -381,3 +381,18 @@ fn name_list_str(a: &[&str], b: &[&str]) -> String {
     all.dedup();
     all.join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_and_strings() {
+        assert_eq!(token("HOST", "cm-01.contoso.com"), "HOST_CM-01_CONTOSO_COM");
+        assert_eq!(token("CLIENTS", "HQ desktops"), "CLIENTS_HQ_DESKTOPS");
+        assert_eq!(service_token(Protocol::Tcp, (8530, 8531)), "TCP_8530-8531");
+        assert_eq!(service_token(Protocol::Udp, (135, 135)), "UDP_135");
+        assert_eq!(yaml_string(r#"a "b": c"#), r#""a \"b\": c""#);
+        assert_eq!(file_stem("fw core/1"), "fw_core_1");
+    }
+}

@@ -209,3 +209,14 @@ pub fn write(
     }
     w.flush()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_escape_quotes_and_backslashes() {
+        assert_eq!(string(r#"Say "hi" \ there"#), r#""Say \"hi\" \\ there""#);
+        assert_eq!(string("a\nb"), r#""a\nb""#);
+    }
+}

@@ -418,3 +418,154 @@ pub fn port_list(ranges: &[(u16, u16)]) -> String {
     let items: Vec<PortItem> = ranges.iter().map(|&(a, b)| PortItem::Range(a, b)).collect();
     crate::model::PortList { items }.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Network, Phase, evaluate, required_flows};
+
+    fn model(kdl: &str) -> Model {
+        let loaded = crate::load::load_texts(
+            vec![("m.kdl".into(), kdl.as_bytes().to_vec(), false)],
+            crate::rules::SPEC_CODES,
+        );
+        assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
+        loaded.model
+    }
+
+    const MODEL: &str = r#"
+zone "dc" { subnet "10.0.0.0/24" }
+zone "hq" { subnet "10.10.0.0/16" }
+zone "br" { subnet "10.20.0.0/16" }
+site "P01" type="primary" {
+    database server="sql01.example.com" instance="MSSQLSERVER"
+    server "cm01.example.com" zone="dc" address="10.0.0.10" {
+        site-server
+        management-point
+    }
+    server "mp02.example.com" zone="dc" address="10.0.0.11" rpc-ports="50000-50099" {
+        management-point
+    }
+}
+server "sql01.example.com" zone="dc" address="10.0.0.20" {
+    sql-instance "MSSQLSERVER"
+}
+clients "HQ" site="P01" zone="hq" install="push"
+clients "Branch" site="P01" zone="br"
+firewall "fw" default="deny" {
+    zones "dc" "hq" "br" "internet"
+}
+"#;
+
+    fn planned(m: &Model) -> (Vec<crate::engine::RequiredFlow>, Vec<FlowVerdict>) {
+        let flows = required_flows(m, &Phase::ALL);
+        let net = Network::new(m);
+        let verdicts = evaluate(&net, &flows);
+        (flows, verdicts)
+    }
+
+    #[test]
+    fn network_rules_are_exact_and_disjoint() {
+        let m = model(MODEL);
+        let (flows, verdicts) = planned(&m);
+        let p = plan(&m, &flows, &verdicts);
+        assert_eq!(p.firewalls.len(), 1);
+        let rules = &p.firewalls[0].rules;
+        // Every pair of every rule is a crossing pair with exactly the rule's ports, and
+        // no pair is in two rules.
+        let mut seen = std::collections::HashSet::new();
+        for r in rules {
+            for &s in &r.sources {
+                for &d in &r.destinations {
+                    assert!(seen.insert((s, d)), "pair in two rules");
+                    let mut ports = Ports::default();
+                    for f in flows.iter().filter(|f| f.source == s && f.destination == d) {
+                        ports.add(f.protocol, f.ports);
+                    }
+                    ports.normalize();
+                    assert_eq!(ports, r.ports);
+                }
+            }
+        }
+        let crossing: usize = verdicts
+            .iter()
+            .filter(|v| !v.firewalls().is_empty())
+            .count();
+        assert_eq!(rules.iter().map(|r| r.flows).sum::<usize>(), crossing);
+        // Both client groups reach both management points on the same ports: one rule.
+        let clients = rules
+            .iter()
+            .find(|r| {
+                r.sources
+                    .iter()
+                    .all(|e| matches!(e, FlowEndpoint::Clients(_)))
+            })
+            .expect("a client rule");
+        assert_eq!(clients.sources.len(), 2);
+        assert_eq!(clients.destinations.len(), 2);
+        // Internet rules come last.
+        let first_wide = rules
+            .iter()
+            .position(NetworkRule::is_wide)
+            .expect("internet");
+        assert!(rules[first_wide..].iter().all(NetworkRule::is_wide));
+    }
+
+    #[test]
+    fn host_rules_use_rpc_keywords_and_outbound_only_when_blocked() {
+        let text = MODEL.replace(
+            "        management-point\n    }\n    server \"mp02",
+            "        management-point\n        windows-firewall outbound=\"block\"\n    }\n    server \"mp02",
+        );
+        let m = model(&text);
+        let (flows, verdicts) = planned(&m);
+        let p = plan(&m, &flows, &verdicts);
+        let host = |name: &str| {
+            p.hosts
+                .iter()
+                .find(|h| h.host.name(&m) == name)
+                .expect("a host plan")
+        };
+        let dc_rules = &host("sql01.example.com").rules;
+        assert!(
+            dc_rules
+                .iter()
+                .all(|r| r.direction == HostDirection::Inbound)
+        );
+        let cm01 = host("cm01.example.com");
+        assert_eq!(cm01.outbound_default, Action::Deny);
+        assert!(
+            cm01.rules
+                .iter()
+                .any(|r| r.direction == HostDirection::Outbound)
+        );
+        assert!(
+            host("mp02.example.com")
+                .rules
+                .iter()
+                .all(|r| r.direction == HostDirection::Inbound)
+        );
+        // The client push range is the client's default range: RPC; 135 is RPCEPMap.
+        let hq = host("HQ");
+        assert_eq!(hq.profile, "domain");
+        let kinds: Vec<PortKind> = hq.rules.iter().map(|r| r.kind).collect();
+        assert!(kinds.contains(&PortKind::Rpc), "{kinds:?}");
+        assert!(kinds.contains(&PortKind::RpcEpmap), "{kinds:?}");
+        // A pinned range is still the host's RPC range.
+        assert!(
+            host("mp02.example.com")
+                .rules
+                .iter()
+                .any(|r| r.kind == PortKind::Rpc)
+        );
+    }
+
+    #[test]
+    fn ports_merge_touching_ranges() {
+        assert_eq!(
+            merge_ranges(&[(8531, 8531), (8530, 8530), (80, 80)]),
+            vec![(80, 80), (8530, 8531)]
+        );
+        assert_eq!(port_list(&[(80, 80), (8530, 8531)]), "80,8530-8531");
+    }
+}

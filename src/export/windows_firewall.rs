@@ -225,3 +225,15 @@ fn write_host(w: &mut dyn Write, model: &Model, host: &HostPlan) -> io::Result<(
     }
     writeln!(w, "}}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_quotes_are_doubled() {
+        assert_eq!(quote("HQ desktops"), "'HQ desktops'");
+        assert_eq!(quote("it's"), "'it''s'");
+        assert_eq!(profile_word("private"), "Private");
+    }
+}

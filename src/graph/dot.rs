@@ -122,3 +122,14 @@ pub fn write(out: &mut dyn Write, graph: &Graph) -> io::Result<()> {
     }
     writeln!(out, "}}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_and_labels() {
+        assert_eq!(quote(r#"a "b" \ c"#), r#""a \"b\" \\ c""#);
+        assert_eq!(label(&["a\"".into(), "b".into()]), r#""a\"\nb""#);
+    }
+}

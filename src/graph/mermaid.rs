@@ -127,3 +127,20 @@ pub fn write(out: &mut dyn Write, graph: &Graph) -> io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_and_ids() {
+        assert_eq!(
+            escape(r#"<b>"x" & #1"#),
+            "#lt;b#gt;#quot;x#quot; #amp; #35;1"
+        );
+        let mut ids = Ids::new();
+        assert_eq!(ids.get("zone:a-b"), "zone_a_b");
+        assert_eq!(ids.get("zone:a.b"), "zone_a_b_2");
+        assert_eq!(ids.get("zone:a-b"), "zone_a_b");
+    }
+}
