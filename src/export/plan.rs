@@ -175,43 +175,62 @@ struct PairLoad<'m> {
 }
 
 /// Two-step grouping of pairs with identical ports into rules: first every source of a
-/// destination with the same ports, then every destination with the same sources and
-/// ports. `scope` keeps groups apart (a firewall, a host and direction).
-fn group_pairs<'m, S, P>(
-    pairs: HashMap<(S, FlowEndpoint, FlowEndpoint), PairLoad<'m>>,
-) -> Vec<Grouped<'m, S, P>>
+/// destination with the same ports (as pairs are added), then every destination with the
+/// same sources and ports ([`Grouper::finish`]). `scope` keeps groups apart (a firewall;
+/// a host, direction, services, protocol and kind of port). Each (scope, source,
+/// destination) must be added once.
+struct Grouper<'m, S, P> {
+    by_destination: HashMap<(S, FlowEndpoint, P), SourcesLoad<'m>>,
+}
+
+impl<'m, S, P> Grouper<'m, S, P>
 where
     S: Clone + Eq + Hash,
     P: Clone + Eq + Hash + From<Ports>,
 {
-    let mut by_destination: HashMap<(S, FlowEndpoint, P), SourcesLoad<'m>> = HashMap::new();
-    for ((scope, source, destination), mut load) in pairs {
+    fn new() -> Self {
+        Self {
+            by_destination: HashMap::new(),
+        }
+    }
+
+    fn add(
+        &mut self,
+        scope: S,
+        source: FlowEndpoint,
+        destination: FlowEndpoint,
+        mut load: PairLoad<'m>,
+    ) {
         load.ports.normalize();
-        let entry = by_destination
+        let entry = self
+            .by_destination
             .entry((scope, destination, P::from(load.ports)))
             .or_default();
         entry.0.push(source);
         entry.1.extend(load.services);
         entry.2 += load.flows;
     }
-    let mut by_sources: HashMap<(S, Vec<FlowEndpoint>, P), Grouped<'m, S, P>> = HashMap::new();
-    for ((scope, destination, ports), (mut sources, services, flows)) in by_destination {
-        sources.sort_unstable();
-        let entry = by_sources
-            .entry((scope.clone(), sources.clone(), ports.clone()))
-            .or_insert_with(|| Grouped {
-                scope,
-                sources,
-                destinations: Vec::new(),
-                ports,
-                services: Vec::new(),
-                flows: 0,
-            });
-        entry.destinations.push(destination);
-        entry.services.extend(services);
-        entry.flows += flows;
+
+    fn finish(self) -> Vec<Grouped<'m, S, P>> {
+        let mut by_sources: HashMap<(S, Vec<FlowEndpoint>, P), Grouped<'m, S, P>> = HashMap::new();
+        for ((scope, destination, ports), (mut sources, services, flows)) in self.by_destination {
+            sources.sort_unstable();
+            let entry = by_sources
+                .entry((scope.clone(), sources.clone(), ports.clone()))
+                .or_insert_with(|| Grouped {
+                    scope,
+                    sources,
+                    destinations: Vec::new(),
+                    ports,
+                    services: Vec::new(),
+                    flows: 0,
+                });
+            entry.destinations.push(destination);
+            entry.services.extend(services);
+            entry.flows += flows;
+        }
+        by_sources.into_values().collect()
     }
-    by_sources.into_values().collect()
 }
 
 /// The sources of one destination with the same ports, their services and flow count.
@@ -233,79 +252,138 @@ impl From<Ports> for PortRanges {
     }
 }
 
-/// A host rule's scope: host, direction, services, protocol, kind of port.
-type HostScope = (FlowEndpoint, HostDirection, String, Protocol, PortKind);
+/// A host rule's scope: host, direction, set of services (see [`ServiceSets`]),
+/// protocol, kind of port.
+type HostScope = (FlowEndpoint, HostDirection, u32, Protocol, PortKind);
 
-/// Plans the rules for `flows` (with their `verdicts`, parallel).
+/// Sets of service names, numbered as they are first met, each with its display text.
+#[derive(Default)]
+struct ServiceSets<'m> {
+    ids: HashMap<Vec<&'m str>, u32>,
+    names: Vec<String>,
+}
+
+impl<'m> ServiceSets<'m> {
+    /// The number of a sorted, deduplicated set.
+    fn id(&mut self, set: &[&'m str]) -> u32 {
+        if let Some(&id) = self.ids.get(set) {
+            return id;
+        }
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(set.join(", "));
+        self.ids.insert(set.to_vec(), id);
+        id
+    }
+}
+
+/// Plans the rules for `flows` (with their `verdicts`, parallel). `flows` must be sorted
+/// by source and destination, as [`crate::engine::required_flows`] returns them.
 pub fn plan<'m>(
     model: &'m Model,
     flows: &'m [RequiredFlow],
     verdicts: &[FlowVerdict],
 ) -> ExportPlan<'m> {
-    let mut network: HashMap<(usize, FlowEndpoint, FlowEndpoint), PairLoad<'m>> = HashMap::new();
-    let mut hosts: HashMap<(HostScope, FlowEndpoint, FlowEndpoint), PairLoad<'m>> = HashMap::new();
+    let mut network: Grouper<'m, usize, Ports> = Grouper::new();
+    let mut hosts: Grouper<'m, HostScope, PortRanges> = Grouper::new();
+    let mut service_sets = ServiceSets::default();
     let mut no_path = 0;
-    let blocks_outbound =
-        |e: FlowEndpoint| host_firewall(model, e).is_some_and(|fw| fw.outbound == Action::Deny);
+    let is_host = |e: FlowEndpoint| matches!(e, FlowEndpoint::Server(_) | FlowEndpoint::Clients(_));
     let mut services: Vec<&'m str> = Vec::new();
-    for (flow, verdict) in flows.iter().zip(verdicts) {
-        if verdict.verdict == Verdict::NoPath {
-            no_path += 1;
-            continue;
-        }
-        services.clear();
-        services.extend(flow.services.iter().map(|s| s.service(model)));
-        services.sort_unstable();
-        services.dedup();
-        if let Route::Through(fws) = &verdict.route {
-            for &fw in fws.iter() {
-                let load = network
-                    .entry((fw, flow.source, flow.destination))
-                    .or_default();
-                load.ports.add(flow.protocol, flow.ports);
-                load.services.extend(&services);
+    // Flows come sorted by source and destination: each run of one pair is gathered
+    // locally, so the maps are touched once per pair and group, not once per flow.
+    let mut pair_hosts: Vec<(HostScope, PairLoad<'m>)> = Vec::new();
+    let mut start = 0;
+    while start < flows.len() {
+        let (source, destination) = (flows[start].source, flows[start].destination);
+        let end = start
+            + flows[start..]
+                .iter()
+                .take_while(|f| f.source == source && f.destination == destination)
+                .count();
+        let outbound = is_host(source)
+            && host_firewall(model, source).is_some_and(|fw| fw.outbound == Action::Deny);
+        let inbound = is_host(destination);
+        let mut route: Option<&Route> = None;
+        let mut pair_network = PairLoad::default();
+        pair_hosts.clear();
+        for (flow, verdict) in flows[start..end].iter().zip(&verdicts[start..end]) {
+            if verdict.verdict == Verdict::NoPath {
+                no_path += 1;
+                continue;
+            }
+            services.clear();
+            services.extend(flow.services.iter().map(|s| s.service(model)));
+            services.sort_unstable();
+            services.dedup();
+            if let Route::Through(_) = &verdict.route {
+                route = Some(&verdict.route);
+                pair_network.ports.add(flow.protocol, flow.ports);
+                pair_network.services.extend(&services);
+                pair_network.flows += 1;
+            }
+            if !inbound && !outbound {
+                continue;
+            }
+            let set = service_sets.id(&services);
+            let mut add = |scope: HostScope, numbers: bool| {
+                let i = pair_hosts
+                    .iter()
+                    .position(|(s, _)| *s == scope)
+                    .unwrap_or_else(|| {
+                        pair_hosts.push((scope, PairLoad::default()));
+                        pair_hosts.len() - 1
+                    });
+                let load = &mut pair_hosts[i].1;
+                if numbers {
+                    load.ports.add(flow.protocol, flow.ports);
+                }
                 load.flows += 1;
+            };
+            if inbound {
+                let kind = inbound_kind(model, flow);
+                add(
+                    (
+                        destination,
+                        HostDirection::Inbound,
+                        set,
+                        flow.protocol,
+                        kind,
+                    ),
+                    kind == PortKind::Numbers,
+                );
+            }
+            if outbound {
+                add(
+                    (
+                        source,
+                        HostDirection::Outbound,
+                        set,
+                        flow.protocol,
+                        PortKind::Numbers,
+                    ),
+                    true,
+                );
             }
         }
-        let joined = services.join(", ");
-        let is_host =
-            |e: FlowEndpoint| matches!(e, FlowEndpoint::Server(_) | FlowEndpoint::Clients(_));
-        if is_host(flow.destination) {
-            let kind = inbound_kind(model, flow);
-            let scope = (
-                flow.destination,
-                HostDirection::Inbound,
-                joined.clone(),
-                flow.protocol,
-                kind,
-            );
-            let load = hosts
-                .entry((scope, flow.source, flow.destination))
-                .or_default();
-            if kind == PortKind::Numbers {
-                load.ports.add(flow.protocol, flow.ports);
+        if let Some(Route::Through(fws)) = route {
+            for &fw in fws.iter() {
+                let load = PairLoad {
+                    ports: pair_network.ports.clone(),
+                    services: pair_network.services.clone(),
+                    flows: pair_network.flows,
+                };
+                network.add(fw, source, destination, load);
             }
-            load.flows += 1;
         }
-        if is_host(flow.source) && blocks_outbound(flow.source) {
-            let scope = (
-                flow.source,
-                HostDirection::Outbound,
-                joined,
-                flow.protocol,
-                PortKind::Numbers,
-            );
-            let load = hosts
-                .entry((scope, flow.source, flow.destination))
-                .or_default();
-            load.ports.add(flow.protocol, flow.ports);
-            load.flows += 1;
+        for (scope, load) in pair_hosts.drain(..) {
+            hosts.add(scope, source, destination, load);
         }
+        start = end;
     }
 
     // Network firewalls.
     let mut per_firewall: Vec<Vec<NetworkRule<'m>>> = vec![Vec::new(); model.firewalls.len()];
-    for g in group_pairs::<usize, Ports>(network) {
+    for g in network.finish() {
         let mut rule = NetworkRule {
             sources: g.sources,
             destinations: g.destinations,
@@ -323,21 +401,19 @@ pub fn plan<'m>(
         .into_iter()
         .enumerate()
         .map(|(firewall, mut rules)| {
-            rules.sort_by(|a, b| {
-                let key = |r: &NetworkRule<'_>| {
-                    (
-                        r.is_wide(),
-                        r.sources
-                            .iter()
-                            .map(|e| endpoint_key(model, *e))
-                            .collect::<Vec<_>>(),
-                        r.destinations
-                            .iter()
-                            .map(|e| endpoint_key(model, *e))
-                            .collect::<Vec<_>>(),
-                    )
-                };
-                key(a).cmp(&key(b)).then_with(|| a.ports.cmp(&b.ports))
+            rules.sort_by_cached_key(|r| {
+                (
+                    r.is_wide(),
+                    r.sources
+                        .iter()
+                        .map(|e| endpoint_key(model, *e))
+                        .collect::<Vec<_>>(),
+                    r.destinations
+                        .iter()
+                        .map(|e| endpoint_key(model, *e))
+                        .collect::<Vec<_>>(),
+                    r.ports.clone(),
+                )
             });
             FirewallPlan { firewall, rules }
         })
@@ -351,8 +427,9 @@ pub fn plan<'m>(
 
     // Hosts.
     let mut per_host: HashMap<FlowEndpoint, Vec<HostRule>> = HashMap::new();
-    for g in group_pairs::<HostScope, PortRanges>(hosts) {
-        let (host, direction, services, protocol, kind) = g.scope;
+    for g in hosts.finish() {
+        let (host, direction, set, protocol, kind) = g.scope;
+        let services = service_sets.names[set as usize].clone();
         let mut remotes = match direction {
             HostDirection::Inbound => g.sources,
             HostDirection::Outbound => g.destinations,
