@@ -83,15 +83,22 @@ pub fn write(input: &ExportInput<'_>, out: &mut dyn Output) -> io::Result<()> {
         flows.push((start, end));
         start = end;
     }
-    let mut lines: Vec<(&str, usize)> = Vec::with_capacity(flows.len());
+    // Lines per firewall, each in flow order; firewalls by name, "none" last.
+    let mut by_firewall: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, &(first, _)) in flows.iter().enumerate() {
         let firewalls = &all[first].firewalls;
         if firewalls.is_empty() {
-            lines.push(("", i));
+            by_firewall.entry("").or_default().push(i);
         }
-        lines.extend(firewalls.iter().map(|f| (*f, i)));
+        for f in firewalls {
+            by_firewall.entry(f).or_default().push(i);
+        }
     }
-    lines.sort_by(|a, b| (a.0.is_empty(), a.0, a.1).cmp(&(b.0.is_empty(), b.0, b.1)));
+    let mut firewalls: Vec<&str> = by_firewall.keys().copied().collect();
+    firewalls.sort_by_key(|f| (f.is_empty(), *f));
+    let lines = firewalls
+        .into_iter()
+        .flat_map(|f| by_firewall[f].iter().map(move |&i| (f, i)));
     let mut addresses: HashMap<(&str, &str), String> = HashMap::new();
     let mut address_of = |kind: &'static str, name| -> String {
         addresses
