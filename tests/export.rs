@@ -382,3 +382,15 @@ fn round_trip_generated_small() {
     generate::write_scale("small", dir.path()).expect("the generated model");
     assert_round_trip(dir.path());
 }
+
+/// The same on the larger generated models (minutes in a debug build):
+/// `cargo test --release --test export -- --ignored`.
+#[test]
+#[ignore = "slow: run with --ignored"]
+fn round_trip_generated_medium_and_max() {
+    for scale in ["medium", "max"] {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        generate::write_scale(scale, dir.path()).expect("the generated model");
+        assert_round_trip(dir.path());
+    }
+}
