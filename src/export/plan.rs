@@ -4,17 +4,16 @@
 //!
 //! This is the one place that groups flows into rules; every exporter renders an
 //! [`ExportPlan`] and groups nothing itself. Rules are exact: a rule's every source
-//! with every destination is a required pair with exactly the rule's ports, so the
-//! rules of one filter never overlap and each one carries at least one flow. The plan
-//! decides no syntax (names of files, quoting): that belongs to the exporters.
+//! with every destination is a required pair with exactly the rule's ports, each rule
+//! carries at least one flow, and no two rules of one network firewall share a pair. The
+//! plan decides no syntax (names of files, quoting): that belongs to the exporters.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use crate::engine::RequiredFlow;
-use crate::engine::intervals;
 use crate::engine::{
-    FlowEndpoint, FlowPorts, FlowVerdict, Route, Verdict, host_firewall, network_profile, rpc_range,
+    FlowEndpoint, FlowPorts, FlowVerdict, RequiredFlow, Route, Verdict, host_firewall, intervals,
+    network_profile, rpc_range,
 };
 use crate::model::{Action, Model, PortItem, Protocol};
 
