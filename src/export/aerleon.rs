@@ -336,8 +336,9 @@ fn write_policy(
     )?;
     writeln!(
         w,
-        "# {} rules; {skipped_rules} skipped ({skipped_flows} flows) and {partial} narrowed for endpoints without address.",
-        rules.len()
+        "# {}; {skipped_rules} skipped ({}) and {partial} narrowed for endpoints without address.",
+        count(rules.len(), "rule"),
+        count(skipped_flows, "flow")
     )?;
     writeln!(w, "filters:")?;
     writeln!(w, "  - header:")?;
@@ -359,7 +360,7 @@ fn write_policy(
         writeln!(w, "      - name: cmflow-none")?;
         writeln!(
             w,
-            "        comment: \"no required flow crosses this firewall\""
+            "        comment: \"cmflow: no rule to write for this firewall\""
         )?;
         writeln!(w, "        action: deny")?;
         return Ok(());
