@@ -4,13 +4,16 @@
 //! The modules are the pipeline, and data flows one way:
 //! [`load`] (KDL files to a [`model::Model`] with spans) → [`model`] → [`catalog`] (the
 //! built-in port catalog) → [`engine`] (required flows) → [`rules`] (the checks) →
-//! [`report`] (one renderer per output format) → [`cli`].
+//! [`report`] (one renderer per output format), [`export`] (firewall rules for the
+//! required flows) and [`graph`] (pictures) → [`cli`].
 
 pub mod catalog;
 pub mod cli;
 pub mod diag;
 pub mod engine;
+pub mod export;
 pub mod format;
+pub mod graph;
 pub mod load;
 pub mod model;
 pub mod report;

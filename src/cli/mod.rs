@@ -4,9 +4,12 @@
 
 mod check;
 mod explain;
+mod export;
 mod flows;
 mod fmt;
+mod graph;
 mod init;
+mod loaded;
 mod rules;
 
 use std::io::IsTerminal;
@@ -31,6 +34,10 @@ enum Command {
     Check(check::CheckArgs),
     /// List every required flow.
     Flows(flows::FlowsArgs),
+    /// Write firewall rules that allow exactly the required flows.
+    Export(export::ExportArgs),
+    /// Draw the hierarchy, the zones and firewalls, or the flows.
+    Graph(graph::GraphArgs),
     /// Print a rule's documentation.
     Explain(explain::ExplainArgs),
     /// List every rule with its default severity.
@@ -65,6 +72,8 @@ pub fn run() -> miette::Result<Outcome> {
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Flows(args) => flows::run(&args),
+        Command::Export(args) => export::run(&args),
+        Command::Graph(args) => graph::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Rules(args) => rules::run(&args),
         Command::Init(args) => init::run(&args),

@@ -247,7 +247,8 @@ fn table_cells(r: &FlowRow<'_>) -> [String; 10] {
     ]
 }
 
-fn csv_field(s: &str) -> String {
+/// One CSV field, quoted as RFC 4180 asks when it holds a comma, a quote or a line break.
+pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

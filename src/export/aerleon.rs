@@ -1,0 +1,399 @@
+//! `--target aerleon`: an Aerleon policy per network firewall, with the network and
+//! service definitions it names, laid out as `aclgen` reads them:
+//!
+//! ```text
+//! def/networks.yaml        one network per host, client group, console or cloud service
+//! def/services.yaml        one service per protocol and port range
+//! policies/pol/FW.yaml     one filter per network firewall, a term per rule and protocol
+//! ```
+//!
+//! Addresses come from the model: a server's `address`, else its zone's subnets (client
+//! groups and consoles always). The Internet and cloud services are "any" unless the
+//! `internet` zone declares subnets. An endpoint with neither address nor zone subnets
+//! cannot be written: it is left out of its terms, a term left without sources or
+//! destinations is skipped, and both are written as comments and counted.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::plan::{ExportPlan, NetworkRule, PortRanges};
+use super::{Address, ExportInput, Output, address, count, phase_list};
+use crate::engine::FlowEndpoint;
+use crate::model::{Model, Protocol};
+
+/// The networks file with `--out`.
+pub const NETWORKS_FILE: &str = "def/networks.yaml";
+/// The services file with `--out`.
+pub const SERVICES_FILE: &str = "def/services.yaml";
+/// The folder of the policies (`aclgen` looks for folders named `pol`).
+pub const POLICY_DIR: &str = "policies/pol";
+
+/// The platforms each filter's header names; users add theirs (juniper, paloalto, ...).
+const TARGETS: [(&str, &str); 2] = [("iptables", "FORWARD DROP"), ("windows_advfirewall", "in")];
+
+/// A YAML double-quoted scalar (JSON strings are valid YAML).
+fn yaml_string(s: &str) -> String {
+    serde_json::Value::String(s.to_owned()).to_string()
+}
+
+/// An Aerleon token: letters, digits, `-` and `_`, upper case.
+fn token(prefix: &str, name: &str) -> String {
+    let body: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{prefix}_{body}")
+}
+
+fn prefix(e: FlowEndpoint) -> &'static str {
+    match e {
+        FlowEndpoint::Server(_) => "HOST",
+        FlowEndpoint::Clients(_) => "CLIENTS",
+        FlowEndpoint::Console(_) => "CONSOLE",
+        FlowEndpoint::Cloud(_) => "CLOUD",
+        FlowEndpoint::Internet => "INTERNET",
+    }
+}
+
+/// The service token of one protocol and range: `TCP_80`, `UDP_63000-64000`.
+fn service_token(protocol: Protocol, (a, b): (u16, u16)) -> String {
+    let p = protocol.as_str().to_ascii_uppercase();
+    if a == b {
+        format!("{p}_{a}")
+    } else {
+        format!("{p}_{a}-{b}")
+    }
+}
+
+/// How an endpoint appears in a term.
+enum Named {
+    Token(String),
+    Any,
+    Unknown,
+}
+
+/// Network tokens of every endpoint the plan names, with their addresses.
+struct Networks<'m> {
+    tokens: HashMap<FlowEndpoint, String>,
+    /// Token → (endpoint name, CIDRs), sorted by token.
+    defs: BTreeMap<String, (&'m str, Vec<String>)>,
+}
+
+impl<'m> Networks<'m> {
+    fn new(model: &'m Model, plan: &ExportPlan<'_>) -> Self {
+        let mut endpoints: Vec<FlowEndpoint> = plan
+            .firewalls
+            .iter()
+            .flat_map(|f| &f.rules)
+            .flat_map(|r| r.sources.iter().chain(&r.destinations))
+            .copied()
+            .collect();
+        endpoints.sort_unstable();
+        endpoints.dedup();
+        // Tokens in name order, so that a suffix for a clash is stable.
+        endpoints.sort_by(|a, b| (prefix(*a), a.name(model)).cmp(&(prefix(*b), b.name(model))));
+        let mut tokens = HashMap::new();
+        let mut defs = BTreeMap::new();
+        for e in endpoints {
+            let cidrs = match address(model, e) {
+                a @ (Address::Exact(_) | Address::Subnets(_)) => a.cidrs(),
+                Address::Any | Address::Unknown => continue,
+            };
+            let base = token(prefix(e), e.name(model));
+            let mut t = base.clone();
+            let mut n = 2;
+            while defs.contains_key(&t) {
+                t = format!("{base}_{n}");
+                n += 1;
+            }
+            defs.insert(t.clone(), (e.name(model), cidrs));
+            tokens.insert(e, t);
+        }
+        Self { tokens, defs }
+    }
+
+    fn named(&self, model: &Model, e: FlowEndpoint) -> Named {
+        if let Some(t) = self.tokens.get(&e) {
+            return Named::Token(t.clone());
+        }
+        match address(model, e) {
+            Address::Any => Named::Any,
+            _ => Named::Unknown,
+        }
+    }
+
+    /// A term's address list: `None` for any, else the tokens, with the endpoints left
+    /// out for want of an address.
+    fn side<'e>(
+        &self,
+        model: &'e Model,
+        list: &[FlowEndpoint],
+    ) -> (Option<Vec<String>>, Vec<&'e str>) {
+        let mut tokens = Vec::new();
+        let mut unknown = Vec::new();
+        let mut any = false;
+        for &e in list {
+            match self.named(model, e) {
+                Named::Token(t) => tokens.push(t),
+                Named::Any => any = true,
+                Named::Unknown => unknown.push(e.name(model)),
+            }
+        }
+        (if any { None } else { Some(tokens) }, unknown)
+    }
+}
+
+pub fn write(
+    input: &ExportInput<'_>,
+    plan: &ExportPlan<'_>,
+    out: &mut dyn Output,
+) -> io::Result<()> {
+    let model = input.model;
+    let networks = Networks::new(model, plan);
+    {
+        let mut w = out.create(NETWORKS_FILE)?;
+        writeln!(
+            w,
+            "# Networks of the hosts that cmflow's required flows join; written by `cmflow export --target aerleon`."
+        )?;
+        writeln!(w, "networks:")?;
+        for (t, (name, cidrs)) in &networks.defs {
+            writeln!(w, "  {t}:")?;
+            writeln!(w, "    values:")?;
+            for c in cidrs {
+                writeln!(w, "      - address: {c}")?;
+                writeln!(w, "        comment: {}", yaml_string(name))?;
+            }
+        }
+        w.flush()?;
+    }
+    let mut services: BTreeMap<String, (Protocol, (u16, u16))> = BTreeMap::new();
+    for rule in plan.firewalls.iter().flat_map(|f| &f.rules) {
+        for (protocol, ranges) in [
+            (Protocol::Tcp, &rule.ports.tcp),
+            (Protocol::Udp, &rule.ports.udp),
+        ] {
+            for &r in ranges {
+                services.insert(service_token(protocol, r), (protocol, r));
+            }
+        }
+    }
+    {
+        let mut w = out.create(SERVICES_FILE)?;
+        writeln!(
+            w,
+            "# Ports of cmflow's required flows; written by `cmflow export --target aerleon`."
+        )?;
+        if services.is_empty() {
+            writeln!(w, "services: {{}}")?;
+        } else {
+            writeln!(w, "services:")?;
+        }
+        for (t, (protocol, (a, b))) in &services {
+            writeln!(w, "  {t}:")?;
+            let port = if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            };
+            writeln!(w, "    - port: {port}")?;
+            writeln!(w, "      protocol: {}", protocol.as_str())?;
+        }
+        w.flush()?;
+    }
+    for fp in &plan.firewalls {
+        let fw = &model.firewalls[fp.firewall];
+        let file = format!("{POLICY_DIR}/{}.yaml", file_stem(&fw.name.value));
+        let mut w = out.create(&file)?;
+        write_policy(&mut w, input, &networks, &fw.name.value, &fp.rules)?;
+        w.flush()?;
+    }
+    Ok(())
+}
+
+/// A file name for a firewall: its name with anything but letters, digits, `-`, `_`
+/// and `.` replaced by `_`.
+fn file_stem(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn write_policy(
+    w: &mut dyn Write,
+    input: &ExportInput<'_>,
+    networks: &Networks<'_>,
+    name: &str,
+    rules: &[NetworkRule<'_>],
+) -> io::Result<()> {
+    let model = input.model;
+    let mut terms: Vec<String> = Vec::new();
+    let mut skipped_rules = 0;
+    let mut skipped_flows = 0;
+    let mut partial = 0;
+    let width = rules.len().to_string().len().max(3);
+    for (n, rule) in rules.iter().enumerate() {
+        let rule_name = super::kdl::rule_name(model, rule);
+        let (sources, unknown_sources) = networks.side(model, &rule.sources);
+        let (destinations, unknown_destinations) = networks.side(model, &rule.destinations);
+        let mut notes = String::new();
+        for (what, unknown) in [
+            ("sources", &unknown_sources),
+            ("destinations", &unknown_destinations),
+        ] {
+            if !unknown.is_empty() {
+                _ = writeln!(
+                    notes,
+                    "      # {what} without address or zone subnet, left out: {}",
+                    unknown.join(", ")
+                );
+            }
+        }
+        let empty = |side: &Option<Vec<String>>| side.as_ref().is_some_and(Vec::is_empty);
+        if empty(&sources) || empty(&destinations) {
+            skipped_rules += 1;
+            skipped_flows += rule.flows;
+            terms.push(format!(
+                "      # skipped {}: no address for {} ({})\n",
+                yaml_comment(&rule_name),
+                name_list_str(&unknown_sources, &unknown_destinations),
+                count(rule.flows, "flow")
+            ));
+            continue;
+        }
+        if !notes.is_empty() {
+            partial += 1;
+        }
+        let comment = format!(
+            "{rule_name}: {} ({})",
+            rule.services.join(", "),
+            count(rule.flows, "flow")
+        );
+        let protocols: [(Protocol, &PortRanges); 2] = [
+            (Protocol::Tcp, &rule.ports.tcp),
+            (Protocol::Udp, &rule.ports.udp),
+        ];
+        let mut parts: Vec<(Protocol, Vec<String>)> = protocols
+            .into_iter()
+            .filter(|(_, r)| !r.is_empty())
+            .map(|(p, r)| (p, r.iter().map(|&x| service_token(p, x)).collect()))
+            .collect();
+        if rule.ports.icmp {
+            parts.push((Protocol::Icmp, Vec::new()));
+        }
+        for (protocol, ports) in parts {
+            let mut t = String::new();
+            t.push_str(&notes);
+            _ = writeln!(
+                t,
+                "      - name: cmflow-{:0width$}-{}",
+                n + 1,
+                protocol.as_str()
+            );
+            _ = writeln!(t, "        comment: {}", yaml_string(&comment));
+            if let Some(s) = &sources {
+                _ = writeln!(t, "        source-address: {}", s.join(" "));
+            }
+            if let Some(d) = &destinations {
+                _ = writeln!(t, "        destination-address: {}", d.join(" "));
+            }
+            if !ports.is_empty() {
+                _ = writeln!(t, "        destination-port: {}", ports.join(" "));
+            }
+            _ = writeln!(t, "        protocol: {}", protocol.as_str());
+            if protocol == Protocol::Icmp {
+                t.push_str("        icmp-type: echo-request\n");
+            }
+            t.push_str("        action: accept\n");
+            terms.push(t);
+        }
+    }
+    writeln!(
+        w,
+        "# Firewall {name}: allows exactly the required flows that cross it ({}).",
+        phase_list(input.phases)
+    )?;
+    writeln!(
+        w,
+        "# Written by `cmflow export --target aerleon`; render with aclgen. Add your platforms"
+    )?;
+    writeln!(
+        w,
+        "# to `targets` (see Aerleon's docs for each one's options)."
+    )?;
+    writeln!(
+        w,
+        "# {}; {skipped_rules} skipped ({}) and {partial} narrowed for endpoints without address.",
+        count(rules.len(), "rule"),
+        count(skipped_flows, "flow")
+    )?;
+    writeln!(w, "filters:")?;
+    writeln!(w, "  - header:")?;
+    writeln!(
+        w,
+        "      comment: {}",
+        yaml_string(&format!("cmflow: required flows through {name}"))
+    )?;
+    writeln!(w, "      targets:")?;
+    for (platform, options) in TARGETS {
+        writeln!(w, "        {platform}: {options}")?;
+    }
+    if terms.iter().all(|t| t.trim_start().starts_with('#')) {
+        // A filter needs a term: a firewall no required flow crosses denies everything.
+        writeln!(w, "    terms:")?;
+        for t in &terms {
+            write!(w, "{t}")?;
+        }
+        writeln!(w, "      - name: cmflow-none")?;
+        writeln!(
+            w,
+            "        comment: \"cmflow: no rule to write for this firewall\""
+        )?;
+        writeln!(w, "        action: deny")?;
+        return Ok(());
+    }
+    writeln!(w, "    terms:")?;
+    for t in &terms {
+        write!(w, "{t}")?;
+    }
+    Ok(())
+}
+
+fn yaml_comment(s: &str) -> String {
+    s.replace('\n', " ")
+}
+
+fn name_list_str(a: &[&str], b: &[&str]) -> String {
+    let mut all: Vec<&str> = a.iter().chain(b).copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    all.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_and_strings() {
+        assert_eq!(token("HOST", "cm-01.contoso.com"), "HOST_CM-01_CONTOSO_COM");
+        assert_eq!(token("CLIENTS", "HQ desktops"), "CLIENTS_HQ_DESKTOPS");
+        assert_eq!(service_token(Protocol::Tcp, (8530, 8531)), "TCP_8530-8531");
+        assert_eq!(service_token(Protocol::Udp, (135, 135)), "UDP_135");
+        assert_eq!(yaml_string(r#"a "b": c"#), r#""a \"b\": c""#);
+        assert_eq!(file_stem("fw core/1"), "fw_core_1");
+    }
+}

@@ -1,0 +1,222 @@
+//! `--target kdl`: the plan in cmflow's own language, to load back and check.
+//!
+//! `firewalls.kdl` holds one `firewall` node per network firewall (its zones,
+//! `default="deny"`, one `allow` per planned rule): it replaces the model's firewalls as
+//! is. `windows-firewall.kdl` holds one `windows-firewall` block per host, each inside a
+//! `server "FQDN"` or `clients "NAME"` node that names where it goes: the language
+//! declares a server once, so these blocks are pasted into the model's own nodes (the
+//! round-trip test does exactly that). A `.ignore` file keeps cmflow's loader out of
+//! the folder, which may lie below the model's.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::plan::{ExportPlan, HostDirection, NetworkRule, PortKind, port_list};
+use super::windows_firewall::display_name;
+use super::{ExportInput, Output, count, phase_list};
+use crate::engine::FlowEndpoint;
+use crate::model::{Action, Model, Protocol};
+
+/// The network firewalls' file with `--out`.
+pub const FIREWALLS_FILE: &str = "firewalls.kdl";
+/// The hosts' Windows Firewall blocks' file with `--out`.
+pub const HOSTS_FILE: &str = "windows-firewall.kdl";
+/// Keeps cmflow's loader out of the export folder: an export written below the model's
+/// folder (the default `./cmflow-export`) would otherwise join the model on the next run
+/// and declare every firewall twice. Users copy the files in on purpose.
+pub const IGNORE_FILE: &str = ".ignore";
+
+/// A KDL quoted string.
+pub fn string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// An endpoint as a rule names it: `host:`, `clients:`, or `zone:internet`.
+pub fn endpoint(model: &Model, e: FlowEndpoint) -> String {
+    match e {
+        FlowEndpoint::Clients(_) => format!("clients:{}", e.name(model)),
+        FlowEndpoint::Internet => "zone:internet".into(),
+        _ => format!("host:{}", e.name(model)),
+    }
+}
+
+fn endpoints(model: &Model, list: &[FlowEndpoint]) -> String {
+    list.iter()
+        .map(|&e| endpoint(model, e))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The stable name of a network rule: `cmflow: A and 2 more to B`. Two rules of one
+/// firewall never share their first source and first destination (their pairs are
+/// disjoint), so names are unique.
+pub fn rule_name(model: &Model, rule: &NetworkRule<'_>) -> String {
+    let side = |list: &[FlowEndpoint]| {
+        let first = list.first().map_or("", |e| e.name(model));
+        if list.len() > 1 {
+            format!("{first} and {} more", list.len() - 1)
+        } else {
+            first.to_owned()
+        }
+    };
+    format!(
+        "cmflow: {} to {}",
+        side(&rule.sources),
+        side(&rule.destinations)
+    )
+}
+
+pub fn write(
+    input: &ExportInput<'_>,
+    plan: &ExportPlan<'_>,
+    out: &mut dyn Output,
+) -> io::Result<()> {
+    let model = input.model;
+    {
+        let mut w = out.create(IGNORE_FILE)?;
+        writeln!(
+            w,
+            "# Written by `cmflow export --target kdl`: cmflow does not load this folder as part"
+        )?;
+        writeln!(
+            w,
+            "# of a model; copy firewalls.kdl and the windows-firewall blocks into the model."
+        )?;
+        writeln!(w, "*")?;
+        w.flush()?;
+    }
+    {
+        let mut w = out.create(FIREWALLS_FILE)?;
+        writeln!(
+            w,
+            "// Network firewalls that allow exactly the required flows ({}).",
+            phase_list(input.phases)
+        )?;
+        writeln!(
+            w,
+            "// Written by `cmflow export --target kdl`: replaces the model's `firewall` nodes."
+        )?;
+        if plan.no_path > 0 {
+            writeln!(
+                w,
+                "// {} required flows join zones that no path connects: no rule can carry them.",
+                plan.no_path
+            )?;
+        }
+        for fp in &plan.firewalls {
+            let fw = &model.firewalls[fp.firewall];
+            writeln!(w)?;
+            writeln!(w, "firewall {} default=\"deny\" {{", string(&fw.name.value))?;
+            let zones: Vec<String> = fw.zones.iter().map(|z| string(&z.value)).collect();
+            writeln!(w, "    zones {}", zones.join(" "))?;
+            for rule in &fp.rules {
+                writeln!(
+                    w,
+                    "    // {}: {}",
+                    count(rule.flows, "flow"),
+                    rule.services.join(", ")
+                )?;
+                let mut line = format!(
+                    "    allow {} from={} to={}",
+                    string(&rule_name(model, rule)),
+                    string(&endpoints(model, &rule.sources)),
+                    string(&endpoints(model, &rule.destinations))
+                );
+                if !rule.ports.tcp.is_empty() {
+                    _ = write!(line, " tcp={}", string(&port_list(&rule.ports.tcp)));
+                }
+                if !rule.ports.udp.is_empty() {
+                    _ = write!(line, " udp={}", string(&port_list(&rule.ports.udp)));
+                }
+                if rule.ports.icmp {
+                    line.push_str(" icmp=#true");
+                }
+                writeln!(w, "{line}")?;
+            }
+            writeln!(w, "}}")?;
+        }
+        w.flush()?;
+    }
+    let mut w = out.create(HOSTS_FILE)?;
+    writeln!(
+        w,
+        "// Windows Firewall blocks that allow exactly the required flows ({}).",
+        phase_list(input.phases)
+    )?;
+    writeln!(
+        w,
+        "// Written by `cmflow export --target kdl`. A server is declared once: paste each"
+    )?;
+    writeln!(
+        w,
+        "// `windows-firewall` block into the node of its server or client group."
+    )?;
+    for host in &plan.hosts {
+        let kind = match host.host {
+            FlowEndpoint::Clients(_) => "clients",
+            _ => "server",
+        };
+        let outbound = match host.outbound_default {
+            Action::Allow => "allow",
+            Action::Deny => "block",
+        };
+        writeln!(w)?;
+        writeln!(w, "{kind} {} {{", string(host.host.name(model)))?;
+        writeln!(
+            w,
+            "    windows-firewall inbound=\"block\" outbound=\"{outbound}\" {{"
+        )?;
+        for rule in &host.rules {
+            let (direction, remote) = match rule.direction {
+                HostDirection::Inbound => ("in", "from"),
+                HostDirection::Outbound => ("out", "to"),
+            };
+            let mut line = format!("        allow {direction} {}", string(&display_name(rule)));
+            match (rule.protocol, rule.kind) {
+                (Protocol::Icmp, _) => line.push_str(" icmp=#true"),
+                (p, kind) => {
+                    let ports = match kind {
+                        PortKind::Rpc => "rpc".to_owned(),
+                        PortKind::RpcEpmap => "rpc-epmap".to_owned(),
+                        PortKind::Numbers => port_list(&rule.ports),
+                    };
+                    _ = write!(line, " {}={}", p.as_str(), string(&ports));
+                }
+            }
+            _ = write!(
+                line,
+                " {remote}={} profile={}",
+                string(&endpoints(model, &rule.remotes)),
+                string(&host.profile)
+            );
+            writeln!(w, "{line}")?;
+        }
+        writeln!(w, "    }}")?;
+        writeln!(w, "}}")?;
+    }
+    w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_escape_quotes_and_backslashes() {
+        assert_eq!(string(r#"Say "hi" \ there"#), r#""Say \"hi\" \\ there""#);
+        assert_eq!(string("a\nb"), r#""a\nb""#);
+    }
+}

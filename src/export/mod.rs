@@ -1,0 +1,152 @@
+//! `cmflow export`: firewall rules that allow exactly the required flows, for Windows
+//! Firewall (PowerShell), Aerleon (policies for every platform it renders), a CSV change
+//! request and cmflow's own KDL (to load back and check).
+//!
+//! [`plan`] decides which rules are needed; each target's file renders that plan (or,
+//! for CSV, the flow rows of `report::flows`) into text. Exporters write through an
+//! [`Output`], which the CLI points at standard output or a folder; they never print,
+//! exit or touch the model's files.
+
+pub mod aerleon;
+pub mod csv;
+pub mod kdl;
+pub mod plan;
+pub mod windows_firewall;
+
+use std::io::{self, Write};
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::engine::{FlowEndpoint, FlowVerdict, Phase, RequiredFlow};
+use crate::model::{Model, Spanned};
+
+/// `cmflow export --target`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Target {
+    /// One PowerShell script of `New-NetFirewallRule` commands, a section per host.
+    WindowsFirewall,
+    /// Aerleon policies (one per network firewall) with `def/` networks and services.
+    Aerleon,
+    /// One CSV row per flow and network firewall, for a change request.
+    Csv,
+    /// cmflow's own `firewall` nodes and `windows-firewall` blocks.
+    Kdl,
+}
+
+impl Target {
+    /// Whether the target writes several files (and so needs a folder).
+    pub fn is_multi_file(self) -> bool {
+        matches!(self, Target::Aerleon | Target::Kdl)
+    }
+}
+
+/// Where exporters write: each call opens one file, by path relative to the output.
+pub trait Output {
+    fn create(&mut self, path: &str) -> io::Result<Box<dyn Write + '_>>;
+}
+
+/// What an export run worked from.
+pub struct ExportInput<'a> {
+    pub model: &'a Model,
+    pub flows: &'a [RequiredFlow],
+    pub verdicts: &'a [FlowVerdict],
+    pub phases: &'a [Phase],
+}
+
+/// Writes `target` for the input.
+pub fn export(target: Target, input: &ExportInput<'_>, out: &mut dyn Output) -> io::Result<()> {
+    match target {
+        Target::Csv => csv::write(input, out),
+        Target::WindowsFirewall => {
+            let plan = plan::plan(input.model, input.flows, input.verdicts);
+            windows_firewall::write(input, &plan, out)
+        }
+        Target::Aerleon => {
+            let plan = plan::plan(input.model, input.flows, input.verdicts);
+            aerleon::write(input, &plan, out)
+        }
+        Target::Kdl => {
+            let plan = plan::plan(input.model, input.flows, input.verdicts);
+            kdl::write(input, &plan, out)
+        }
+    }
+}
+
+/// What the model says of an endpoint's addresses.
+#[derive(Clone, Copy, Debug)]
+pub enum Address<'m> {
+    /// A server's `address`.
+    Exact(IpAddr),
+    /// Its zone's subnets (client groups, consoles, servers without `address`).
+    Subnets(&'m [Spanned<IpNet>]),
+    /// Anything: the Internet (and cloud services) when the `internet` zone declares no
+    /// subnet.
+    Any,
+    /// The model does not say: no `address`, and its zone has no subnet.
+    Unknown,
+}
+
+impl Address<'_> {
+    /// The address or subnets as CIDR strings (`10.1.0.10/32`); empty for `Any` and
+    /// `Unknown`.
+    pub fn cidrs(&self) -> Vec<String> {
+        match self {
+            Address::Exact(ip) => vec![IpNet::from(*ip).to_string()],
+            Address::Subnets(s) => s.iter().map(|n| n.value.to_string()).collect(),
+            Address::Any | Address::Unknown => Vec::new(),
+        }
+    }
+
+    /// The address or subnets as written by people: `10.1.0.10`, `10.10.0.0/16`.
+    pub fn plain(&self) -> Vec<String> {
+        match self {
+            Address::Exact(ip) => vec![ip.to_string()],
+            _ => self.cidrs(),
+        }
+    }
+}
+
+/// The addresses of a flow endpoint.
+pub fn address(model: &Model, e: FlowEndpoint) -> Address<'_> {
+    if let FlowEndpoint::Server(i) = e
+        && let Some(ip) = model.servers[i].address
+    {
+        return Address::Exact(ip);
+    }
+    let zone = e.zone(model);
+    match model.zone(zone) {
+        Some(z) if !z.subnets.is_empty() => Address::Subnets(&z.subnets),
+        _ if zone == "internet" => Address::Any,
+        _ => Address::Unknown,
+    }
+}
+
+/// The phases as a comment: `operation`, `operation, install`.
+fn phase_list(phases: &[Phase]) -> String {
+    phases
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Endpoint names for comments, at most ten: `a, b, c and 12 more`.
+fn name_list(model: &Model, list: &[FlowEndpoint]) -> String {
+    const SHOWN: usize = 10;
+    let names: Vec<&str> = list.iter().take(SHOWN).map(|e| e.name(model)).collect();
+    let mut text = names.join(", ");
+    if list.len() > SHOWN {
+        text = format!("{text} and {} more", list.len() - SHOWN);
+    }
+    text
+}
+
+/// `1 flow`, `2 flows`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

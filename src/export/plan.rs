@@ -1,0 +1,647 @@
+//! Which allow rules the required flows need: per network firewall (every firewall on a
+//! flow's route) and per host (the destination's inbound Windows Firewall, and the
+//! source's outbound one when it blocks by default).
+//!
+//! This is the one place that groups flows into rules; every exporter renders an
+//! [`ExportPlan`] and groups nothing itself. Rules are exact: a rule's every source
+//! with every destination is a required pair with exactly the rule's ports, each rule
+//! carries at least one flow, and no two rules of one network firewall share a pair. The
+//! plan decides no syntax (names of files, quoting): that belongs to the exporters.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use crate::engine::{
+    FlowEndpoint, FlowPorts, FlowVerdict, RequiredFlow, Route, Verdict, host_firewall, intervals,
+    network_profile, rpc_range,
+};
+use crate::model::{Action, Model, PortItem, Protocol};
+
+/// Ports of one protocol as sorted, disjoint, inclusive ranges.
+pub type PortRanges = Vec<(u16, u16)>;
+
+/// What an allow rule lets through: TCP and UDP port ranges and ICMP echo.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ports {
+    pub tcp: PortRanges,
+    pub udp: PortRanges,
+    pub icmp: bool,
+}
+
+impl Ports {
+    fn add(&mut self, protocol: Protocol, ports: FlowPorts) {
+        match (protocol, ports) {
+            (Protocol::Icmp, _) | (_, FlowPorts::Echo) => self.icmp = true,
+            (Protocol::Tcp, FlowPorts::Range(a, b)) => self.tcp.push((a, b)),
+            (Protocol::Udp, FlowPorts::Range(a, b)) => self.udp.push((a, b)),
+        }
+    }
+
+    /// Sorts and merges ranges that overlap or touch.
+    fn normalize(&mut self) {
+        for list in [&mut self.tcp, &mut self.udp] {
+            *list = merge_ranges(list);
+        }
+    }
+}
+
+fn merge_ranges(list: &[(u16, u16)]) -> PortRanges {
+    intervals::merge(list.iter().map(|&(a, b)| (u32::from(a), u32::from(b))))
+        .into_iter()
+        .map(|(a, b)| {
+            (
+                u16::try_from(a).unwrap_or(u16::MAX),
+                u16::try_from(b).unwrap_or(u16::MAX),
+            )
+        })
+        .collect()
+}
+
+/// One allow rule of a network firewall.
+#[derive(Clone, Debug)]
+pub struct NetworkRule<'m> {
+    /// Sorted by name.
+    pub sources: Vec<FlowEndpoint>,
+    /// Sorted by name.
+    pub destinations: Vec<FlowEndpoint>,
+    pub ports: Ports,
+    /// Every service of the flows the rule carries, sorted, without duplicates.
+    pub services: Vec<&'m str>,
+    /// The number of required flows (source, destination, protocol, ports) it carries.
+    pub flows: usize,
+}
+
+impl NetworkRule<'_> {
+    /// Whether an end is the Internet, which only a `zone:` endpoint can name: such rules
+    /// come after the rules naming hosts, so that the hosts' rules decide first.
+    pub fn is_wide(&self) -> bool {
+        self.sources
+            .iter()
+            .chain(&self.destinations)
+            .any(|e| *e == FlowEndpoint::Internet)
+    }
+}
+
+/// The allow rules one network firewall needs, in the order they must be written.
+#[derive(Clone, Debug)]
+pub struct FirewallPlan<'m> {
+    /// Index in [`Model::firewalls`].
+    pub firewall: usize,
+    pub rules: Vec<NetworkRule<'m>>,
+}
+
+/// How a host rule names its ports: numbers, or Windows Firewall's keywords.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PortKind {
+    Numbers,
+    /// The host's dynamic RPC range (`RPC`, `rpc`).
+    Rpc,
+    /// The RPC endpoint mapper, TCP 135 (`RPCEPMap`, `rpc-epmap`).
+    RpcEpmap,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HostDirection {
+    Inbound,
+    Outbound,
+}
+
+/// One allow rule of a host's Windows Firewall: one protocol, one kind of port, one set
+/// of services.
+#[derive(Clone, Debug)]
+pub struct HostRule {
+    pub direction: HostDirection,
+    /// The services' names, sorted and joined with `, `.
+    pub services: String,
+    pub protocol: Protocol,
+    pub kind: PortKind,
+    /// Local ports inbound, remote ports outbound; empty for ICMP and keywords.
+    pub ports: PortRanges,
+    /// Sources inbound, destinations outbound; sorted by name.
+    pub remotes: Vec<FlowEndpoint>,
+    pub flows: usize,
+}
+
+/// The Windows Firewall rules one server or client group needs.
+#[derive(Clone, Debug)]
+pub struct HostPlan {
+    pub host: FlowEndpoint,
+    /// `domain`, `private` or `public`.
+    pub profile: String,
+    /// The outbound default of the host's `windows-firewall` (allow when it has none).
+    pub outbound_default: Action,
+    /// Inbound rules first, then outbound; each sorted by services, protocol, ports.
+    pub rules: Vec<HostRule>,
+}
+
+/// Everything the exporters render.
+#[derive(Clone, Debug)]
+pub struct ExportPlan<'m> {
+    /// One per network firewall of the model, sorted by name.
+    pub firewalls: Vec<FirewallPlan<'m>>,
+    /// Servers then client groups, each sorted by name.
+    pub hosts: Vec<HostPlan>,
+    /// Required flows between zones that no path joins: no rule can carry them.
+    pub no_path: usize,
+    /// Required flows planned (no-path ones included).
+    pub flows: usize,
+}
+
+/// The name used to sort endpoints: kind order first (servers, clients, consoles, cloud,
+/// Internet), then name.
+fn endpoint_key(model: &Model, e: FlowEndpoint) -> (u8, &str) {
+    let rank = match e {
+        FlowEndpoint::Server(_) => 0,
+        FlowEndpoint::Clients(_) => 1,
+        FlowEndpoint::Console(_) => 2,
+        FlowEndpoint::Cloud(_) => 3,
+        FlowEndpoint::Internet => 4,
+    };
+    (rank, e.name(model))
+}
+
+fn sort_endpoints(model: &Model, list: &mut Vec<FlowEndpoint>) {
+    list.sort_by(|a, b| endpoint_key(model, *a).cmp(&endpoint_key(model, *b)));
+    list.dedup();
+}
+
+/// What a group of flows between one pair carries.
+#[derive(Default)]
+struct PairLoad<'m> {
+    ports: Ports,
+    services: Vec<&'m str>,
+    flows: usize,
+}
+
+/// Two-step grouping of pairs with identical ports into rules: first every source of a
+/// destination with the same ports (as pairs are added), then every destination with the
+/// same sources and ports ([`Grouper::finish`]). `scope` keeps groups apart (a firewall;
+/// a host, direction, services, protocol and kind of port). Each (scope, source,
+/// destination) must be added once.
+struct Grouper<'m, S, P> {
+    by_destination: HashMap<(S, FlowEndpoint, P), SourcesLoad<'m>>,
+}
+
+impl<'m, S, P> Grouper<'m, S, P>
+where
+    S: Clone + Eq + Hash,
+    P: Clone + Eq + Hash + From<Ports>,
+{
+    fn new() -> Self {
+        Self {
+            by_destination: HashMap::new(),
+        }
+    }
+
+    fn add(
+        &mut self,
+        scope: S,
+        source: FlowEndpoint,
+        destination: FlowEndpoint,
+        mut load: PairLoad<'m>,
+    ) {
+        load.ports.normalize();
+        let entry = self
+            .by_destination
+            .entry((scope, destination, P::from(load.ports)))
+            .or_default();
+        entry.0.push(source);
+        entry.1.extend(load.services);
+        entry.2 += load.flows;
+    }
+
+    fn finish(self) -> Vec<Grouped<'m, S, P>> {
+        let mut by_sources: HashMap<(S, Vec<FlowEndpoint>, P), Grouped<'m, S, P>> = HashMap::new();
+        for ((scope, destination, ports), (mut sources, services, flows)) in self.by_destination {
+            sources.sort_unstable();
+            let entry = by_sources
+                .entry((scope.clone(), sources.clone(), ports.clone()))
+                .or_insert_with(|| Grouped {
+                    scope,
+                    sources,
+                    destinations: Vec::new(),
+                    ports,
+                    services: Vec::new(),
+                    flows: 0,
+                });
+            entry.destinations.push(destination);
+            entry.services.extend(services);
+            entry.flows += flows;
+        }
+        by_sources.into_values().collect()
+    }
+}
+
+/// The sources of one destination with the same ports, their services and flow count.
+type SourcesLoad<'m> = (Vec<FlowEndpoint>, Vec<&'m str>, usize);
+
+struct Grouped<'m, S, P> {
+    scope: S,
+    sources: Vec<FlowEndpoint>,
+    destinations: Vec<FlowEndpoint>,
+    ports: P,
+    services: Vec<&'m str>,
+    flows: usize,
+}
+
+impl From<Ports> for PortRanges {
+    /// Host rules have one protocol: its ranges.
+    fn from(p: Ports) -> Self {
+        if p.tcp.is_empty() { p.udp } else { p.tcp }
+    }
+}
+
+/// A host rule's scope: host, direction, set of services (see [`ServiceSets`]),
+/// protocol, kind of port.
+type HostScope = (FlowEndpoint, HostDirection, u32, Protocol, PortKind);
+
+/// Sets of service names, numbered as they are first met, each with its display text.
+#[derive(Default)]
+struct ServiceSets<'m> {
+    ids: HashMap<Vec<&'m str>, u32>,
+    names: Vec<String>,
+}
+
+impl<'m> ServiceSets<'m> {
+    /// The number of a sorted, deduplicated set.
+    fn id(&mut self, set: &[&'m str]) -> u32 {
+        if let Some(&id) = self.ids.get(set) {
+            return id;
+        }
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(set.join(", "));
+        self.ids.insert(set.to_vec(), id);
+        id
+    }
+}
+
+/// Plans the rules for `flows` (with their `verdicts`, parallel). `flows` must be sorted
+/// by source and destination, as [`crate::engine::required_flows`] returns them.
+pub fn plan<'m>(
+    model: &'m Model,
+    flows: &'m [RequiredFlow],
+    verdicts: &[FlowVerdict],
+) -> ExportPlan<'m> {
+    let mut network: Grouper<'m, usize, Ports> = Grouper::new();
+    let mut hosts: Grouper<'m, HostScope, PortRanges> = Grouper::new();
+    let mut service_sets = ServiceSets::default();
+    let mut no_path = 0;
+    let is_host = |e: FlowEndpoint| matches!(e, FlowEndpoint::Server(_) | FlowEndpoint::Clients(_));
+    let mut services: Vec<&'m str> = Vec::new();
+    // Flows come sorted by source and destination: each run of one pair is gathered
+    // locally, so the maps are touched once per pair and group, not once per flow.
+    let mut pair_hosts: Vec<(HostScope, PairLoad<'m>)> = Vec::new();
+    let mut start = 0;
+    while start < flows.len() {
+        let (source, destination) = (flows[start].source, flows[start].destination);
+        let end = start
+            + flows[start..]
+                .iter()
+                .take_while(|f| f.source == source && f.destination == destination)
+                .count();
+        let outbound = is_host(source)
+            && host_firewall(model, source).is_some_and(|fw| fw.outbound == Action::Deny);
+        let inbound = is_host(destination);
+        let mut route: Option<&Route> = None;
+        let mut pair_network = PairLoad::default();
+        pair_hosts.clear();
+        for (flow, verdict) in flows[start..end].iter().zip(&verdicts[start..end]) {
+            if verdict.verdict == Verdict::NoPath {
+                no_path += 1;
+                continue;
+            }
+            services.clear();
+            services.extend(flow.services.iter().map(|s| s.service(model)));
+            services.sort_unstable();
+            services.dedup();
+            if let Route::Through(_) = &verdict.route {
+                route = Some(&verdict.route);
+                pair_network.ports.add(flow.protocol, flow.ports);
+                pair_network.services.extend(&services);
+                pair_network.flows += 1;
+            }
+            if !inbound && !outbound {
+                continue;
+            }
+            let set = service_sets.id(&services);
+            let mut add = |scope: HostScope, numbers: bool| {
+                let i = pair_hosts
+                    .iter()
+                    .position(|(s, _)| *s == scope)
+                    .unwrap_or_else(|| {
+                        pair_hosts.push((scope, PairLoad::default()));
+                        pair_hosts.len() - 1
+                    });
+                let load = &mut pair_hosts[i].1;
+                if numbers {
+                    load.ports.add(flow.protocol, flow.ports);
+                }
+                load.flows += 1;
+            };
+            if inbound {
+                let kind = inbound_kind(model, flow);
+                add(
+                    (
+                        destination,
+                        HostDirection::Inbound,
+                        set,
+                        flow.protocol,
+                        kind,
+                    ),
+                    kind == PortKind::Numbers,
+                );
+            }
+            if outbound {
+                add(
+                    (
+                        source,
+                        HostDirection::Outbound,
+                        set,
+                        flow.protocol,
+                        PortKind::Numbers,
+                    ),
+                    true,
+                );
+            }
+        }
+        if let Some(Route::Through(fws)) = route {
+            for &fw in fws.iter() {
+                let load = PairLoad {
+                    ports: pair_network.ports.clone(),
+                    services: pair_network.services.clone(),
+                    flows: pair_network.flows,
+                };
+                network.add(fw, source, destination, load);
+            }
+        }
+        for (scope, load) in pair_hosts.drain(..) {
+            hosts.add(scope, source, destination, load);
+        }
+        start = end;
+    }
+
+    // Network firewalls.
+    let mut per_firewall: Vec<Vec<NetworkRule<'m>>> = vec![Vec::new(); model.firewalls.len()];
+    for g in network.finish() {
+        let mut rule = NetworkRule {
+            sources: g.sources,
+            destinations: g.destinations,
+            ports: g.ports,
+            services: g.services,
+            flows: g.flows,
+        };
+        sort_endpoints(model, &mut rule.sources);
+        sort_endpoints(model, &mut rule.destinations);
+        rule.services.sort_unstable();
+        rule.services.dedup();
+        per_firewall[g.scope].push(rule);
+    }
+    let mut firewalls: Vec<FirewallPlan<'m>> = per_firewall
+        .into_iter()
+        .enumerate()
+        .map(|(firewall, mut rules)| {
+            rules.sort_by_cached_key(|r| {
+                (
+                    r.is_wide(),
+                    r.sources
+                        .iter()
+                        .map(|e| endpoint_key(model, *e))
+                        .collect::<Vec<_>>(),
+                    r.destinations
+                        .iter()
+                        .map(|e| endpoint_key(model, *e))
+                        .collect::<Vec<_>>(),
+                    r.ports.clone(),
+                )
+            });
+            FirewallPlan { firewall, rules }
+        })
+        .collect();
+    firewalls.sort_by(|a, b| {
+        model.firewalls[a.firewall]
+            .name
+            .value
+            .cmp(&model.firewalls[b.firewall].name.value)
+    });
+
+    // Hosts.
+    let mut per_host: HashMap<FlowEndpoint, Vec<HostRule>> = HashMap::new();
+    for g in hosts.finish() {
+        let (host, direction, set, protocol, kind) = g.scope;
+        let services = service_sets.names[set as usize].clone();
+        let mut remotes = match direction {
+            HostDirection::Inbound => g.sources,
+            HostDirection::Outbound => g.destinations,
+        };
+        sort_endpoints(model, &mut remotes);
+        per_host.entry(host).or_default().push(HostRule {
+            direction,
+            services,
+            protocol,
+            kind,
+            ports: g.ports,
+            remotes,
+            flows: g.flows,
+        });
+    }
+    let mut hosts: Vec<HostPlan> = per_host
+        .into_iter()
+        .map(|(host, mut rules)| {
+            rules.sort_by(|a, b| {
+                (a.direction, &a.services, a.protocol, a.kind, &a.ports).cmp(&(
+                    b.direction,
+                    &b.services,
+                    b.protocol,
+                    b.kind,
+                    &b.ports,
+                ))
+            });
+            HostPlan {
+                host,
+                profile: network_profile(model, host),
+                outbound_default: host_firewall(model, host)
+                    .map_or(Action::Allow, |fw| fw.outbound),
+                rules,
+            }
+        })
+        .collect();
+    hosts.sort_by(|a, b| endpoint_key(model, a.host).cmp(&endpoint_key(model, b.host)));
+    ExportPlan {
+        firewalls,
+        hosts,
+        no_path,
+        flows: flows.len(),
+    }
+}
+
+/// How an inbound rule names a flow's ports: Windows Firewall's `RPC` for the
+/// destination's dynamic RPC range, `RPCEPMap` for TCP 135, numbers otherwise.
+fn inbound_kind(model: &Model, flow: &RequiredFlow) -> PortKind {
+    if flow.protocol != Protocol::Tcp {
+        return PortKind::Numbers;
+    }
+    match flow.ports {
+        FlowPorts::Range(135, 135) => PortKind::RpcEpmap,
+        FlowPorts::Range(a, b) if a < b && (a, b) == rpc_range(model, flow.destination) => {
+            PortKind::Rpc
+        }
+        _ => PortKind::Numbers,
+    }
+}
+
+/// A port list as `language.md` writes it: `80,443,8530-8531`.
+pub fn port_list(ranges: &[(u16, u16)]) -> String {
+    let items: Vec<PortItem> = ranges.iter().map(|&(a, b)| PortItem::Range(a, b)).collect();
+    crate::model::PortList { items }.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Network, Phase, evaluate, required_flows};
+
+    fn model(kdl: &str) -> Model {
+        let loaded = crate::load::load_texts(
+            vec![("m.kdl".into(), kdl.as_bytes().to_vec(), false)],
+            crate::rules::SPEC_CODES,
+        );
+        assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
+        loaded.model
+    }
+
+    const MODEL: &str = r#"
+zone "dc" { subnet "10.0.0.0/24" }
+zone "hq" { subnet "10.10.0.0/16" }
+zone "br" { subnet "10.20.0.0/16" }
+site "P01" type="primary" {
+    database server="sql01.example.com" instance="MSSQLSERVER"
+    server "cm01.example.com" zone="dc" address="10.0.0.10" {
+        site-server
+        management-point
+    }
+    server "mp02.example.com" zone="dc" address="10.0.0.11" rpc-ports="50000-50099" {
+        management-point
+    }
+}
+server "sql01.example.com" zone="dc" address="10.0.0.20" {
+    sql-instance "MSSQLSERVER"
+}
+clients "HQ" site="P01" zone="hq" install="push"
+clients "Branch" site="P01" zone="br"
+firewall "fw" default="deny" {
+    zones "dc" "hq" "br" "internet"
+}
+"#;
+
+    fn planned(m: &Model) -> (Vec<crate::engine::RequiredFlow>, Vec<FlowVerdict>) {
+        let flows = required_flows(m, &Phase::ALL);
+        let net = Network::new(m);
+        let verdicts = evaluate(&net, &flows);
+        (flows, verdicts)
+    }
+
+    #[test]
+    fn network_rules_are_exact_and_disjoint() {
+        let m = model(MODEL);
+        let (flows, verdicts) = planned(&m);
+        let p = plan(&m, &flows, &verdicts);
+        assert_eq!(p.firewalls.len(), 1);
+        let rules = &p.firewalls[0].rules;
+        // Every pair of every rule is a crossing pair with exactly the rule's ports, and
+        // no pair is in two rules.
+        let mut seen = std::collections::HashSet::new();
+        for r in rules {
+            for &s in &r.sources {
+                for &d in &r.destinations {
+                    assert!(seen.insert((s, d)), "pair in two rules");
+                    let mut ports = Ports::default();
+                    for f in flows.iter().filter(|f| f.source == s && f.destination == d) {
+                        ports.add(f.protocol, f.ports);
+                    }
+                    ports.normalize();
+                    assert_eq!(ports, r.ports);
+                }
+            }
+        }
+        let crossing: usize = verdicts
+            .iter()
+            .filter(|v| !v.firewalls().is_empty())
+            .count();
+        assert_eq!(rules.iter().map(|r| r.flows).sum::<usize>(), crossing);
+        // Both client groups reach both management points on the same ports: one rule.
+        let clients = rules
+            .iter()
+            .find(|r| {
+                r.sources
+                    .iter()
+                    .all(|e| matches!(e, FlowEndpoint::Clients(_)))
+            })
+            .expect("a client rule");
+        assert_eq!(clients.sources.len(), 2);
+        assert_eq!(clients.destinations.len(), 2);
+        // Internet rules come last.
+        let first_wide = rules
+            .iter()
+            .position(NetworkRule::is_wide)
+            .expect("internet");
+        assert!(rules[first_wide..].iter().all(NetworkRule::is_wide));
+    }
+
+    #[test]
+    fn host_rules_use_rpc_keywords_and_outbound_only_when_blocked() {
+        let text = MODEL.replace(
+            "        management-point\n    }\n    server \"mp02",
+            "        management-point\n        windows-firewall outbound=\"block\"\n    }\n    server \"mp02",
+        );
+        let m = model(&text);
+        let (flows, verdicts) = planned(&m);
+        let p = plan(&m, &flows, &verdicts);
+        let host = |name: &str| {
+            p.hosts
+                .iter()
+                .find(|h| h.host.name(&m) == name)
+                .expect("a host plan")
+        };
+        let dc_rules = &host("sql01.example.com").rules;
+        assert!(
+            dc_rules
+                .iter()
+                .all(|r| r.direction == HostDirection::Inbound)
+        );
+        let cm01 = host("cm01.example.com");
+        assert_eq!(cm01.outbound_default, Action::Deny);
+        assert!(
+            cm01.rules
+                .iter()
+                .any(|r| r.direction == HostDirection::Outbound)
+        );
+        assert!(
+            host("mp02.example.com")
+                .rules
+                .iter()
+                .all(|r| r.direction == HostDirection::Inbound)
+        );
+        // The client push range is the client's default range: RPC; 135 is RPCEPMap.
+        let hq = host("HQ");
+        assert_eq!(hq.profile, "domain");
+        let kinds: Vec<PortKind> = hq.rules.iter().map(|r| r.kind).collect();
+        assert!(kinds.contains(&PortKind::Rpc), "{kinds:?}");
+        assert!(kinds.contains(&PortKind::RpcEpmap), "{kinds:?}");
+        // A pinned range is still the host's RPC range.
+        assert!(
+            host("mp02.example.com")
+                .rules
+                .iter()
+                .any(|r| r.kind == PortKind::Rpc)
+        );
+    }
+
+    #[test]
+    fn ports_merge_touching_ranges() {
+        assert_eq!(
+            merge_ranges(&[(8531, 8531), (8530, 8530), (80, 80)]),
+            vec![(80, 80), (8530, 8531)]
+        );
+        assert_eq!(port_list(&[(80, 80), (8530, 8531)]), "80,8530-8531");
+    }
+}

@@ -1,0 +1,239 @@
+//! `--target windows-firewall`: one PowerShell script with a section per server (chosen
+//! by the computer's FQDN) and per client group (chosen by `-ClientGroup NAME`). Each
+//! section removes the rules an earlier run created (display names start with
+//! `cmflow:`) and adds one `New-NetFirewallRule` per rule of the host's plan.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::plan::{ExportPlan, HostDirection, HostPlan, HostRule, PortKind};
+use super::{Address, ExportInput, Output, address, phase_list};
+use crate::engine::FlowEndpoint;
+use crate::model::{Action, Model, Protocol};
+
+/// The file name with `--out`.
+pub const FILE: &str = "windows-firewall.ps1";
+
+/// A PowerShell single-quoted string: `'it''s'`.
+pub fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// `Domain`, `Private`, `Public`.
+fn profile_word(profile: &str) -> String {
+    let mut chars = profile.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_ascii_uppercase().to_string() + chars.as_str()
+    })
+}
+
+/// The display name: `cmflow: in HTTP (TCP 80,443)`, stable across runs.
+pub fn display_name(rule: &HostRule) -> String {
+    let direction = match rule.direction {
+        HostDirection::Inbound => "in",
+        HostDirection::Outbound => "out",
+    };
+    format!(
+        "cmflow: {direction} {} ({} {})",
+        rule.services,
+        protocol_word(rule.protocol),
+        ports_text(rule).join(",")
+    )
+}
+
+fn protocol_word(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Tcp => "TCP",
+        Protocol::Udp => "UDP",
+        Protocol::Icmp => "ICMPv4",
+    }
+}
+
+/// The port words of a rule: `80`, `8530-8531`, `RPC`, `RPCEPMap`, `echo`.
+fn ports_text(rule: &HostRule) -> Vec<String> {
+    match (rule.protocol, rule.kind) {
+        (Protocol::Icmp, _) => vec!["echo".into()],
+        (_, PortKind::Rpc) => vec!["RPC".into()],
+        (_, PortKind::RpcEpmap) => vec!["RPCEPMap".into()],
+        (_, PortKind::Numbers) => rule
+            .ports
+            .iter()
+            .map(|&(a, b)| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}-{b}")
+                }
+            })
+            .collect(),
+    }
+}
+
+pub fn write(
+    input: &ExportInput<'_>,
+    plan: &ExportPlan<'_>,
+    out: &mut dyn Output,
+) -> io::Result<()> {
+    let model = input.model;
+    let mut w = out.create(FILE)?;
+    let rules: usize = plan.hosts.iter().map(|h| h.rules.len()).sum();
+    writeln!(
+        w,
+        "# Windows Firewall rules that allow exactly the required flows ({}).",
+        phase_list(input.phases)
+    )?;
+    writeln!(
+        w,
+        "# Written by `cmflow export --target windows-firewall`: do not edit, export again."
+    )?;
+    writeln!(
+        w,
+        "# {} hosts, {rules} rules. Run it as administrator on each server (its section is",
+        plan.hosts.len()
+    )?;
+    writeln!(
+        w,
+        "# chosen by the computer's FQDN) or with -ClientGroup NAME on a client. Each section"
+    )?;
+    writeln!(
+        w,
+        "# first removes every rule named 'cmflow:*', so a rerun replaces, never duplicates."
+    )?;
+    if plan.no_path > 0 {
+        writeln!(
+            w,
+            "# {} required flows join zones that no path connects: no rule can carry them.",
+            plan.no_path
+        )?;
+    }
+    writeln!(w, "#Requires -RunAsAdministrator")?;
+    writeln!(w, "[CmdletBinding()]")?;
+    writeln!(w, "param([string]$ClientGroup = '')")?;
+    writeln!(w)?;
+    writeln!(w, "$ErrorActionPreference = 'Stop'")?;
+    writeln!(
+        w,
+        "$fqdn = [System.Net.Dns]::GetHostEntry([System.Net.Dns]::GetHostName()).HostName"
+    )?;
+    writeln!(w, "$matched = $false")?;
+    writeln!(w, "function Reset-CmflowRules {{")?;
+    writeln!(
+        w,
+        "    Remove-NetFirewallRule -DisplayName 'cmflow:*' -ErrorAction SilentlyContinue"
+    )?;
+    writeln!(w, "}}")?;
+    for host in &plan.hosts {
+        writeln!(w)?;
+        write_host(&mut w, model, host)?;
+    }
+    writeln!(w)?;
+    writeln!(w, "if (-not $matched) {{")?;
+    writeln!(
+        w,
+        "    Write-Warning \"cmflow: no section for $fqdn (ClientGroup '$ClientGroup'): nothing changed\""
+    )?;
+    writeln!(w, "}}")?;
+    w.flush()
+}
+
+fn write_host(w: &mut dyn Write, model: &Model, host: &HostPlan) -> io::Result<()> {
+    let name = host.host.name(model);
+    let (what, condition) = match host.host {
+        FlowEndpoint::Clients(_) => ("client group", format!("$ClientGroup -eq {}", quote(name))),
+        _ => (
+            "server",
+            format!("$ClientGroup -eq '' -and $fqdn -ieq {}", quote(name)),
+        ),
+    };
+    writeln!(
+        w,
+        "# {what} {name} (zone {}, profile {}){}",
+        host.host.zone(model),
+        host.profile,
+        if host.outbound_default == Action::Deny {
+            ", outbound blocked by default"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(w, "if ({condition}) {{")?;
+    writeln!(w, "    $matched = $true")?;
+    writeln!(w, "    Reset-CmflowRules")?;
+    let profile = profile_word(&host.profile);
+    for rule in &host.rules {
+        let (direction, port_flag) = match rule.direction {
+            HostDirection::Inbound => ("Inbound", "-LocalPort"),
+            HostDirection::Outbound => ("Outbound", "-RemotePort"),
+        };
+        let mut remote: Vec<String> = Vec::new();
+        let mut unknown: Vec<&str> = Vec::new();
+        let mut any = false;
+        for &e in &rule.remotes {
+            match address(model, e) {
+                Address::Any => any = true,
+                Address::Unknown => {
+                    any = true;
+                    unknown.push(e.name(model));
+                }
+                a => remote.extend(a.plain()),
+            }
+        }
+        writeln!(
+            w,
+            "    # {} {}: {}",
+            match rule.direction {
+                HostDirection::Inbound => "from",
+                HostDirection::Outbound => "to",
+            },
+            super::name_list(model, &rule.remotes),
+            super::count(rule.flows, "flow")
+        )?;
+        if !unknown.is_empty() {
+            writeln!(
+                w,
+                "    # No address for {}: the rule accepts any remote address.",
+                unknown.join(", ")
+            )?;
+        }
+        remote.sort();
+        remote.dedup();
+        let remote = if any || remote.is_empty() {
+            "Any".to_owned()
+        } else {
+            remote
+                .iter()
+                .map(|r| quote(r))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut line = format!(
+            "    New-NetFirewallRule -DisplayName {} -Group 'cmflow' -Direction {direction} -Action Allow -Protocol {}",
+            quote(&display_name(rule)),
+            protocol_word(rule.protocol)
+        );
+        if rule.protocol == Protocol::Icmp {
+            line.push_str(" -IcmpType 8");
+        } else {
+            let ports: Vec<String> = ports_text(rule).iter().map(|p| quote(p)).collect();
+            _ = write!(line, " {port_flag} {}", ports.join(","));
+        }
+        _ = write!(
+            line,
+            " -RemoteAddress {remote} -Profile {profile} | Out-Null"
+        );
+        writeln!(w, "{line}")?;
+    }
+    writeln!(w, "}}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_quotes_are_doubled() {
+        assert_eq!(quote("HQ desktops"), "'HQ desktops'");
+        assert_eq!(quote("it's"), "'it''s'");
+        assert_eq!(profile_word("private"), "Private");
+    }
+}
