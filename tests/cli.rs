@@ -1,38 +1,11 @@
 //! End-to-end tests of the `cmflow` binary: exit codes, every input diagnostic's
 //! rendering (snapshots of `short` and `human` without color), the examples, bad input.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use common::{cmflow, root, run};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The binary, run in `dir`, with a fixed width and no color.
-fn cmflow(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("cmflow").expect("binary");
-    cmd.current_dir(dir)
-        .env("COLUMNS", "100")
-        .env("NO_COLOR", "1")
-        .env_remove("FORCE_COLOR");
-    cmd
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(dir: &Path, args: &[&str]) -> Run {
-    let out = cmflow(dir).args(args).output().expect("runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use std::path::PathBuf;
 
 /// The codes of `rules.md` § Input.
 const INPUT_CODES: [&str; 7] = [

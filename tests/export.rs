@@ -3,43 +3,17 @@
 //! trip: the exported `kdl` rules, loaded back in place of the model's own firewalls,
 //! give no `firewall/blocked-flow` and no `firewall/unused-rule`.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use common::{root, run};
+
+use std::collections::HashMap;
+use std::path::Path;
+
 use kdl::{KdlDocument, KdlNode};
 
 #[path = "../examples/generate/model.rs"]
 mod generate;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The binary, run in `dir`, with a fixed width and no color.
-fn cmflow(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("cmflow").expect("binary");
-    cmd.current_dir(dir)
-        .env("COLUMNS", "100")
-        .env("NO_COLOR", "1")
-        .env_remove("FORCE_COLOR");
-    cmd
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(dir: &Path, args: &[&str]) -> Run {
-    let out = cmflow(dir).args(args).output().expect("runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 /// Every file below `dir`, as (relative path with `/`, text), sorted.
 fn files(dir: &Path) -> Vec<(String, String)> {

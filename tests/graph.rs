@@ -3,35 +3,11 @@
 //! example, and (where Graphviz is installed; `.ci/run` installs it) that `dot` renders
 //! the DOT output.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{root, run};
+
 use std::process::Stdio;
-
-use assert_cmd::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::cargo_bin("cmflow")
-        .expect("binary")
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .expect("runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 const VIEWS: [&str; 3] = ["hierarchy", "network", "flows"];
 

@@ -3,13 +3,11 @@
 //! `tests/fixtures/<code>/<case>/`, whose `short` and `human` output is snapshot-tested;
 //! and `docs/rules.md` is the registry's documentation, byte for byte.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use common::{root, run};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::PathBuf;
 
 /// The codes whose fixtures live under `tests/fixtures/<code>/`.
 const CONFIGMGR_CODES: [&str; 14] = [
@@ -28,28 +26,6 @@ const CONFIGMGR_CODES: [&str; 14] = [
     "sql/shared-instance",
     "sql/duplicate-port",
 ];
-
-struct Run {
-    code: i32,
-    stdout: String,
-}
-
-/// The binary in `dir`, with a fixed width and no color.
-fn run(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::cargo_bin("cmflow")
-        .expect("binary")
-        .current_dir(dir)
-        .env("COLUMNS", "100")
-        .env("NO_COLOR", "1")
-        .env_remove("FORCE_COLOR")
-        .args(args)
-        .output()
-        .expect("runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-    }
-}
 
 /// The case folders of one code, sorted.
 fn cases(code: &str) -> Vec<(String, PathBuf)> {

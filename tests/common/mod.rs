@@ -1,5 +1,6 @@
-//! What the end-to-end tests of `formats.rs` and `fmt.rs` share: the binary run in a
-//! folder with a fixed width and no color, and its outcome.
+//! What the end-to-end tests share: the binary run in a folder with a fixed width and no
+//! color, and its outcome.
+#![allow(dead_code, reason = "each test crate uses part of these helpers")]
 
 use std::path::{Path, PathBuf};
 
