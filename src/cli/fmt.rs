@@ -7,10 +7,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use miette::{IntoDiagnostic, miette};
+use rayon::prelude::*;
 
 use super::{Outcome, known_codes, terminal_width};
+use crate::diag::Diagnostic;
 use crate::format::{Formatted, format_kdl};
 use crate::load::{LoadError, codes, discover, load_texts};
+use crate::model::SourceMap;
 use crate::report::write_to_stderr;
 
 #[derive(Debug, clap::Args)]
@@ -37,51 +40,36 @@ pub fn run(args: &FmtArgs) -> miette::Result<Outcome> {
         .into());
     }
     let known = known_codes();
+    // Files are parsed and formatted in parallel; results are reported in file order.
+    let results: Vec<FileResult> = files
+        .par_iter()
+        .map(|(name, path)| format_file(name, path, &known))
+        .collect::<miette::Result<_>>()?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut changed = 0;
     let mut invalid = false;
-    for (name, path) in files {
-        let bytes = std::fs::read(&path).map_err(|source| LoadError::Unreadable {
-            path: path.display().to_string(),
-            source,
-        })?;
-        // The loader's syntax check, nesting guard and UTF-8 check decide what is safe
-        // to format.
-        let loaded = load_texts(vec![(name.clone(), bytes.clone(), false)], &known);
-        let syntax: Vec<_> = loaded
-            .diagnostics
-            .into_iter()
-            .filter(|d| d.code == codes::KDL_SYNTAX.code)
-            .collect();
-        if !syntax.is_empty() {
-            write_to_stderr(&loaded.model.sources, &syntax, terminal_width()).into_diagnostic()?;
-            invalid = true;
-            continue;
-        }
-        let Ok(text) = String::from_utf8(bytes) else {
-            continue;
-        };
-        let (bom, body) = match text.strip_prefix('\u{feff}') {
-            Some(body) => ("\u{feff}", body),
-            None => ("", text.as_str()),
-        };
-        match format_kdl(body) {
-            Formatted::Text(formatted) if formatted == body => {}
-            Formatted::Text(formatted) => {
+    for ((name, path), result) in files.iter().zip(results) {
+        match result {
+            FileResult::Unchanged => {}
+            FileResult::Changed(text) => {
                 changed += 1;
                 if !args.check {
-                    write_atomically(&path, &format!("{bom}{formatted}"))?;
+                    write_atomically(path, &text)?;
                 }
                 writeln!(out, "{name}").into_diagnostic()?;
             }
-            Formatted::KdlV1 => eprintln!(
+            FileResult::Syntax(sources, diagnostics) => {
+                write_to_stderr(&sources, &diagnostics, terminal_width()).into_diagnostic()?;
+                invalid = true;
+            }
+            FileResult::KdlV1 => eprintln!(
                 "note: {name} is a KDL v1 document: left as it is (cmflow fmt writes KDL v2)"
             ),
-            Formatted::WouldDropText => eprintln!(
+            FileResult::WouldDropText => eprintln!(
                 "note: {name} is left as it is: formatted, it would not say the same (a comment the KDL parser drops)"
             ),
-            Formatted::Invalid => {
+            FileResult::Invalid => {
                 eprintln!("{name}: not a KDL document: left as it is");
                 invalid = true;
             }
@@ -97,6 +85,50 @@ pub fn run(args: &FmtArgs) -> miette::Result<Outcome> {
         Outcome::Findings
     } else {
         Outcome::Clean
+    })
+}
+
+/// What formatting one file gives.
+enum FileResult {
+    Unchanged,
+    /// The formatted text, to write (byte-order mark kept).
+    Changed(String),
+    /// The file does not parse: its `kdl/syntax` diagnostics.
+    Syntax(SourceMap, Vec<Diagnostic>),
+    KdlV1,
+    WouldDropText,
+    Invalid,
+}
+
+fn format_file(name: &str, path: &Path, known: &[&str]) -> miette::Result<FileResult> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Unreadable {
+        path: path.display().to_string(),
+        source,
+    })?;
+    // The loader's syntax check, nesting guard and UTF-8 check decide what is safe to
+    // format.
+    let loaded = load_texts(vec![(name.to_owned(), bytes.clone(), false)], known);
+    let syntax: Vec<Diagnostic> = loaded
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.code == codes::KDL_SYNTAX.code)
+        .collect();
+    if !syntax.is_empty() {
+        return Ok(FileResult::Syntax(loaded.model.sources, syntax));
+    }
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Ok(FileResult::Unchanged);
+    };
+    let (bom, body) = match text.strip_prefix('\u{feff}') {
+        Some(body) => ("\u{feff}", body),
+        None => ("", text.as_str()),
+    };
+    Ok(match format_kdl(body) {
+        Formatted::Text(formatted) if formatted == body => FileResult::Unchanged,
+        Formatted::Text(formatted) => FileResult::Changed(format!("{bom}{formatted}")),
+        Formatted::KdlV1 => FileResult::KdlV1,
+        Formatted::WouldDropText => FileResult::WouldDropText,
+        Formatted::Invalid => FileResult::Invalid,
     })
 }
 
