@@ -2,7 +2,7 @@
 
 use super::facts::site_kind;
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
-use crate::model::{CloudKind, Model, SiteId};
+use crate::model::{CloudKind, Model, SiteId, SiteType};
 
 pub static RULE: RuleInfo = RuleInfo {
     code: "hierarchy/missing-role",
@@ -102,7 +102,8 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             );
         }
         let served = &groups[i];
-        if served.is_empty() {
+        // Clients of a central site are `hierarchy/role-placement`'s: it serves none.
+        if served.is_empty() || site.site_type == SiteType::Central {
             continue;
         }
         for (role, what, present) in [

@@ -23,6 +23,7 @@ Checks every site system role against the site it belongs to:
 | `fallback-status-point`, `enrollment-point`, `enrollment-proxy-point`, `cmg-connection-point`, `application-catalog-website-point`, `application-catalog-web-service-point` | no | yes | no |
 | `reporting-services-point`, `certificate-registration-point`, `cloud-management-gateway`, `cloud-distribution-point` | yes | yes | no |
 | `service-connection-point`, `asset-intelligence-synchronization-point`, `endpoint-protection-point`, `data-warehouse-service-point` | top-level site only, once per hierarchy | | no |
+| client groups (`clients site=`) | no | yes | yes |
 
 The top-level site is the central administration site, or the primary site without a
 parent when there is no central site.
@@ -183,6 +184,39 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     }
     counts(model, &per_site, out);
     secondary_database(model, out);
+    clients_at_central(model, out);
+}
+
+/// Clients are assigned to primary sites (and served by their secondaries); a central
+/// administration site serves none.
+fn clients_at_central(model: &Model, out: &mut Vec<Diagnostic>) {
+    let primary = model
+        .sites
+        .iter()
+        .find(|s| s.site_type == SiteType::Primary)
+        .map(|s| s.code.value.as_str());
+    for c in &model.clients {
+        let Some(site) = model.site_id(&c.site.value) else {
+            continue;
+        };
+        if model.sites[site].site_type != SiteType::Central {
+            continue;
+        }
+        out.push(
+            Diagnostic::new(
+                &RULE,
+                format!(
+                    "client group \"{}\" is assigned to central administration site {}, which serves no clients",
+                    c.name.value, c.site.value
+                ),
+                Label::new(c.site.span, "a central administration site"),
+            )
+            .with_help(match primary {
+                Some(p) => format!("assign the group to a primary site, e.g. `site=\"{p}\"`"),
+                None => "assign the group to a primary site".to_owned(),
+            }),
+        );
+    }
 }
 
 /// The top-level site above each site (itself for a top-level site); `None` in a cycle of

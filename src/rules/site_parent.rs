@@ -79,6 +79,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let parent = model.parent_of(i);
+        // A parent that does not exist is `schema/unknown-reference`'s.
+        if site.parent.is_some() && parent.is_none() {
+            continue;
+        }
         let code = &site.code.value;
         let type_span = site.props.span_of("type", site.code.span);
         let parent_label =
@@ -296,5 +300,22 @@ site "P02" type="primary" parent="P01"
                 "4: primary site P02 has parent P01, a primary site: a primary site's parent is the central administration site"
             ]
         );
+    }
+
+    #[test]
+    fn a_parent_that_does_not_exist_is_left_to_the_reference_check() {
+        let model = crate::load::load_texts(
+            vec![(
+                "m.kdl".into(),
+                b"site \"CAS\" type=\"central\"\nsite \"P01\" type=\"primary\" parent=\"CA\"\n"
+                    .to_vec(),
+                false,
+            )],
+            crate::rules::SPEC_CODES,
+        )
+        .model;
+        let mut out = Vec::new();
+        check(&model, &mut out);
+        assert!(out.is_empty(), "{out:#?}");
     }
 }
