@@ -2,14 +2,13 @@
 
 use std::io::Write;
 
-use miette::{IntoDiagnostic, miette};
+use miette::miette;
 
-use super::{ModelArgs, Outcome, known_codes, terminal_width};
+use super::loaded::{load_model, report_input_errors};
+use super::{ModelArgs, Outcome};
 use crate::engine::{FlowEndpoint, Network, Place, RequiredFlow, Tri, evaluate, required_flows};
-use crate::load::{Inputs, load};
 use crate::model::Endpoint;
 use crate::report::flows::{FlowsFormat, rows, write};
-use crate::report::write_to_stderr;
 
 #[derive(Debug, clap::Args)]
 pub struct FlowsArgs {
@@ -36,44 +35,27 @@ fn parse_filter(s: Option<&String>, flag: &str) -> miette::Result<Option<Vec<End
 pub fn run(args: &FlowsArgs) -> miette::Result<Outcome> {
     let from = parse_filter(args.from.as_ref(), "from")?;
     let to = parse_filter(args.to.as_ref(), "to")?;
-    let loaded = load(
-        &Inputs {
-            paths: args.model.paths.clone(),
-            stdin: None,
-        },
-        &known_codes(),
-    )?;
-    let model = loaded.model;
-    let mut input_errors = loaded.diagnostics;
-    input_errors.sort_by_key(|d| {
-        (
-            model.sources.get(d.primary.span.source).name.clone(),
-            d.primary.span.start,
-        )
-    });
-    let net = Network::new(&model);
+    let loaded = load_model(&args.model)?;
+    let model = &loaded.model;
+    let net = Network::new(model);
     let named = |filter: &Option<Vec<Endpoint>>, e: FlowEndpoint| {
         filter.as_ref().is_none_or(|list| {
             list.iter()
                 .any(|f| net.matches(f, Place::Host(e)) == Tri::Yes)
         })
     };
-    let flows: Vec<RequiredFlow> = required_flows(&model, &args.model.phases())
+    let flows: Vec<RequiredFlow> = required_flows(model, &args.model.phases())
         .into_iter()
         .filter(|f| named(&from, f.source) && named(&to, f.destination))
         .collect();
     let verdicts = evaluate(&net, &flows);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    write(&mut out, args.format, &rows(&model, &flows, &verdicts))
+    write(&mut out, args.format, &rows(model, &flows, &verdicts))
         .or_else(super::ignore_broken_pipe)?;
     out.flush().or_else(super::ignore_broken_pipe)?;
     // The process ends next: skip freeing millions of rows and flows one by one.
     drop(out);
     std::mem::forget((flows, verdicts));
-    if input_errors.is_empty() {
-        return Ok(Outcome::Clean);
-    }
-    write_to_stderr(&model.sources, &input_errors, terminal_width()).into_diagnostic()?;
-    Ok(Outcome::Findings)
+    report_input_errors(&loaded)
 }

@@ -1,8 +1,6 @@
-//! Loading a model for the commands that work on it whatever its input errors (`export`,
-//! `graph`): load, then print the input errors on stderr after the output, as
+//! Loading a model for the commands that work on it whatever its input errors (`flows`,
+//! `export`, `graph`): load, then print the input errors on stderr after the output, as
 //! `cli.md` § Exit codes asks.
-
-use std::io::IsTerminal;
 
 use miette::IntoDiagnostic;
 
@@ -10,7 +8,7 @@ use super::{ModelArgs, Outcome, known_codes, terminal_width};
 use crate::diag::Diagnostic;
 use crate::load::{Inputs, load};
 use crate::model::Model;
-use crate::report::{HumanOptions, write_human, write_short};
+use crate::report::write_to_stderr;
 
 /// A loaded model and its input errors, sorted by file and position.
 pub struct Loaded {
@@ -47,17 +45,11 @@ pub fn report_input_errors(loaded: &Loaded) -> miette::Result<Outcome> {
     if loaded.input_errors.is_empty() {
         return Ok(Outcome::Clean);
     }
-    let stderr = std::io::stderr();
-    let mut err = stderr.lock();
-    if std::io::stderr().is_terminal() {
-        let opts = HumanOptions {
-            color: std::env::var_os("NO_COLOR").is_none(),
-            width: terminal_width(),
-        };
-        write_human(&mut err, &loaded.model.sources, &loaded.input_errors, opts)
-            .into_diagnostic()?;
-    } else {
-        write_short(&mut err, &loaded.model.sources, &loaded.input_errors).into_diagnostic()?;
-    }
+    write_to_stderr(
+        &loaded.model.sources,
+        &loaded.input_errors,
+        terminal_width(),
+    )
+    .into_diagnostic()?;
     Ok(Outcome::Findings)
 }
