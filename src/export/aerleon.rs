@@ -19,7 +19,7 @@ use std::io::{self, Write};
 
 use super::plan::{ExportPlan, NetworkRule, PortRanges};
 use super::{Address, ExportInput, Output, address, count, phase_list};
-use crate::engine::FlowEndpoint;
+use crate::engine::{FlowEndpoint, FlowPorts};
 use crate::model::{Model, Protocol};
 
 /// The networks file with `--out`.
@@ -198,12 +198,7 @@ pub fn write(
         }
         for (t, (protocol, (a, b))) in &services {
             writeln!(w, "  {t}:")?;
-            let port = if a == b {
-                a.to_string()
-            } else {
-                format!("{a}-{b}")
-            };
-            writeln!(w, "    - port: {port}")?;
+            writeln!(w, "    - port: {}", FlowPorts::Range(*a, *b))?;
             writeln!(w, "      protocol: {}", protocol.as_str())?;
         }
         w.flush()?;

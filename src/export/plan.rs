@@ -501,12 +501,7 @@ mod tests {
     use crate::engine::{Network, Phase, evaluate, required_flows};
 
     fn model(kdl: &str) -> Model {
-        let loaded = crate::load::load_texts(
-            vec![("m.kdl".into(), kdl.as_bytes().to_vec(), false)],
-            crate::rules::SPEC_CODES,
-        );
-        assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
-        loaded.model
+        crate::engine::test_model(kdl)
     }
 
     const MODEL: &str = r#"

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use super::plan::{ExportPlan, HostDirection, HostPlan, HostRule, PortKind};
 use super::{Address, ExportInput, Output, address, phase_list};
-use crate::engine::FlowEndpoint;
+use crate::engine::{FlowEndpoint, FlowPorts};
 use crate::model::{Action, Model, Protocol};
 
 /// The file name with `--out`.
@@ -58,13 +58,7 @@ fn ports_text(rule: &HostRule) -> Vec<String> {
         (_, PortKind::Numbers) => rule
             .ports
             .iter()
-            .map(|&(a, b)| {
-                if a == b {
-                    a.to_string()
-                } else {
-                    format!("{a}-{b}")
-                }
-            })
+            .map(|&(a, b)| FlowPorts::Range(a, b).to_string())
             .collect(),
     }
 }
