@@ -78,12 +78,7 @@ impl<'m> Hierarchy<'m> {
             .iter()
             .map(|s| {
                 let (r, _) = s.database.as_ref()?;
-                let (server, inst) = model.instance(r)?;
-                let idx = model.servers[server]
-                    .sql_instances
-                    .iter()
-                    .position(|i| std::ptr::eq(i, inst))?;
-                Some((server, idx))
+                model.instance_id(&r.server.value, &r.instance.value)
             })
             .collect();
         Self {
@@ -140,11 +135,6 @@ impl<'m> Hierarchy<'m> {
     /// A `"FQDN/INSTANCE"` reference.
     pub fn instance_ref(&self, s: &str) -> Option<(ServerId, usize)> {
         let (host, name) = s.split_once('/')?;
-        let server = self.model.server_id(host)?;
-        let idx = self.model.servers[server]
-            .sql_instances
-            .iter()
-            .position(|i| i.name.value.eq_ignore_ascii_case(name))?;
-        Some((server, idx))
+        self.model.instance_id(host, name)
     }
 }

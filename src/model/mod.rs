@@ -423,13 +423,20 @@ impl Model {
         }
     }
 
-    /// The SQL instance named by a reference, if it exists.
-    pub fn instance(&self, r: &InstanceRef) -> Option<(ServerId, &SqlInstance)> {
-        let sid = self.server_id(&r.server.value)?;
-        let inst = self.servers[sid]
+    /// The SQL instance `name` of server `fqdn` (both ignoring case), as (server, index
+    /// into its `sql_instances`).
+    pub fn instance_id(&self, fqdn: &str, name: &str) -> Option<(ServerId, usize)> {
+        let server = self.server_id(fqdn)?;
+        let idx = self.servers[server]
             .sql_instances
             .iter()
-            .find(|i| i.name.value.eq_ignore_ascii_case(&r.instance.value))?;
-        Some((sid, inst))
+            .position(|i| i.name.value.eq_ignore_ascii_case(name))?;
+        Some((server, idx))
+    }
+
+    /// The SQL instance named by a reference, if it exists.
+    pub fn instance(&self, r: &InstanceRef) -> Option<(ServerId, &SqlInstance)> {
+        let (server, idx) = self.instance_id(&r.server.value, &r.instance.value)?;
+        Some((server, &self.servers[server].sql_instances[idx]))
     }
 }

@@ -122,7 +122,7 @@ pub fn connected_instances(model: &Model) -> BTreeMap<(ServerId, usize), Vec<Sql
     let mut out: BTreeMap<(ServerId, usize), Vec<SqlUse>> = BTreeMap::new();
     for site in &model.sites {
         if let Some((r, span)) = &site.database
-            && let Some(key) = instance_key(model, &r.server.value, &r.instance.value)
+            && let Some(key) = model.instance_id(&r.server.value, &r.instance.value)
         {
             out.entry(key).or_default().push(SqlUse {
                 what: format!("site database of {}", site.code.value),
@@ -149,7 +149,7 @@ pub fn connected_instances(model: &Model) -> BTreeMap<(ServerId, usize), Vec<Sql
             let Some((host, name)) = s.split_once('/') else {
                 continue;
             };
-            if let Some(key) = instance_key(model, host, name) {
+            if let Some(key) = model.instance_id(host, name) {
                 out.entry(key).or_default().push(SqlUse {
                     what: format!("{what} of {}", server.fqdn.value),
                     span: value.span,
@@ -158,15 +158,6 @@ pub fn connected_instances(model: &Model) -> BTreeMap<(ServerId, usize), Vec<Sql
         }
     }
     out
-}
-
-fn instance_key(model: &Model, host: &str, name: &str) -> Option<(ServerId, usize)> {
-    let server = model.server_id(host)?;
-    let idx = model.servers[server]
-        .sql_instances
-        .iter()
-        .position(|i| i.name.value.eq_ignore_ascii_case(name))?;
-    Some((server, idx))
 }
 
 /// Which port of an instance a [`SqlPort`] is.
@@ -201,7 +192,7 @@ pub fn replicating_instances(model: &Model) -> HashSet<(ServerId, usize)> {
         .filter(|(_, r)| *r)
         .filter_map(|(site, _)| {
             let (r, _) = site.database.as_ref()?;
-            instance_key(model, &r.server.value, &r.instance.value)
+            model.instance_id(&r.server.value, &r.instance.value)
         })
         .collect()
 }

@@ -55,17 +55,9 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         let Some((r, _)) = &site.database else {
             continue;
         };
-        let Some(server) = model.server_id(&r.server.value) else {
-            continue;
-        };
-        let Some(idx) = model.servers[server]
-            .sql_instances
-            .iter()
-            .position(|inst| inst.name.value.eq_ignore_ascii_case(&r.instance.value))
-        else {
-            continue;
-        };
-        by_instance.entry((server, idx)).or_default().push(i);
+        if let Some(key) = model.instance_id(&r.server.value, &r.instance.value) {
+            by_instance.entry(key).or_default().push(i);
+        }
     }
     let replicating = replicating_instances(model);
     for ((server, idx), sites) in by_instance {
