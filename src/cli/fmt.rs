@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use super::{Outcome, known_codes, terminal_width};
 use crate::diag::Diagnostic;
 use crate::format::{Formatted, format_kdl};
-use crate::load::{LoadError, codes, discover, load_texts};
+use crate::load::{LoadError, codes, discover, load_texts, on_parse_threads};
 use crate::model::SourceMap;
 use crate::report::write_to_stderr;
 
@@ -41,10 +41,12 @@ pub fn run(args: &FmtArgs) -> miette::Result<Outcome> {
     }
     let known = known_codes();
     // Files are parsed and formatted in parallel; results are reported in file order.
-    let results: Vec<FileResult> = files
-        .par_iter()
-        .map(|(name, path)| format_file(name, path, &known))
-        .collect::<miette::Result<_>>()?;
+    let results: Vec<FileResult> = on_parse_threads(|| {
+        files
+            .par_iter()
+            .map(|(name, path)| format_file(name, path, &known))
+            .collect::<miette::Result<_>>()
+    })?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut changed = 0;

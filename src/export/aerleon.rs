@@ -20,6 +20,7 @@ use std::io::{self, Write};
 use super::plan::{ExportPlan, NetworkRule, PortRanges};
 use super::{Address, ExportInput, Output, address, count, phase_list};
 use crate::engine::{FlowEndpoint, FlowPorts};
+use crate::escape::yaml::{comment as yaml_comment, string as yaml_string};
 use crate::model::{Model, Protocol};
 
 /// The networks file with `--out`.
@@ -31,11 +32,6 @@ pub const POLICY_DIR: &str = "policies/pol";
 
 /// The platforms each filter's header names; users add theirs (juniper, paloalto, ...).
 const TARGETS: [(&str, &str); 2] = [("iptables", "FORWARD DROP"), ("windows_advfirewall", "in")];
-
-/// A YAML double-quoted scalar (JSON strings are valid YAML).
-fn yaml_string(s: &str) -> String {
-    serde_json::Value::String(s.to_owned()).to_string()
-}
 
 /// An Aerleon token: letters, digits, `-` and `_`, upper case.
 fn token(prefix: &str, name: &str) -> String {
@@ -253,7 +249,7 @@ fn write_policy(
                 _ = writeln!(
                     notes,
                     "      # {what} without address or zone subnet, left out: {}",
-                    unknown.join(", ")
+                    yaml_comment(&unknown.join(", "))
                 );
             }
         }
@@ -264,7 +260,7 @@ fn write_policy(
             terms.push(format!(
                 "      # skipped {}: no address for {} ({})\n",
                 yaml_comment(&rule_name),
-                name_list_str(&unknown_sources, &unknown_destinations),
+                yaml_comment(&name_list_str(&unknown_sources, &unknown_destinations)),
                 count(rule.flows, "flow")
             ));
             continue;
@@ -318,7 +314,8 @@ fn write_policy(
     }
     writeln!(
         w,
-        "# Firewall {name}: allows exactly the required flows that cross it ({}).",
+        "# Firewall {}: allows exactly the required flows that cross it ({}).",
+        yaml_comment(name),
         phase_list(input.phases)
     )?;
     writeln!(
@@ -367,10 +364,6 @@ fn write_policy(
     Ok(())
 }
 
-fn yaml_comment(s: &str) -> String {
-    s.replace('\n', " ")
-}
-
 fn name_list_str(a: &[&str], b: &[&str]) -> String {
     let mut all: Vec<&str> = a.iter().chain(b).copied().collect();
     all.sort_unstable();
@@ -388,7 +381,6 @@ mod tests {
         assert_eq!(token("CLIENTS", "HQ desktops"), "CLIENTS_HQ_DESKTOPS");
         assert_eq!(service_token(Protocol::Tcp, (8530, 8531)), "TCP_8530-8531");
         assert_eq!(service_token(Protocol::Udp, (135, 135)), "UDP_135");
-        assert_eq!(yaml_string(r#"a "b": c"#), r#""a \"b\": c""#);
         assert_eq!(file_stem("fw core/1"), "fw_core_1");
     }
 }

@@ -10,6 +10,7 @@ mod build;
 pub mod codes;
 pub(crate) mod reader;
 mod resolve;
+pub mod scan;
 pub mod vocabulary;
 
 use std::path::{Path, PathBuf};
@@ -58,9 +59,32 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Files nested deeper than this are refused before parsing: the parser recurses, and the
-/// language needs five levels.
-const MAX_NESTING: usize = 128;
+pub use scan::MAX_NESTING;
+
+/// The stack of the threads that parse: the `kdl` parser recurses about 2 KB (release)
+/// to 10 KB (debug) per level of children, comment or slashdash, so 64 MB holds several
+/// thousand levels, far above [`MAX_NESTING`] whatever mix a file has (measured:
+/// `docs/decisions.md` § Hostile input).
+const PARSE_STACK: usize = 64 << 20;
+
+/// Runs `f` on the parsing threads: a rayon pool of their own with [`PARSE_STACK`]. Every
+/// `kdl` parse of user text happens inside it.
+pub fn on_parse_threads<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(PARSE_STACK)
+            .thread_name(|i| format!("cmflow-parse-{i}"))
+            .build()
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(f),
+        // No thread could be started: parse on this thread, whose nesting the limits
+        // still bound (a 2 MB stack holds about 300 levels in release builds).
+        None => f(),
+    }
+}
 
 /// Loads the user's model. `known_codes` are the rule codes `lint` and `suppress` may name.
 pub fn load(inputs: &Inputs, known_codes: &[&str]) -> Result<Loaded, LoadError> {
@@ -110,13 +134,13 @@ pub fn load_texts(texts: Vec<(String, Vec<u8>, bool)>, known_codes: &[&str]) -> 
             .add(SourceFile::new(name, Arc::from(text), builtin));
         files.push((id, utf8_error));
     }
-    let parsed: Vec<(FileModel, Vec<Diagnostic>)> = files
-        .par_iter()
-        .map(|&(id, utf8_error)| {
-            let text = &model.sources.get(id).text;
-            read_file(id, text, utf8_error)
-        })
-        .collect();
+    let sources = &model.sources;
+    let parsed: Vec<(FileModel, Vec<Diagnostic>)> = on_parse_threads(|| {
+        files
+            .par_iter()
+            .map(|&(id, utf8_error)| read_file(id, &sources.get(id).text, utf8_error))
+            .collect()
+    });
     let mut diagnostics = Vec::new();
     let mut file_models = Vec::new();
     for (fm, diags) in parsed {
@@ -142,16 +166,8 @@ fn read_file(id: SourceId, text: &str, utf8_error: Option<usize>) -> (FileModel,
         );
         return (FileModel::default(), reader.diagnostics);
     }
-    if let Some(offset) = too_deep(text) {
-        let span = Span::new(id, offset, offset + 1);
-        reader.diagnostics.push(
-            Diagnostic::new(
-                &codes::KDL_SYNTAX,
-                format!("nodes are nested more than {MAX_NESTING} levels deep"),
-                Label::new(span, "too deep"),
-            )
-            .with_help("the cmflow language nests at most five levels"),
-        );
+    if let Some(d) = hostile(id, text) {
+        reader.diagnostics.push(d);
         return (FileModel::default(), reader.diagnostics);
     }
     match kdl::KdlDocument::parse(text) {
@@ -218,40 +234,48 @@ fn decode(bytes: Vec<u8>) -> (String, Option<usize>) {
     }
 }
 
-/// The offset of the first `{` that nests deeper than [`MAX_NESTING`], ignoring braces in
-/// strings and comments (roughly: enough to protect the recursive parser).
-fn too_deep(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    let mut in_string = false;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if in_string {
-            match b {
-                b'\\' => i += 1,
-                b'"' => in_string = false,
-                _ => {}
-            }
-        } else {
-            match b {
-                b'"' => in_string = true,
-                b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                    while i < bytes.len() && bytes[i] != b'\n' {
-                        i += 1;
-                    }
-                }
-                b'{' => {
-                    depth += 1;
-                    if depth > MAX_NESTING {
-                        return Some(i);
-                    }
-                }
-                b'}' => depth = depth.saturating_sub(1),
-                _ => {}
-            }
+/// A `kdl/syntax` diagnostic for a file the parser must not see: nested too deep (it
+/// would exhaust the stack) or too large (it would exhaust memory).
+pub fn hostile(id: SourceId, text: &str) -> Option<Diagnostic> {
+    let found = scan::scan(text);
+    let at = |offset: usize, label: &str| {
+        let end = text[offset..]
+            .chars()
+            .next()
+            .map_or(offset, |c| offset + c.len_utf8());
+        Label::new(Span::new(id, offset, end), label.to_owned())
+    };
+    let nested = [
+        (found.braces, "children blocks", "too deep"),
+        (found.comments, "block comments", "too deep"),
+        (found.slashdashes, "`/-` in a row", "too many"),
+    ];
+    for (depth, what, label) in nested {
+        if depth.max > MAX_NESTING {
+            let message = if what.starts_with('`') {
+                format!("more than {MAX_NESTING} {what}")
+            } else {
+                format!("{what} are nested more than {MAX_NESTING} levels deep")
+            };
+            return Some(
+                Diagnostic::new(&codes::KDL_SYNTAX, message, at(depth.at, label))
+                    .with_help("the cmflow language nests at most five levels"),
+            );
         }
-        i += 1;
+    }
+    if let Some(offset) = found.too_many_at {
+        return Some(
+            Diagnostic::new(
+                &codes::KDL_SYNTAX,
+                format!(
+                    "the file holds {} names and values; cmflow reads at most {} per file",
+                    found.tokens,
+                    scan::MAX_TOKENS
+                ),
+                at(offset, "the limit is reached here"),
+            )
+            .with_help("split the model into several files"),
+        );
     }
     None
 }
@@ -319,9 +343,13 @@ mod tests {
 
     #[test]
     fn nesting_guard_ignores_braces_in_strings_and_comments() {
-        assert_eq!(too_deep("a \"{{{{\" // {{{{\n"), None);
+        let id = SourceId(0);
+        assert!(hostile(id, "a \"{{{{\" // {{{{\n").is_none());
+        let comment = format!("a /* {} */", "{".repeat(MAX_NESTING + 1));
+        assert!(hostile(id, &comment).is_none());
         let deep = "a{".repeat(MAX_NESTING + 1);
-        assert_eq!(too_deep(&deep), Some(MAX_NESTING * 2 + 1));
+        let d = hostile(id, &deep).unwrap();
+        assert_eq!(d.primary.span.start, MAX_NESTING * 2 + 1);
     }
 
     #[test]
