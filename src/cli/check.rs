@@ -65,10 +65,10 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
     }
     let stdin = match &args.stdin_filename {
         Some(name) => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .into_diagnostic()?;
+            // Bytes, not a string: invalid UTF-8 is reported with its position like in
+            // any file.
+            let mut text = Vec::new();
+            std::io::stdin().read_to_end(&mut text).into_diagnostic()?;
             Some((name.clone(), text))
         }
         None => None,

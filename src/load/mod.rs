@@ -30,18 +30,18 @@ pub struct Inputs {
     /// skipping hidden folders).
     pub paths: Vec<PathBuf>,
     /// An unsaved buffer checked as if it were the file at this path (`--stdin-filename`).
-    pub stdin: Option<(PathBuf, String)>,
+    pub stdin: Option<(PathBuf, Vec<u8>)>,
 }
 
 /// Something that stops the run before any model exists (exit code 2).
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LoadError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     #[diagnostic(code(cmflow::io))]
     Unreadable {
         path: String,
-        #[source]
-        source: std::io::Error,
+        /// Shown in the message, not as a cause of its own (which would say it twice).
+        cause: std::io::Error,
     },
     #[error("no .kdl file found in {paths}")]
     #[diagnostic(
@@ -98,14 +98,14 @@ pub fn load(inputs: &Inputs, known_codes: &[&str]) -> Result<Loaded, LoadError> 
         .map(|(name, path)| {
             std::fs::read(&path)
                 .map(|bytes| (name, bytes))
-                .map_err(|source| LoadError::Unreadable {
+                .map_err(|cause| LoadError::Unreadable {
                     path: path.display().to_string(),
-                    source,
+                    cause,
                 })
         })
         .collect::<Result<_, _>>()?;
     if let Some((path, text)) = &inputs.stdin {
-        texts.push((display_path(path), text.clone().into_bytes()));
+        texts.push((display_path(path), text.clone()));
     }
     if texts.is_empty() {
         let paths = inputs
@@ -285,25 +285,31 @@ pub fn hostile(id: SourceId, text: &str) -> Option<Diagnostic> {
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<(String, PathBuf)>, LoadError> {
     let mut out = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path).map_err(|source| LoadError::Unreadable {
+        let meta = std::fs::metadata(path).map_err(|cause| LoadError::Unreadable {
             path: path.display().to_string(),
-            source,
+            cause,
         })?;
         if meta.is_file() {
             out.push(path.clone());
             continue;
         }
+        // Links are followed (a linked file is part of the model, never skipped in
+        // silence); the walker reports a link that loops or points nowhere.
         let walker = ignore::WalkBuilder::new(path)
+            .follow_links(true)
             .hidden(true)
             .require_git(false)
             .sort_by_file_name(std::cmp::Ord::cmp)
             .build();
         for entry in walker {
-            let entry = entry.map_err(|e| LoadError::Unreadable {
-                path: path.display().to_string(),
-                source: e
-                    .into_io_error()
-                    .unwrap_or_else(|| std::io::Error::other("cannot walk the folder")),
+            let entry = entry.map_err(|e| {
+                let text = e.to_string();
+                LoadError::Unreadable {
+                    path: path.display().to_string(),
+                    cause: e
+                        .into_io_error()
+                        .unwrap_or_else(|| std::io::Error::other(text)),
+                }
             })?;
             let p = entry.path();
             if entry.file_type().is_some_and(|t| t.is_file())
@@ -317,6 +323,10 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<(String, PathBuf)>, LoadError> 
         out.into_iter().map(|p| (display_path(&p), p)).collect();
     named.sort();
     named.dedup_by(|a, b| a.0 == b.0);
+    // One file reached through two spellings (a link, `a/../b`) is loaded once, under
+    // its first name.
+    let mut seen = std::collections::HashSet::new();
+    named.retain(|(_, p)| seen.insert(p.canonicalize().unwrap_or_else(|_| p.clone())));
     Ok(named)
 }
 

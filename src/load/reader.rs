@@ -70,7 +70,7 @@ impl<'a> Reader<'a> {
         )
     }
 
-    fn report(&mut self, d: Diagnostic) {
+    pub(super) fn report(&mut self, d: Diagnostic) {
         self.diagnostics.push(d);
     }
 
