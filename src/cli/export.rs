@@ -11,7 +11,7 @@ use miette::miette;
 
 use super::loaded::{load_model, report_input_errors};
 use super::{ModelArgs, Outcome};
-use crate::engine::{Network, evaluate, required_flows};
+use crate::engine::{Network, evaluate};
 use crate::export::{ExportInput, Output, Target, aerleon, export};
 use crate::model::Model;
 
@@ -227,7 +227,7 @@ pub fn run(args: &ExportArgs) -> miette::Result<Outcome> {
     let loaded = load_model(&args.model)?;
     let model = &loaded.model;
     let phases = args.model.phases();
-    let flows = required_flows(model, &phases);
+    let flows = super::loaded::required_flows(model, &phases)?;
     let net = Network::new(model);
     let verdicts = evaluate(&net, &flows);
     let input = ExportInput {

@@ -135,10 +135,23 @@ pub fn load_texts(texts: Vec<(String, Vec<u8>, bool)>, known_codes: &[&str]) -> 
         files.push((id, utf8_error));
     }
     let sources = &model.sources;
+    let scans: Vec<scan::Scan> = files
+        .par_iter()
+        .map(|&(id, _)| scan::scan(&sources.get(id).text))
+        .collect();
+    if let Some(d) = too_many_tokens(&files, &scans) {
+        return Loaded {
+            model,
+            diagnostics: vec![d],
+        };
+    }
     let parsed: Vec<(FileModel, Vec<Diagnostic>)> = on_parse_threads(|| {
         files
             .par_iter()
-            .map(|&(id, utf8_error)| read_file(id, &sources.get(id).text, utf8_error))
+            .zip(&scans)
+            .map(|(&(id, utf8_error), found)| {
+                read_file(id, &sources.get(id).text, utf8_error, found)
+            })
             .collect()
     });
     let mut diagnostics = Vec::new();
@@ -152,7 +165,12 @@ pub fn load_texts(texts: Vec<(String, Vec<u8>, bool)>, known_codes: &[&str]) -> 
 }
 
 /// Reads one file: syntax check, then the node walk.
-fn read_file(id: SourceId, text: &str, utf8_error: Option<usize>) -> (FileModel, Vec<Diagnostic>) {
+fn read_file(
+    id: SourceId,
+    text: &str,
+    utf8_error: Option<usize>,
+    found: &scan::Scan,
+) -> (FileModel, Vec<Diagnostic>) {
     let mut reader = Reader::new(id, text);
     if let Some(offset) = utf8_error {
         let span = Span::new(id, offset, (offset + 1).min(text.len()));
@@ -166,7 +184,7 @@ fn read_file(id: SourceId, text: &str, utf8_error: Option<usize>) -> (FileModel,
         );
         return (FileModel::default(), reader.diagnostics);
     }
-    if let Some(d) = hostile(id, text) {
+    if let Some(d) = hostile(id, text, found) {
         reader.diagnostics.push(d);
         return (FileModel::default(), reader.diagnostics);
     }
@@ -234,10 +252,32 @@ fn decode(bytes: Vec<u8>) -> (String, Option<usize>) {
     }
 }
 
+/// A `kdl/syntax` diagnostic when the files together hold more than
+/// [`scan::MAX_TOTAL_TOKENS`]: on the file with the most, and no file is parsed.
+fn too_many_tokens(files: &[(SourceId, Option<usize>)], scans: &[scan::Scan]) -> Option<Diagnostic> {
+    let total: usize = scans.iter().map(|s| s.tokens).sum();
+    if total <= scan::MAX_TOTAL_TOKENS {
+        return None;
+    }
+    let (&(id, _), largest) = files.iter().zip(scans).max_by_key(|(_, s)| s.tokens)?;
+    Some(
+        Diagnostic::new(
+            &codes::KDL_SYNTAX,
+            format!(
+                "the model's {} files hold {total} names and values; cmflow reads at most {} (this file holds {})",
+                files.len(),
+                scan::MAX_TOTAL_TOKENS,
+                largest.tokens
+            ),
+            Label::new(Span::new(id, 0, 0), "the largest file"),
+        )
+        .with_help("check a part of the model at a time"),
+    )
+}
+
 /// A `kdl/syntax` diagnostic for a file the parser must not see: nested too deep (it
 /// would exhaust the stack) or too large (it would exhaust memory).
-pub fn hostile(id: SourceId, text: &str) -> Option<Diagnostic> {
-    let found = scan::scan(text);
+pub fn hostile(id: SourceId, text: &str, found: &scan::Scan) -> Option<Diagnostic> {
     let at = |offset: usize, label: &str| {
         let end = text[offset..]
             .chars()
@@ -354,11 +394,12 @@ mod tests {
     #[test]
     fn nesting_guard_ignores_braces_in_strings_and_comments() {
         let id = SourceId(0);
-        assert!(hostile(id, "a \"{{{{\" // {{{{\n").is_none());
+        let check = |text: &str| hostile(id, text, &scan::scan(text));
+        assert!(check("a \"{{{{\" // {{{{\n").is_none());
         let comment = format!("a /* {} */", "{".repeat(MAX_NESTING + 1));
-        assert!(hostile(id, &comment).is_none());
+        assert!(check(&comment).is_none());
         let deep = "a{".repeat(MAX_NESTING + 1);
-        let d = hostile(id, &deep).unwrap();
+        let d = check(&deep).unwrap();
         assert_eq!(d.primary.span.start, MAX_NESTING * 2 + 1);
     }
 

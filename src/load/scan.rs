@@ -27,10 +27,14 @@ pub struct Scan {
 }
 
 /// The most tokens (node names, arguments, properties) cmflow reads from one file: the
-/// `kdl` parser keeps a few hundred bytes per token, so this bounds a file's memory to a
-/// few hundred megabytes. The largest generated model (9,300 servers) has under 150,000
-/// in its largest file.
-pub const MAX_TOKENS: usize = 2_000_000;
+/// `kdl` parser keeps a few hundred bytes per token, so this bounds a file's memory to
+/// about 200 MB. The largest file of the largest generated model (9,300 servers) holds
+/// about 25,000.
+pub const MAX_TOKENS: usize = 500_000;
+
+/// The most tokens cmflow reads from all files of a model: about seven times the largest
+/// generated model (about 300,000), and about 1 GB of parsed documents.
+pub const MAX_TOTAL_TOKENS: usize = 2_000_000;
 
 /// Children, block comments and `/-` chains nested deeper than this are refused before
 /// parsing: the parser recurses, and the language needs five levels.
