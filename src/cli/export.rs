@@ -146,7 +146,6 @@ impl Folder {
         }
         Ok(())
     }
-
 }
 
 /// Removes the files of `dir` that an earlier export wrote (one of their first two lines

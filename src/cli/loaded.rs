@@ -67,9 +67,9 @@ pub fn required_flows(model: &Model, phases: &[Phase]) -> miette::Result<Vec<Req
         Origin::User(i) => {
             let flow = &model.flows[i];
             let label = match too_many.user_flow_count {
-                Some(n) => format!(
-                    "this flow alone requires {n} (every source, destination and port)"
-                ),
+                Some(n) => {
+                    format!("this flow alone requires {n} (every source, destination and port)")
+                }
                 None => "this flow was adding them".to_owned(),
             };
             let d = Diagnostic::new(&codes::INVALID_VALUE, message.clone(), Label::new(flow.span, label))

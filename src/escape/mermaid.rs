@@ -39,7 +39,10 @@ mod tests {
 
     #[test]
     fn entities() {
-        assert_eq!(escape("a \"b\" <c> & #d"), "a #quot;b#quot; #lt;c#gt; #amp; #35;d");
+        assert_eq!(
+            escape("a \"b\" <c> & #d"),
+            "a #quot;b#quot; #lt;c#gt; #amp; #35;d"
+        );
     }
 
     proptest! {

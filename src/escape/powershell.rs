@@ -213,7 +213,10 @@ mod tests {
             ]
         );
         // Any single-quote-character closes a verbatim string; two of them stand for one.
-        assert_eq!(tokenize("'a\u{2019}").unwrap(), vec![Token::Verbatim("a".into())]);
+        assert_eq!(
+            tokenize("'a\u{2019}").unwrap(),
+            vec![Token::Verbatim("a".into())]
+        );
         assert!(tokenize("'a\u{2019}\u{2019}").is_err());
     }
 

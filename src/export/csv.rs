@@ -13,8 +13,8 @@ use std::io::{self, Write};
 
 use super::{ExportInput, Output, address};
 use crate::engine::FlowEndpoint;
-use crate::model::Model;
 use crate::escape::csv::field as csv_field;
+use crate::model::Model;
 use crate::report::flows::{FlowRow, rows};
 
 /// The file name with `--out`.

@@ -192,4 +192,3 @@ pub fn write(
     }
     w.flush()
 }
-

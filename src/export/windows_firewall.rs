@@ -15,7 +15,6 @@ use crate::model::{Action, Model, Protocol};
 /// The file name with `--out`.
 pub const FILE: &str = "windows-firewall.ps1";
 
-
 /// `Domain`, `Private`, `Public`.
 fn profile_word(profile: &str) -> String {
     let mut chars = profile.chars();

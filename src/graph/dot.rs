@@ -9,12 +9,7 @@ pub use crate::escape::dot::quote;
 
 /// A label of several lines: each escaped, joined by DOT's `\n`.
 fn label(lines: &[String]) -> String {
-    let escaped: Vec<String> = lines
-        .iter()
-        .map(|l| {
-            crate::escape::dot::inner(l)
-        })
-        .collect();
+    let escaped: Vec<String> = lines.iter().map(|l| crate::escape::dot::inner(l)).collect();
     format!("\"{}\"", escaped.join("\\n"))
 }
 

@@ -254,7 +254,10 @@ fn decode(bytes: Vec<u8>) -> (String, Option<usize>) {
 
 /// A `kdl/syntax` diagnostic when the files together hold more than
 /// [`scan::MAX_TOTAL_TOKENS`]: on the file with the most, and no file is parsed.
-fn too_many_tokens(files: &[(SourceId, Option<usize>)], scans: &[scan::Scan]) -> Option<Diagnostic> {
+fn too_many_tokens(
+    files: &[(SourceId, Option<usize>)],
+    scans: &[scan::Scan],
+) -> Option<Diagnostic> {
     let total: usize = scans.iter().map(|s| s.tokens).sum();
     if total <= scan::MAX_TOTAL_TOKENS {
         return None;

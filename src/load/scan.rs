@@ -92,7 +92,11 @@ fn is_space(c: char) -> bool {
 
 /// Characters that end a bare word (identifier or number).
 fn ends_word(c: char) -> bool {
-    is_space(c) || matches!(c, '{' | '}' | '(' | ')' | ';' | '"' | '=' | '/' | '\\' | '[' | ']')
+    is_space(c)
+        || matches!(
+            c,
+            '{' | '}' | '(' | ')' | ';' | '"' | '=' | '/' | '\\' | '[' | ']'
+        )
 }
 
 struct Lexer<'a> {

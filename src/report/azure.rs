@@ -6,8 +6,8 @@
 use std::io::{self, Write};
 
 use super::{CheckReport, Place, placed_message};
-use crate::escape::workflow::{azure_data, azure_property};
 use crate::diag::Severity;
+use crate::escape::workflow::{azure_data, azure_property};
 
 pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
     for d in report.diagnostics {
@@ -29,5 +29,3 @@ pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
     }
     Ok(())
 }
-
-

@@ -179,7 +179,10 @@ pub fn write(out: &mut dyn Write, format: FlowsFormat, rows: &[FlowRow<'_>]) -> 
         FlowsFormat::Csv => {
             writeln!(out, "{}", HEADERS.join(","))?;
             for r in rows {
-                let line: Vec<String> = cells(r).iter().map(|c| crate::escape::csv::field(c)).collect();
+                let line: Vec<String> = cells(r)
+                    .iter()
+                    .map(|c| crate::escape::csv::field(c))
+                    .collect();
                 writeln!(out, "{}", line.join(","))?;
             }
             Ok(())
@@ -248,4 +251,3 @@ fn table_cells(r: &FlowRow<'_>) -> [String; 10] {
     ];
     cells.map(|c| crate::escape::terminal::line(&c).into_owned())
 }
-

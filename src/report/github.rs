@@ -5,8 +5,8 @@
 use std::io::{self, Write};
 
 use super::{CheckReport, Place, placed_message};
-use crate::escape::workflow::{github_data, github_property};
 use crate::diag::Severity;
+use crate::escape::workflow::{github_data, github_property};
 
 pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
     for d in report.diagnostics {
@@ -35,5 +35,3 @@ pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
     }
     Ok(())
 }
-
-

@@ -10,8 +10,8 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, S
 use std::borrow::Cow;
 
 use super::HumanOptions;
-use crate::escape::terminal;
 use crate::diag::{Diagnostic, Severity, Summary};
+use crate::escape::terminal;
 use crate::model::{SourceId, SourceMap};
 
 /// A view of one diagnostic (or of its labels in one other file) as a miette report.
