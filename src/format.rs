@@ -25,9 +25,22 @@ pub enum Formatted {
     Invalid,
 }
 
-/// Formats a KDL document. The caller must have checked that the text is safe to parse
-/// (the loader's nesting guard).
+/// Formats a KDL document. Text the loader would refuse before parsing (nested too deep,
+/// too many tokens) is `Invalid`; parsing runs on the loader's parsing threads.
 pub fn format_kdl(text: &str) -> Formatted {
+    let found = crate::load::scan::scan(text);
+    let limit = crate::load::MAX_NESTING;
+    if [found.braces, found.comments, found.slashdashes]
+        .iter()
+        .any(|d| d.max > limit)
+        || found.too_many_at.is_some()
+    {
+        return Formatted::Invalid;
+    }
+    crate::load::on_parse_threads(|| format_checked(text))
+}
+
+fn format_checked(text: &str) -> Formatted {
     let mut doc = match KdlDocument::parse_v2(text) {
         Ok(doc) => doc,
         Err(_) if KdlDocument::parse_v1(text).is_ok() => return Formatted::KdlV1,
