@@ -4,6 +4,14 @@
 //!
 //! The catalog is data; this module only reads it. The meaning of relations, conditions
 //! and symbolic ports is the engine's.
+//!
+//! Catalogs are layered: `policies/catalog.kdl` is the base (the `2020` edition, the seed
+//! documents with the corrections of `docs/decisions.md`); an edition file
+//! (`policies/edition-2025.kdl`) and an extra catalog (`policies/windows-domain.kdl`)
+//! are layers over it. A layer's `section` replaces the base section of the same anchor
+//! (in place, so catalog order stays the documents' order) or adds a new one at the end;
+//! its `remove "ANCHOR"` drops a base section; its `removed-role` names a role the
+//! edition no longer has. Shared sections are written once, in the base.
 
 use std::sync::{Arc, OnceLock};
 
@@ -11,22 +19,57 @@ use crate::diag::Diagnostic;
 use crate::engine::Phase;
 use crate::load::reader::Reader;
 use crate::load::vocabulary::Context;
-use crate::model::{SourceFile, SourceId, SourceMap, Span, Value};
+use crate::model::{Edition, Model, SourceFile, SourceId, SourceMap, Span, Value};
 
-/// The embedded catalog files: (name shown in diagnostics, text).
-pub const FILES: &[(&str, &str)] = &[(
+/// The base catalog: the `2020` edition.
+pub const BASE: (&str, &str) = (
     "policies/catalog.kdl",
     include_str!("../../policies/catalog.kdl"),
+);
+
+/// The `2025` edition's layer over the base.
+pub const EDITION_2025: (&str, &str) = (
+    "policies/edition-2025.kdl",
+    include_str!("../../policies/edition-2025.kdl"),
+);
+
+/// The extra catalogs `include` can name, with their layer files.
+pub const INCLUDES: &[(&str, (&str, &str))] = &[(
+    "windows-domain",
+    (
+        "policies/windows-domain.kdl",
+        include_str!("../../policies/windows-domain.kdl"),
+    ),
 )];
 
-/// The seed documents, by number, as cited in flow references.
+/// Every embedded catalog file: (name shown in diagnostics, text).
+pub const FILES: &[(&str, &str)] = &[BASE, EDITION_2025, INCLUDES[0].1];
+
+/// The documents, by `seed`, as cited in flow references.
 pub fn seed_title(seed: &str) -> &'static str {
     match seed {
         "000" | "003" | "004" => {
             "How to configure client communication ports in Configuration Manager"
         }
         "002" => "Windows Firewall and port settings for clients in Configuration Manager",
+        "windows" => "Service overview and network port requirements for Windows",
         _ => "Ports used in Configuration Manager",
+    }
+}
+
+/// The Microsoft Learn address of a document, by `seed` (sections add `#ANCHOR`).
+pub fn seed_url(seed: &str) -> &'static str {
+    match seed {
+        "000" | "003" | "004" => {
+            "https://learn.microsoft.com/en-us/intune/configmgr/core/clients/deploy/configure-client-communication-ports"
+        }
+        "002" => {
+            "https://learn.microsoft.com/en-us/intune/configmgr/core/clients/deploy/windows-firewall-and-port-settings-for-clients"
+        }
+        "windows" => {
+            "https://learn.microsoft.com/en-us/troubleshoot/windows-server/networking/service-overview-and-network-port-requirements"
+        }
+        _ => "https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports",
     }
 }
 
@@ -73,6 +116,8 @@ pub struct CatalogRow {
     pub tcp: Option<CatalogPort>,
     pub udp: Option<CatalogPort>,
     pub icmp: bool,
+    /// The section's address on Microsoft Learn.
+    pub url: String,
     pub span: Span,
 }
 
@@ -81,6 +126,20 @@ impl CatalogRow {
     pub fn reference(&self) -> String {
         format!("{}: {}", seed_title(&self.seed), self.title)
     }
+}
+
+/// A role an edition no longer has (`removed-role` in an edition file).
+#[derive(Clone, Debug)]
+pub struct RemovedRole {
+    pub role: String,
+    pub reason: String,
+}
+
+/// A base section an edition drops (`remove` in an edition file).
+#[derive(Clone, Debug)]
+pub struct RemovedSection {
+    pub anchor: String,
+    pub reason: String,
 }
 
 /// A documented row deliberately not instantiated.
@@ -98,26 +157,92 @@ pub struct Catalog {
     pub sources: SourceMap,
     pub rows: Vec<CatalogRow>,
     pub not_applicable: Vec<NotApplicable>,
+    /// Roles the edition no longer has (`catalog/removed-role`).
+    pub removed_roles: Vec<RemovedRole>,
+    /// Base sections the edition drops.
+    pub removed_sections: Vec<RemovedSection>,
     /// Problems found in the catalog itself (a bug in cmflow; tests keep this empty).
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// The built-in catalog, read once per process.
+/// The built-in `2020` catalog with no extra catalog, read once per process.
 pub fn builtin() -> &'static Catalog {
-    static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| parse(FILES))
+    for_choice(Edition::E2020, &[])
 }
 
-/// Reads catalog files.
+/// The built-in catalog of an edition with the named extra catalogs (unknown names are
+/// ignored: the loader reports them), read once per process and combination.
+pub fn for_choice(edition: Edition, includes: &[String]) -> &'static Catalog {
+    const COMBINATIONS: usize = 2 << INCLUDES.len();
+    static CATALOGS: [OnceLock<Catalog>; COMBINATIONS] = [const { OnceLock::new() }; COMBINATIONS];
+    let mut index = match edition {
+        Edition::E2020 => 0,
+        Edition::E2025 => 1,
+    };
+    for (i, (name, _)) in INCLUDES.iter().enumerate() {
+        if includes.iter().any(|n| n == name) {
+            index |= 2 << i;
+        }
+    }
+    CATALOGS[index].get_or_init(|| {
+        let mut files = vec![BASE];
+        if edition == Edition::E2025 {
+            files.push(EDITION_2025);
+        }
+        files.extend(
+            INCLUDES
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| index & (2 << i) != 0)
+                .map(|(_, (_, file))| *file),
+        );
+        parse(&files)
+    })
+}
+
+/// The catalog a model asks for with its `catalog` node.
+pub fn for_model(model: &Model) -> &'static Catalog {
+    for_choice(model.catalog.edition, &model.catalog.includes)
+}
+
+/// Reads catalog files: the first is the base, each further one a layer over it.
 pub fn parse(files: &[(&str, &str)]) -> Catalog {
     let mut catalog = Catalog::default();
     for (name, text) in files {
         let id = catalog
             .sources
             .add(SourceFile::new((*name).to_owned(), Arc::from(*text), true));
-        read_file(&mut catalog, id, text);
+        let mut layer = Catalog::default();
+        read_file(&mut layer, id, text);
+        catalog.apply(layer);
     }
     catalog
+}
+
+impl Catalog {
+    /// Lays one file's entries over the catalog read so far.
+    fn apply(&mut self, layer: Catalog) {
+        for removed in &layer.removed_sections {
+            self.rows.retain(|r| r.anchor != removed.anchor);
+            self.not_applicable.retain(|n| n.anchor != removed.anchor);
+        }
+        let mut anchors: Vec<String> = layer.rows.iter().map(|r| r.anchor.clone()).collect();
+        anchors.dedup();
+        for anchor in anchors {
+            let new_rows = layer.rows.iter().filter(|r| r.anchor == anchor).cloned();
+            match self.rows.iter().position(|r| r.anchor == anchor) {
+                Some(at) => {
+                    self.rows.retain(|r| r.anchor != anchor);
+                    self.rows.splice(at..at, new_rows);
+                }
+                None => self.rows.extend(new_rows),
+            }
+        }
+        self.not_applicable.extend(layer.not_applicable);
+        self.removed_roles.extend(layer.removed_roles);
+        self.removed_sections.extend(layer.removed_sections);
+        self.diagnostics.extend(layer.diagnostics);
+    }
 }
 
 fn str_of(v: Option<Value>) -> Option<String> {
@@ -161,6 +286,18 @@ fn read_file(catalog: &mut Catalog, id: SourceId, text: &str) {
         };
         let anchor = n.arg_str(0).map(|a| a.value).unwrap_or_default();
         let seed = str_of(n.props.value("seed")).unwrap_or_default();
+        if n.spec.name == "remove" || n.spec.name == "removed-role" {
+            let reason = str_of(n.props.value("reason")).unwrap_or_default();
+            if n.spec.name == "remove" {
+                catalog.removed_sections.push(RemovedSection { anchor, reason });
+            } else {
+                catalog.removed_roles.push(RemovedRole {
+                    role: anchor,
+                    reason,
+                });
+            }
+            continue;
+        }
         if n.spec.name == "not-applicable" {
             catalog.not_applicable.push(NotApplicable {
                 anchor,
@@ -171,6 +308,8 @@ fn read_file(catalog: &mut Catalog, id: SourceId, text: &str) {
             continue;
         }
         let title = str_of(n.props.value("title")).unwrap_or_default();
+        let url = str_of(n.props.value("url"))
+            .unwrap_or_else(|| format!("{}#{anchor}", seed_url(&seed)));
         for child in n
             .node
             .children()
@@ -210,6 +349,7 @@ fn read_file(catalog: &mut Catalog, id: SourceId, text: &str) {
                 tcp: port_of(r.props.value("tcp")),
                 udp: port_of(r.props.value("udp")),
                 icmp: r.props.get("icmp").is_some(),
+                url: url.clone(),
                 span: r.span,
             });
         }

@@ -40,6 +40,26 @@ pub fn merge(
             check_code(&code, known_codes, diags);
             model.severity_overrides.push(o);
         }
+        for choice in f.catalogs {
+            match model.catalog.span {
+                Some(first) => {
+                    if let Some(span) = choice.span {
+                        diags.push(
+                            Diagnostic::new(
+                                &DUPLICATE_NAME,
+                                "the model has two `catalog` nodes".to_owned(),
+                                Label::new(span, "declared again here"),
+                            )
+                            .with_label(Label::new(first, "first declared here"))
+                            .with_help(
+                                "keep one `catalog` node: the model has one catalog edition",
+                            ),
+                        );
+                    }
+                }
+                None => model.catalog = choice,
+            }
+        }
         for (s, code_span) in f.suppressions {
             check_code(&Spanned::new(s.code.clone(), code_span), known_codes, diags);
             model.suppressions.push(s);
