@@ -357,6 +357,159 @@ fn read_file(catalog: &mut Catalog, id: SourceId, text: &str) {
     catalog.diagnostics.append(&mut reader.diagnostics);
 }
 
+impl CatalogPort {
+    fn render(&self) -> String {
+        match self {
+            CatalogPort::Range(a, b) if a == b => a.to_string(),
+            CatalogPort::Range(a, b) => format!("{a}-{b}"),
+            CatalogPort::Symbolic(s) => format!("`{s}`"),
+        }
+    }
+}
+
+impl CatalogRow {
+    /// The row as the editions table shows it: ports, direction, conditions.
+    fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(p) = &self.tcp {
+            parts.push(format!("TCP {}", p.render()));
+        }
+        if let Some(p) = &self.udp {
+            parts.push(format!("UDP {}", p.render()));
+        }
+        if self.icmp {
+            parts.push("ICMP echo".to_owned());
+        }
+        let mut out = parts.join(", ");
+        out.push_str(&format!(
+            " {} `{}`",
+            if self.bidirectional { "<-->" } else { "-->" },
+            self.to
+        ));
+        let when: Vec<String> = self
+            .when
+            .iter()
+            .map(|a| {
+                let test = match &a.test {
+                    AtomTest::Holds => String::new(),
+                    AtomTest::Equals(v) => format!("={v}"),
+                    AtomTest::GreaterThan(n) => format!(">{n}"),
+                };
+                format!(
+                    "{}{}.{}{test}",
+                    if a.negated { "!" } else { "" },
+                    a.subject,
+                    a.property
+                )
+            })
+            .collect();
+        if !when.is_empty() {
+            out.push_str(&format!(" when `{}`", when.join(" ")));
+        }
+        out
+    }
+}
+
+/// `docs/catalog-editions.md`: every difference between the `2020` and `2025` editions,
+/// section by section and row by row, generated from the two catalogs (a test compares
+/// it with the file; `CMFLOW_UPDATE_DOCS=1 cargo test --test catalog_editions` rewrites
+/// it).
+pub fn editions_markdown() -> String {
+    use std::collections::BTreeMap;
+    use std::fmt::Write as _;
+    let old = for_choice(Edition::E2020, &[]);
+    let new = for_choice(Edition::E2025, &[]);
+    let sections = |c: &'static Catalog| {
+        let mut map: BTreeMap<&str, (&CatalogRow, Vec<(String, String)>)> = BTreeMap::new();
+        for r in &c.rows {
+            map.entry(r.anchor.as_str())
+                .or_insert_with(|| (r, Vec::new()))
+                .1
+                .push((r.service.clone(), r.summary()));
+        }
+        map
+    };
+    let (a, b) = (sections(old), sections(new));
+    let count = |c: &Catalog| {
+        let mut anchors: Vec<&str> = c.rows.iter().map(|r| r.anchor.as_str()).collect();
+        anchors.sort_unstable();
+        anchors.dedup();
+        (anchors.len(), c.rows.len())
+    };
+    let ((sa, ra), (sb, rb)) = (count(old), count(new));
+    let mut md = String::from(
+        "# Catalog editions\n\n\
+         <!-- Generated from policies/ by `CMFLOW_UPDATE_DOCS=1 cargo test --test catalog_editions`; do not edit. -->\n\n\
+         A model chooses the edition of the built-in catalog with `catalog edition=\"2020\"` (the\n\
+         default) or `catalog edition=\"2025\"`. The `2020` edition is the documents of 2020 with\n\
+         the corrections of [decisions.md](decisions.md#catalog-editions); the `2025` edition is\n\
+         the current article, [Ports used in Configuration Manager](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports)\n\
+         (last updated 2025-08-12), written in `policies/edition-2025.kdl` as a layer over\n\
+         `policies/catalog.kdl`. Sections not listed here are the same in both editions.\n\n",
+    );
+    let _ = writeln!(
+        md,
+        "| edition | sections | rows |\n|---|---|---|\n| 2020 | {sa} | {ra} |\n| 2025 | {sb} | {rb} |\n"
+    );
+    md.push_str("| section | row | 2020 | 2025 |\n|---|---|---|---|\n");
+    let mut anchors: Vec<&str> = a.keys().chain(b.keys()).copied().collect();
+    anchors.sort_unstable();
+    anchors.dedup();
+    let cell = |s: Option<&String>| s.map_or_else(|| "-".to_owned(), Clone::clone);
+    for anchor in anchors {
+        let (left, right) = (a.get(anchor), b.get(anchor));
+        let first = left.or(right).map(|(r, _)| *r);
+        let Some(first) = first else { continue };
+        let heading = format!("[{}]({})", right.map_or(first, |(r, _)| *r).title, first.url);
+        if let (Some((l, _)), Some((r, _))) = (left, right)
+            && l.title != r.title
+        {
+            let _ = writeln!(md, "| {heading} | (heading) | {} | {} |", l.title, r.title);
+        }
+        let rows_of = |s: Option<&(&CatalogRow, Vec<(String, String)>)>| {
+            s.map(|(_, rows)| rows.clone()).unwrap_or_default()
+        };
+        let (lr, rr) = (rows_of(left), rows_of(right));
+        let mut services: Vec<&String> = lr.iter().chain(rr.iter()).map(|(s, _)| s).collect();
+        services.dedup();
+        let mut seen = Vec::new();
+        for service in services {
+            if seen.contains(&service) {
+                continue;
+            }
+            seen.push(service);
+            let l: Vec<&String> = lr.iter().filter(|(s, _)| s == service).map(|(_, x)| x).collect();
+            let r: Vec<&String> = rr.iter().filter(|(s, _)| s == service).map(|(_, x)| x).collect();
+            if l == r {
+                continue;
+            }
+            let join = |v: &[&String]| {
+                if v.is_empty() {
+                    None
+                } else {
+                    Some(v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; "))
+                }
+            };
+            let _ = writeln!(
+                md,
+                "| {heading} | {service} | {} | {} |",
+                cell(join(&l).as_ref()),
+                cell(join(&r).as_ref())
+            );
+        }
+    }
+    md.push_str(
+        "| every \"SQL over TCP\" row | SQL Server Browser | - | UDP 1434 to a named instance whose port is not 1433, from the same source |\n",
+    );
+    if !new.removed_roles.is_empty() {
+        md.push_str("\nRoles the `2025` edition no longer has (`catalog/removed-role`):\n\n");
+        for r in &new.removed_roles {
+            let _ = writeln!(md, "- `{}`: {}", r.role, r.reason);
+        }
+    }
+    md
+}
+
 /// Parses `to.pxe !from.workgroup from.install=push to.vms>1`.
 pub fn parse_when(s: &str) -> Vec<Atom> {
     s.split_whitespace()

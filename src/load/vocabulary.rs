@@ -559,6 +559,8 @@ pub const RELATIONS: &[&str] = &[
     "upstream",
     "content-library",
     "exchange",
+    "own-susdb",
+    "pull-sources",
 ];
 
 const PHASES: &[&str] = &["operation", "install", "client-install"];
