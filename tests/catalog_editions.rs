@@ -339,11 +339,15 @@ fn the_2025_edition_drops_the_application_catalog_sections() {
 #[test]
 fn sql_server_browser_is_required_by_the_2025_edition_only() {
     let named = |catalog: &str| {
-        p01(catalog, "", r#"server "sqlx.contoso.com" zone="dc" { sql-instance "CM_X" port=1500 }"#)
-            .replace(
-                r#"database server="sql01.contoso.com" instance="MSSQLSERVER""#,
-                r#"database server="sqlx.contoso.com" instance="CM_X""#,
-            )
+        p01(
+            catalog,
+            "",
+            r#"server "sqlx.contoso.com" zone="dc" { sql-instance "CM_X" port=1500 }"#,
+        )
+        .replace(
+            r#"database server="sql01.contoso.com" instance="MSSQLSERVER""#,
+            r#"database server="sqlx.contoso.com" instance="CM_X""#,
+        )
     };
     assert_eq!(
         section_flows(&named(""), "BKMK_PortsSite-SQL", OP),

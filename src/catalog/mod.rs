@@ -289,7 +289,9 @@ fn read_file(catalog: &mut Catalog, id: SourceId, text: &str) {
         if n.spec.name == "remove" || n.spec.name == "removed-role" {
             let reason = str_of(n.props.value("reason")).unwrap_or_default();
             if n.spec.name == "remove" {
-                catalog.removed_sections.push(RemovedSection { anchor, reason });
+                catalog
+                    .removed_sections
+                    .push(RemovedSection { anchor, reason });
             } else {
                 catalog.removed_roles.push(RemovedRole {
                     role: anchor,
@@ -308,8 +310,8 @@ fn read_file(catalog: &mut Catalog, id: SourceId, text: &str) {
             continue;
         }
         let title = str_of(n.props.value("title")).unwrap_or_default();
-        let url = str_of(n.props.value("url"))
-            .unwrap_or_else(|| format!("{}#{anchor}", seed_url(&seed)));
+        let url =
+            str_of(n.props.value("url")).unwrap_or_else(|| format!("{}#{anchor}", seed_url(&seed)));
         for child in n
             .node
             .children()
@@ -460,7 +462,11 @@ pub fn editions_markdown() -> String {
         let (left, right) = (a.get(anchor), b.get(anchor));
         let first = left.or(right).map(|(r, _)| *r);
         let Some(first) = first else { continue };
-        let heading = format!("[{}]({})", right.map_or(first, |(r, _)| *r).title, first.url);
+        let heading = format!(
+            "[{}]({})",
+            right.map_or(first, |(r, _)| *r).title,
+            first.url
+        );
         if let (Some((l, _)), Some((r, _))) = (left, right)
             && l.title != r.title
         {
@@ -478,8 +484,16 @@ pub fn editions_markdown() -> String {
                 continue;
             }
             seen.push(service);
-            let l: Vec<&String> = lr.iter().filter(|(s, _)| s == service).map(|(_, x)| x).collect();
-            let r: Vec<&String> = rr.iter().filter(|(s, _)| s == service).map(|(_, x)| x).collect();
+            let l: Vec<&String> = lr
+                .iter()
+                .filter(|(s, _)| s == service)
+                .map(|(_, x)| x)
+                .collect();
+            let r: Vec<&String> = rr
+                .iter()
+                .filter(|(s, _)| s == service)
+                .map(|(_, x)| x)
+                .collect();
             if l == r {
                 continue;
             }

@@ -12,7 +12,9 @@ use std::fmt;
 use super::Phase;
 use super::hierarchy::Hierarchy;
 use crate::catalog::{Atom, AtomTest, Catalog, CatalogPort, CatalogRow};
-use crate::model::{Edition, Endpoint, Model, PortItem, Props, Protocol, ServerId, SiteId, SiteType, Value};
+use crate::model::{
+    Edition, Endpoint, Model, PortItem, Props, Protocol, ServerId, SiteId, SiteType, Value,
+};
 
 /// One end of a flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -296,7 +298,13 @@ fn add_row_flows(
             flows.add(from, to, protocol, ports, service);
         }
         if h.needs_sql_browser(port, dest) {
-            flows.add(from, to, Protocol::Udp, FlowPorts::Range(1434, 1434), service);
+            flows.add(
+                from,
+                to,
+                Protocol::Udp,
+                FlowPorts::Range(1434, 1434),
+                service,
+            );
         }
     }
     if row.icmp {

@@ -18,6 +18,7 @@ mod non_default_client_ports;
 mod overly_broad;
 mod policy_conflict;
 mod port_conflict;
+mod removed_role;
 mod role_placement;
 mod secondary_override;
 mod server_in_two_sites;
@@ -70,6 +71,7 @@ pub static RULES: &[&RuleInfo] = &[
     &forbidden_flow::RULE,
     &policy_conflict::RULE,
     &unused_suppression::RULE,
+    &removed_role::RULE,
 ];
 
 /// Runs every check over the model and its evaluated flows.
@@ -90,6 +92,7 @@ pub fn run(cx: &Context<'_, '_>) -> Vec<Diagnostic> {
     sql_dynamic_port::check(model, &mut out);
     sql_shared_instance::check(model, &mut out);
     sql_duplicate_port::check(model, &mut out);
+    removed_role::check(model, &mut out);
     let shadowed = shadowed_rule::find(cx);
     blocked_flow::check(cx, &mut out);
     no_path::check(cx, &mut out);
@@ -137,6 +140,7 @@ pub const SPEC_CODES: &[&str] = &[
     "policy/forbidden-flow",
     "policy/conflict",
     "lint/unused-suppression",
+    "catalog/removed-role",
 ];
 
 /// `docs/rules.md`: the index of every rule and each rule's documentation, generated from
