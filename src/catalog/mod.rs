@@ -372,6 +372,7 @@ impl CatalogPort {
 impl CatalogRow {
     /// The row as the editions table shows it: ports, direction, conditions.
     fn summary(&self) -> String {
+        use std::fmt::Write as _;
         let mut parts = Vec::new();
         if let Some(p) = &self.tcp {
             parts.push(format!("TCP {}", p.render()));
@@ -383,11 +384,12 @@ impl CatalogRow {
             parts.push("ICMP echo".to_owned());
         }
         let mut out = parts.join(", ");
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             " {} `{}`",
             if self.bidirectional { "<-->" } else { "-->" },
             self.to
-        ));
+        );
         let when: Vec<String> = self
             .when
             .iter()
@@ -406,11 +408,15 @@ impl CatalogRow {
             })
             .collect();
         if !when.is_empty() {
-            out.push_str(&format!(" when `{}`", when.join(" ")));
+            let _ = write!(out, " when `{}`", when.join(" "));
         }
         out
     }
 }
+
+/// One edition's sections by anchor: the first row (title, link) and every row's
+/// (service, summary).
+type SectionRows<'c> = std::collections::BTreeMap<&'c str, (&'c CatalogRow, Vec<(String, String)>)>;
 
 /// `docs/catalog-editions.md`: every difference between the `2020` and `2025` editions,
 /// section by section and row by row, generated from the two catalogs (a test compares
@@ -422,7 +428,7 @@ pub fn editions_markdown() -> String {
     let old = for_choice(Edition::E2020, &[]);
     let new = for_choice(Edition::E2025, &[]);
     let sections = |c: &'static Catalog| {
-        let mut map: BTreeMap<&str, (&CatalogRow, Vec<(String, String)>)> = BTreeMap::new();
+        let mut map: SectionRows<'_> = BTreeMap::new();
         for r in &c.rows {
             map.entry(r.anchor.as_str())
                 .or_insert_with(|| (r, Vec::new()))
