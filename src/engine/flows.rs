@@ -130,6 +130,14 @@ impl FlowService {
             Origin::User(_) => "User-declared flow".to_owned(),
         }
     }
+
+    /// The Microsoft Learn address of the reference's section (none for a user flow).
+    pub fn reference_url(&self) -> Option<&'static str> {
+        match self.origin {
+            Origin::Catalog(row) => Some(&row.url),
+            Origin::User(_) => None,
+        }
+    }
 }
 
 /// A flow the model requires: one per source, destination, protocol and ports.

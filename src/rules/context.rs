@@ -266,10 +266,10 @@ impl<'a, 'm> Context<'a, 'm> {
             .or_else(|| self.endpoint_span(flow.destination))
             .or_else(|| self.endpoint_span(flow.source))
             .unwrap_or(row.span);
-        Some(Label::new(
-            span,
-            format!("needs this flow ({})", service.reference()),
-        ))
+        Some(
+            Label::new(span, format!("needs this flow ({})", service.reference()))
+                .with_url(&row.url),
+        )
     }
 }
 
