@@ -93,7 +93,13 @@ fn every_firewall_and_policy_check_has_a_fixture_with_short_and_human_snapshots(
         );
     }
     for (name, dir) in fixtures {
-        let code = name.replacen('-', "/", 1);
+        // A folder is named after its code, with a suffix for a second case
+        // (`sql-browser-port-2025`: the same check under the 2025 edition).
+        let code = CHECK_CODES
+            .into_iter()
+            .filter(|c| name.starts_with(&c.replace('/', "-")))
+            .max_by_key(|c| c.len())
+            .unwrap_or_else(|| panic!("{name} names no code"));
         let short = run(&dir, &["check", "--format", "short", "--fail-on", "info"]);
         assert_eq!(short.code, 1, "{name}: {}", short.stderr);
         assert!(
@@ -105,6 +111,53 @@ fn every_firewall_and_policy_check_has_a_fixture_with_short_and_human_snapshots(
         let human = run(&dir, &["check", "--format", "human", "--color", "never"]);
         insta::assert_snapshot!(format!("check-{name}-human"), human.stdout);
     }
+}
+
+/// Copies a check fixture into a temporary folder, applying `(file, from, to)` edits.
+fn edited_fixture(name: &str, edits: &[(&str, &str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = root().join("tests/fixtures/checks").join(name);
+    for file in ["base.kdl", "firewalls.kdl"] {
+        let mut text = std::fs::read_to_string(dir.join(file)).expect("fixture");
+        for (f, from, to) in edits {
+            if *f == file {
+                assert!(text.contains(from), "{name}/{file} lacks {from}");
+                text = text.replace(from, to);
+            }
+        }
+        std::fs::write(tmp.path().join(file), text).expect("write");
+    }
+    tmp
+}
+
+#[test]
+fn sql_browser_port_follows_the_catalog_edition() {
+    // 2020: the same model without UDP 1434 reports nothing.
+    let tmp = edited_fixture(
+        "sql-browser-port",
+        &[("base.kdl", r#" tcp="1433" udp="1434""#, r#" tcp="1433""#)],
+    );
+    let r = run(tmp.path(), &["check", "--format", "short", "--fail-on", "info"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+    // 2025: opening UDP 1434 to the named instance's server is the fix, and no longer
+    // reported as unneeded.
+    let tmp = edited_fixture(
+        "sql-browser-port-2025",
+        &[("base.kdl", r#"tcp="1450,4022""#, r#"tcp="1450,4022" udp="1434""#)],
+    );
+    let r = run(tmp.path(), &["check", "--format", "short", "--fail-on", "info"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+    // 2025 with the instance on 1433: the Browser is not needed, and allowing it is no
+    // finding of this edition either.
+    let tmp = edited_fixture(
+        "sql-browser-port-2025",
+        &[
+            ("base.kdl", "port=1450", "port=1433"),
+            ("base.kdl", r#"tcp="1450,4022""#, r#"tcp="1433,4022" udp="1434""#),
+        ],
+    );
+    let r = run(tmp.path(), &["check", "--format", "short", "--fail-on", "info"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
 }
 
 #[test]

@@ -191,6 +191,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn rules_that_cite_sections_link_them_on_microsoft_learn() {
+        let ports = crate::catalog::seed_url("001");
+        // The article's notes and its SQL Server heading, which are no catalog section.
+        let headings = ["bkmk_note2", "bkmk_note3", "bkmk_note5", "BKMK_SQLPorts"];
+        let catalog = crate::catalog::builtin();
+        for rule in RULES {
+            let cites = rule.docs.contains('§') || rule.docs.contains("Note ");
+            let references = rule.docs.split("## References").nth(1);
+            assert_eq!(
+                cites,
+                references.is_some(),
+                "{}: a rule citing a section has a References section, and only such a rule",
+                rule.code
+            );
+            for link in rule.docs.split("](").skip(1) {
+                let url = link.split(')').next().unwrap_or_default();
+                let Some(anchor) = url.strip_prefix(ports).and_then(|a| a.strip_prefix('#')) else {
+                    continue;
+                };
+                assert!(
+                    headings.contains(&anchor) || catalog.rows.iter().any(|r| r.url == url),
+                    "{}: {url} is no section of the catalog",
+                    rule.code
+                );
+            }
+        }
+    }
+
+    #[test]
     fn the_registry_holds_every_code_of_the_spec_in_its_order() {
         let codes: Vec<&str> = RULES.iter().map(|r| r.code).collect();
         assert_eq!(codes, SPEC_CODES);

@@ -37,6 +37,10 @@ server "sup01.contoso.com" zone="datacenter" {
     software-update-point wsus-http=8530 wsus-https=8531
 }
 ```
+
+## References
+
+- [Ports used in Configuration Manager, Note 3: Windows Server Update Services (WSUS)](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#bkmk_note3)
 "#,
 };
 
