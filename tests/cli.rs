@@ -137,15 +137,25 @@ fn sql_browser_port_follows_the_catalog_edition() {
         "sql-browser-port",
         &[("base.kdl", r#" tcp="1433" udp="1434""#, r#" tcp="1433""#)],
     );
-    let r = run(tmp.path(), &["check", "--format", "short", "--fail-on", "info"]);
+    let r = run(
+        tmp.path(),
+        &["check", "--format", "short", "--fail-on", "info"],
+    );
     assert_eq!((r.code, r.stdout.as_str()), (0, ""));
     // 2025: opening UDP 1434 to the named instance's server is the fix, and no longer
     // reported as unneeded.
     let tmp = edited_fixture(
         "sql-browser-port-2025",
-        &[("base.kdl", r#"tcp="1450,4022""#, r#"tcp="1450,4022" udp="1434""#)],
+        &[(
+            "base.kdl",
+            r#"tcp="1450,4022""#,
+            r#"tcp="1450,4022" udp="1434""#,
+        )],
     );
-    let r = run(tmp.path(), &["check", "--format", "short", "--fail-on", "info"]);
+    let r = run(
+        tmp.path(),
+        &["check", "--format", "short", "--fail-on", "info"],
+    );
     assert_eq!((r.code, r.stdout.as_str()), (0, ""));
     // 2025 with the instance on 1433: the Browser is not needed, and allowing it is no
     // finding of this edition either.
@@ -153,10 +163,17 @@ fn sql_browser_port_follows_the_catalog_edition() {
         "sql-browser-port-2025",
         &[
             ("base.kdl", "port=1450", "port=1433"),
-            ("base.kdl", r#"tcp="1450,4022""#, r#"tcp="1433,4022" udp="1434""#),
+            (
+                "base.kdl",
+                r#"tcp="1450,4022""#,
+                r#"tcp="1433,4022" udp="1434""#,
+            ),
         ],
     );
-    let r = run(tmp.path(), &["check", "--format", "short", "--fail-on", "info"]);
+    let r = run(
+        tmp.path(),
+        &["check", "--format", "short", "--fail-on", "info"],
+    );
     assert_eq!((r.code, r.stdout.as_str()), (0, ""));
 }
 

@@ -116,6 +116,8 @@ pub struct CatalogRow {
     pub tcp: Option<CatalogPort>,
     pub udp: Option<CatalogPort>,
     pub icmp: bool,
+    /// `broadcast=#true`: the source has no address yet (DHCP), so exports allow any.
+    pub broadcast: bool,
     /// The section's address on Microsoft Learn.
     pub url: String,
     pub span: Span,
@@ -351,6 +353,7 @@ fn read_file(catalog: &mut Catalog, id: SourceId, text: &str) {
                 tcp: port_of(r.props.value("tcp")),
                 udp: port_of(r.props.value("udp")),
                 icmp: r.props.get("icmp").is_some(),
+                broadcast: r.props.bool("broadcast"),
                 url: url.clone(),
                 span: r.span,
             });

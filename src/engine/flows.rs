@@ -152,6 +152,14 @@ pub struct RequiredFlow {
 }
 
 impl RequiredFlow {
+    /// Whether a service of the flow is sent before the source has an address (DHCP,
+    /// catalog `broadcast=#true`): firewall rules for it cannot name the source.
+    pub fn broadcast(&self) -> bool {
+        self.services
+            .iter()
+            .any(|s| matches!(s.origin, Origin::Catalog(row) if row.broadcast))
+    }
+
     /// The earliest phase any service needs the flow in.
     pub fn phase(&self) -> Phase {
         self.services

@@ -5,7 +5,8 @@
 //! The rows are `cmflow flows`' rows ([`crate::report::flows::rows`]), one per flow and
 //! service, merged per flow so that one flow is one line listing its services; a flow
 //! that crosses no network firewall (same zone, or a model without firewalls) has one
-//! row with an empty `firewall`. Rows are sorted by firewall (empty last), then as
+//! row with an empty `firewall`. A DHCP flow's `source_address` is `any` (its clients
+//! send from 0.0.0.0 to the broadcast address). Rows are sorted by firewall (empty last), then as
 //! `cmflow flows` sorts them. `reference_urls` gives the Microsoft Learn section of each
 //! reference in `reason` (`; `-separated, in the same order, user flows left out).
 
@@ -130,7 +131,12 @@ pub fn write(input: &ExportInput<'_>, out: &mut dyn Output) -> io::Result<()> {
             firewall,
             first.source,
             first.source_kind,
-            &address_of(first.source_kind, first.source),
+            &if first.broadcast {
+                // DHCP: the clients send from 0.0.0.0 to the broadcast address.
+                "any".to_owned()
+            } else {
+                address_of(first.source_kind, first.source)
+            },
             first.source_zone,
             first.destination,
             first.destination_kind,

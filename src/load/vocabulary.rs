@@ -641,6 +641,7 @@ const CATALOG_SECTION: &[NodeSpec] = &[node(
             default: None,
         },
         prop("seed-row", Kind::Text),
+        prop("broadcast", Kind::Bool),
         CATALOG_FLOW_PROPS[0],
         CATALOG_FLOW_PROPS[1],
         CATALOG_FLOW_PROPS[2],

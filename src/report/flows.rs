@@ -40,6 +40,9 @@ pub struct FlowRow<'a> {
     pub verdict: &'static str,
     /// The rule (or `default`) of each filter that decided, in the order the flow meets them.
     pub decided_by: Vec<String>,
+    /// Sent before the source has an address (DHCP): exports allow any source.
+    #[serde(skip)]
+    pub broadcast: bool,
 }
 
 /// The rows of a flow list, sorted and without duplicates; `verdicts` is parallel to
@@ -65,6 +68,7 @@ pub fn rows<'a>(
                     decided_by.push(text);
                 }
             }
+            let broadcast = f.broadcast();
             f.services.iter().map(move |s| FlowRow {
                 source: f.source.name(model),
                 source_kind: f.source.kind(),
@@ -83,6 +87,7 @@ pub fn rows<'a>(
                 firewalls: firewalls.clone(),
                 verdict: v.verdict.as_str(),
                 decided_by: decided_by.clone(),
+                broadcast,
             })
         })
         .collect();
