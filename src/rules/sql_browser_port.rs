@@ -81,6 +81,8 @@ fn check_blocked(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
         if flow.protocol != Protocol::Udp
             || flow.ports != FlowPorts::Range(BROWSER, BROWSER)
             || verdict.verdict != Verdict::Blocked
+            // A policy that forbids it is `policy/conflict`: the design has to change.
+            || !cx.forbids_of(flow, flow.ports).is_empty()
         {
             continue;
         }
