@@ -556,3 +556,63 @@ fn flows_with_input_errors_list_what_they_can_and_exit_1() {
         r.stderr
     );
 }
+
+/// A pull distribution point's `sources` and the PXE responder: every mistake at once.
+const DP_SOURCES_MODEL: &str = r#"zone "datacenter"
+zone "branch"
+
+site "P01" type="primary" {
+    database server="cm01.contoso.com" instance="MSSQLSERVER"
+    server "cm01.contoso.com" zone="datacenter" {
+        site-server
+        sms-provider
+        management-point
+        distribution-point
+        sql-instance "MSSQLSERVER"
+    }
+    server "sup01.contoso.com" zone="datacenter" {
+        software-update-point
+    }
+    server "dp01.contoso.com" zone="branch" {
+        distribution-point pull=#true sources="cm01.contoso.co,sup01.contoso.com,dp01.contoso.com,cm01.contoso.com"
+    }
+    server "dp02.contoso.com" zone="branch" {
+        distribution-point sources="cm01.contoso.com" pxe-responder=#true
+    }
+}
+"#;
+
+#[test]
+fn distribution_point_sources_and_pxe_responder_are_checked() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("model.kdl"), DP_SOURCES_MODEL).expect("write");
+    let r = run(tmp.path(), &["check", "--format", "short"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "model.kdl:17:48: error[schema/unknown-reference] server `cm01.contoso.co` does not exist\n\
+         model.kdl:17:64: error[schema/unknown-reference] source `sup01.contoso.com` of pull distribution point dp01.contoso.com holds no `distribution-point`\n\
+         model.kdl:17:82: error[schema/unknown-reference] pull distribution point dp01.contoso.com names itself as a source\n\
+         model.kdl:20:36: error[schema/missing-value] distribution point dp02.contoso.com has `sources` but is not a pull distribution point\n\
+         model.kdl:20:69: error[schema/missing-value] distribution point dp02.contoso.com has a PXE responder but no PXE support\n"
+    );
+    let human = run(
+        tmp.path(),
+        &["check", "--format", "human", "--color", "never"],
+    );
+    insta::assert_snapshot!("check-dp-sources-human", human.stdout);
+    // Fixed: the sources are distribution points of a pull distribution point, and the
+    // PXE responder comes with PXE.
+    let fixed = DP_SOURCES_MODEL
+        .replace(
+            "cm01.contoso.co,sup01.contoso.com,dp01.contoso.com,cm01.contoso.com",
+            "cm01.contoso.com,dp02.contoso.com",
+        )
+        .replace(
+            r#"distribution-point sources="cm01.contoso.com" pxe-responder=#true"#,
+            "distribution-point pxe=#true pxe-responder=#true",
+        );
+    std::fs::write(tmp.path().join("model.kdl"), fixed).expect("write");
+    let r = run(tmp.path(), &["check", "--format", "short"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+}
