@@ -176,8 +176,9 @@ cloud-management-gateway "cmg-small" site="P01""#;
                 "sup01.contoso.com -> cm01.contoso.com udp 135",
             ]),
         },
-        // A pull distribution point to each of its sources, as the source allows; a
-        // standard distribution point's `sources` give nothing.
+        // A pull distribution point to each of its sources, as the source allows.
+        // (`sources` on a standard distribution point is `schema/missing-value`, tested
+        // in tests/cli.rs.)
         Section {
             anchor: "BKMK_PortsPullDP-DPSource",
             model: p01(
@@ -186,8 +187,7 @@ cloud-management-gateway "cmg-small" site="P01""#;
     client-ports https=8443
     server "dp01.contoso.com" zone="dc" { distribution-point }
     server "dp02.contoso.com" zone="dc" { distribution-point http=#false https=#true }
-    server "dp03.contoso.com" zone="hq" { distribution-point pull=#true sources="dp01.contoso.com,dp02.contoso.com" }
-    server "dp04.contoso.com" zone="hq" { distribution-point sources="dp01.contoso.com" }"#,
+    server "dp03.contoso.com" zone="hq" { distribution-point pull=#true sources="dp01.contoso.com,dp02.contoso.com" }"#,
                 "",
             ),
             expected: lines(&[
