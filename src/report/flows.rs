@@ -218,24 +218,21 @@ pub fn write(out: &mut dyn Write, format: FlowsFormat, rows: &[FlowRow<'_>]) -> 
             // Each row's reference as a footnote number; the notes, with the sections'
             // addresses on Microsoft Learn, follow the table in order of first use.
             let mut notes: Vec<(&str, Option<&str>)> = Vec::new();
-            let mut all: Vec<[String; 11]> = Vec::with_capacity(rows.len());
+            let mut all: Vec<Vec<String>> = Vec::with_capacity(rows.len());
             for r in rows {
                 let key = (r.reference.as_str(), r.reference_url);
-                let n = match notes.iter().position(|k| *k == key) {
-                    Some(i) => i + 1,
-                    None => {
-                        notes.push(key);
-                        notes.len()
-                    }
+                let number = if let Some(found) = notes.iter().position(|k| *k == key) {
+                    found + 1
+                } else {
+                    notes.push(key);
+                    notes.len()
                 };
-                let [a, b, c, d, e, f, g, h, i, j] = table_cells(r);
-                all.push([a, b, c, d, e, f, g, h, i, j, format!("[{n}]")]);
+                let mut cells = table_cells(r).to_vec();
+                cells.push(format!("[{number}]"));
+                all.push(cells);
             }
-            let headers: [&str; 11] = {
-                let [a, b, c, d, e, f, g, h, i, j] = TABLE_COLUMNS;
-                [a, b, c, d, e, f, g, h, i, j, "REF"]
-            };
-            let mut widths = headers.map(|h| h.chars().count());
+            let headers: Vec<&str> = TABLE_COLUMNS.iter().copied().chain(["REF"]).collect();
+            let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
             for c in &all {
                 for (w, s) in widths.iter_mut().zip(c) {
                     *w = (*w).max(s.chars().count());
@@ -244,12 +241,13 @@ pub fn write(out: &mut dyn Write, format: FlowsFormat, rows: &[FlowRow<'_>]) -> 
             let line = |c: &[String]| {
                 let parts: Vec<String> = c
                     .iter()
-                    .zip(widths)
-                    .map(|(s, w)| format!("{s:<w$}"))
+                    .zip(&widths)
+                    .map(|(s, &w)| format!("{s:<w$}"))
                     .collect();
                 parts.join("  ").trim_end().to_owned()
             };
-            writeln!(out, "{}", line(&headers.map(str::to_owned)))?;
+            let header_cells: Vec<String> = headers.iter().map(|h| (*h).to_owned()).collect();
+            writeln!(out, "{}", line(&header_cells))?;
             for c in &all {
                 writeln!(out, "{}", line(c))?;
             }

@@ -68,12 +68,14 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Of one SQL server: the sources whose UDP 1434 flow is blocked, and what blocks them.
+type Blocked = (Vec<String>, Vec<(Filter, DecidedBy)>);
+
 /// `2025`: a named instance on a port other than 1433 whose server's UDP 1434 is blocked.
 fn check_blocked(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
     let model = cx.model;
     // Per SQL server: the sources whose Browser flow is blocked, and what blocks them.
-    let mut blocked: std::collections::BTreeMap<usize, (Vec<String>, Vec<(Filter, DecidedBy)>)> =
-        std::collections::BTreeMap::new();
+    let mut blocked: std::collections::BTreeMap<usize, Blocked> = std::collections::BTreeMap::new();
     for (flow, verdict) in cx.checked_flows() {
         let FlowEndpoint::Server(s) = flow.destination else {
             continue;
