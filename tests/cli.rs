@@ -616,3 +616,74 @@ fn distribution_point_sources_and_pxe_responder_are_checked() {
     let r = run(tmp.path(), &["check", "--format", "short"]);
     assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
 }
+
+#[test]
+fn flows_link_every_document_reference_to_microsoft_learn() {
+    let contoso = root().join("examples/contoso");
+    let json = run(&contoso, &["flows", "--format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    let flows = doc["flows"].as_array().expect("flows");
+    for f in flows {
+        if f["reference"] == "User-declared flow" {
+            // A user `flow` cites no document.
+            assert!(f["reference_url"].is_null(), "{f}");
+        } else {
+            let url = f["reference_url"]
+                .as_str()
+                .expect("a catalog flow has a link");
+            assert!(
+                url.starts_with("https://learn.microsoft.com/en-us/") && url.contains('#'),
+                "{url}"
+            );
+        }
+    }
+    let mp = flows
+        .iter()
+        .find(|f| {
+            f["reference"] == "Ports used in Configuration Manager: Client --> Management point"
+        })
+        .expect("client to MP");
+    assert_eq!(
+        mp["reference_url"],
+        "https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#BKMK_PortsClient-MP"
+    );
+    // CSV: the column after `reference`, empty for the user flow.
+    let csv = run(&contoso, &["flows", "--format", "csv"]);
+    assert!(csv.stdout.starts_with(
+        "source,source_kind,source_role,source_zone,destination,destination_kind,destination_role,destination_zone,protocol,ports,service,phase,reference,reference_url,firewalls,verdict,decided_by\n"
+    ));
+    assert!(
+        csv.stdout
+            .contains(",site server backup agent,operation,User-declared flow,,")
+    );
+    // Table: footnotes after the count; the user flow's has no address.
+    let table = run(&contoso, &["flows"]);
+    assert!(table.stdout.contains(
+        "[2] Ports used in Configuration Manager: Client --> Management point\n    https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#BKMK_PortsClient-MP\n"
+    ), "{}", table.stdout);
+    assert!(table.stdout.contains("] User-declared flow\n"));
+    // Markdown: the reference is a link.
+    let md = run(&contoso, &["flows", "--format", "markdown"]);
+    assert!(md.stdout.contains(
+        " | [Ports used in Configuration Manager: Client --> Management point](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#BKMK_PortsClient-MP) |\n"
+    ));
+    // check --format json: the requirement label carries the section.
+    let broken = run(&root(), &["check", "examples/broken", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&broken.stdout).expect("json");
+    let labels: Vec<&serde_json::Value> = doc["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .flat_map(|d| d["labels"].as_array().into_iter().flatten())
+        .filter(|l| !l["url"].is_null())
+        .collect();
+    assert!(!labels.is_empty());
+    for l in labels {
+        assert!(
+            l["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("needs this flow ("))
+        );
+    }
+}
