@@ -47,11 +47,19 @@ fn every_catalog_row_has_a_port_and_a_known_vocabulary() {
             "console",
             "internet",
             "sql-server",
+            "domain-member",
             "cloud-management-gateway",
             "cloud-distribution-point",
         ])
         .collect();
-    for r in &builtin().rows {
+    let every = [
+        builtin(),
+        cmflow::catalog::for_choice(
+            cmflow::model::Edition::E2025,
+            &["windows-domain".to_owned()],
+        ),
+    ];
+    for r in every.iter().flat_map(|c| &c.rows) {
         assert!(
             r.tcp.is_some() || r.udp.is_some() || r.icmp,
             "{} {}: no port",

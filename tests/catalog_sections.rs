@@ -18,8 +18,11 @@
 
 use std::collections::BTreeSet;
 
+mod common;
+
 use cmflow::catalog::builtin;
-use cmflow::engine::{Origin, Phase, required_flows};
+use cmflow::engine::Phase;
+use common::section_flows;
 
 const OP: &[Phase] = &[Phase::Operation];
 const ALL: &[Phase] = &Phase::ALL;
@@ -275,6 +278,21 @@ clients "Roaming" site="P01" zone="internet" internet=#true"#
             "HQ -> dp01.contoso.com udp 69",
         ],
     },
+    // Correction (Note 4): the PXE distribution point answers TFTP from a high port to a
+    // high port of the client, the Windows range whatever the server's `rpc-ports`;
+    // internet groups are not PXE clients.
+    Section {
+        anchor: "BKMK_PortsClient-DP3-TFTP",
+        phases: OP,
+        model: p01!(
+            r#"
+    server "dp01.contoso.com" zone="hq" rpc-ports="50000-50100" { distribution-point pxe=#true }
+    server "dp02.contoso.com" zone="hq" { distribution-point }"#,
+            r#"clients "HQ" site="P01" zone="hq"
+clients "Roaming" site="P01" zone="hq" internet=#true"#
+        ),
+        expected: &["dp01.contoso.com -> HQ udp 49152-65535"],
+    },
     // Note 2: the site's HTTP port and its alternate.
     Section {
         anchor: "BKMK_PortsClient-FSP",
@@ -439,7 +457,9 @@ clients "HQ" site="P01" zone="hq" remote-control=#true remote-assistance=#true
 clients "Lab" site="P01" zone="hq" remote-control=#true
 clients "Kiosks" site="P01" zone="hq""#
         ),
+        // Correction: Remote Assistance also needs TCP 135 (seed 002, docs/decisions.md).
         expected: &[
+            "admin-pc -> HQ tcp 135",
             "admin-pc -> HQ tcp 2701",
             "admin-pc -> HQ tcp 3389",
             "admin-pc -> Lab tcp 2701",
@@ -1000,8 +1020,8 @@ server "ndes01.contoso.com" zone="dc" { ndes-server }
             "scp01.contoso.com -> cm01.contoso.com udp 135",
         ],
     },
-    // <--> as written, although note 5 says reporting services points send no status
-    // (docs/decisions.md). The way back uses the site server's RPC range.
+    // Correction: one way only, Note 5 says reporting services points send no status
+    // (docs/decisions.md).
     Section {
         anchor: "BKMK_PortsSite-RSP",
         phases: OP,
@@ -1016,10 +1036,6 @@ server "ndes01.contoso.com" zone="dc" { ndes-server }
             "cm01.contoso.com -> rsp01.contoso.com tcp 445",
             "cm01.contoso.com -> rsp01.contoso.com tcp 49152-65535",
             "cm01.contoso.com -> rsp01.contoso.com udp 135",
-            "rsp01.contoso.com -> cm01.contoso.com tcp 135",
-            "rsp01.contoso.com -> cm01.contoso.com tcp 445",
-            "rsp01.contoso.com -> cm01.contoso.com tcp 51000-51999",
-            "rsp01.contoso.com -> cm01.contoso.com udp 135",
         ],
     },
     // Parent and child site servers, both ways; not the CAS with the secondary.
@@ -1083,8 +1099,8 @@ server "sql01.contoso.com" zone="dc" rpc-ports="50000-50100" { sql-instance "CM_
             "cm01.contoso.com -> prov01.contoso.com udp 135",
         ],
     },
-    // Note 3: the point's WSUS ports, HTTPS when it requires SSL; the way back uses the
-    // same ports (docs/decisions.md, "Reverse flows of <--> sections").
+    // Note 3: the point's WSUS ports, HTTPS when it requires SSL; correction: the WSUS
+    // rows go one way, the site server runs no WSUS (docs/decisions.md). SMB both ways.
     Section {
         anchor: "BKMK_PortsSite-SUP",
         phases: OP,
@@ -1101,11 +1117,22 @@ server "sql01.contoso.com" zone="dc" rpc-ports="50000-50100" { sql-instance "CM_
             "cm01.contoso.com -> sup02.contoso.com tcp 445",
             "cm01.contoso.com -> sup02.contoso.com tcp 80",
             "sup01.contoso.com -> cm01.contoso.com tcp 445",
-            "sup01.contoso.com -> cm01.contoso.com tcp 8530",
-            "sup02.contoso.com -> cm01.contoso.com tcp 443",
             "sup02.contoso.com -> cm01.contoso.com tcp 445",
-            "sup02.contoso.com -> cm01.contoso.com tcp 80",
         ],
+    },
+    // Correction: WSUS on the point reads its remote SUSDB (docs/decisions.md). A SUSDB on
+    // the point itself, or the internal database, gives no flow.
+    Section {
+        anchor: "BKMK_PortsSUP-SUSDB",
+        phases: OP,
+        model: p01!(
+            r#"
+    server "sup01.contoso.com" zone="dc" { software-update-point susdb="sqlwsus.contoso.com/SUSDB" }
+    server "sup02.contoso.com" zone="dc" { software-update-point }
+    server "sup03.contoso.com" zone="dc" { software-update-point susdb="sup03.contoso.com/WSUS"; sql-instance "WSUS" port=1445; }"#,
+            r#"server "sqlwsus.contoso.com" zone="dc" { sql-instance "SUSDB" port=1444 }"#
+        ),
+        expected: &["sup01.contoso.com -> sqlwsus.contoso.com tcp 1444"],
     },
     // As documented: SMB and the RPC endpoint mapper, no dynamic RPC row.
     Section {
@@ -1325,41 +1352,6 @@ clients "Lab" site="P01" zone="hq" install="push""#
         ],
     },
 ];
-
-/// The flows of `phases` that carry a service of `anchor`, rendered and sorted; or the
-/// model's load diagnostics.
-fn section_flows(model_text: &str, anchor: &str, phases: &[Phase]) -> Result<Vec<String>, String> {
-    let loaded = cmflow::load::load_texts(
-        vec![("model.kdl".into(), model_text.as_bytes().to_vec(), false)],
-        cmflow::rules::SPEC_CODES,
-    );
-    if !loaded.diagnostics.is_empty() {
-        return Err(format!(
-            "the model does not load cleanly: {:#?}",
-            loaded.diagnostics
-        ));
-    }
-    let model = loaded.model;
-    let mut flows: Vec<String> = required_flows(&model, phases)
-        .iter()
-        .filter(|f| {
-            f.services
-                .iter()
-                .any(|s| matches!(s.origin, Origin::Catalog(row) if row.anchor == anchor))
-        })
-        .map(|f| {
-            format!(
-                "{} -> {} {} {}",
-                f.source.name(&model),
-                f.destination.name(&model),
-                f.protocol,
-                f.ports
-            )
-        })
-        .collect();
-    flows.sort();
-    Ok(flows)
-}
 
 /// What is wrong with one section, if anything.
 fn check(section: &Section) -> Option<String> {

@@ -93,7 +93,13 @@ fn every_firewall_and_policy_check_has_a_fixture_with_short_and_human_snapshots(
         );
     }
     for (name, dir) in fixtures {
-        let code = name.replacen('-', "/", 1);
+        // A folder is named after its code, with a suffix for a second case
+        // (`sql-browser-port-2025`: the same check under the 2025 edition).
+        let code = CHECK_CODES
+            .into_iter()
+            .filter(|c| name.starts_with(&c.replace('/', "-")))
+            .max_by_key(|c| c.len())
+            .unwrap_or_else(|| panic!("{name} names no code"));
         let short = run(&dir, &["check", "--format", "short", "--fail-on", "info"]);
         assert_eq!(short.code, 1, "{name}: {}", short.stderr);
         assert!(
@@ -105,6 +111,70 @@ fn every_firewall_and_policy_check_has_a_fixture_with_short_and_human_snapshots(
         let human = run(&dir, &["check", "--format", "human", "--color", "never"]);
         insta::assert_snapshot!(format!("check-{name}-human"), human.stdout);
     }
+}
+
+/// Copies a check fixture into a temporary folder, applying `(file, from, to)` edits.
+fn edited_fixture(name: &str, edits: &[(&str, &str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = root().join("tests/fixtures/checks").join(name);
+    for file in ["base.kdl", "firewalls.kdl"] {
+        let mut text = std::fs::read_to_string(dir.join(file)).expect("fixture");
+        for (f, from, to) in edits {
+            if *f == file {
+                assert!(text.contains(from), "{name}/{file} lacks {from}");
+                text = text.replace(from, to);
+            }
+        }
+        std::fs::write(tmp.path().join(file), text).expect("write");
+    }
+    tmp
+}
+
+#[test]
+fn sql_browser_port_follows_the_catalog_edition() {
+    // 2020: the same model without UDP 1434 reports nothing.
+    let tmp = edited_fixture(
+        "sql-browser-port",
+        &[("base.kdl", r#" tcp="1433" udp="1434""#, r#" tcp="1433""#)],
+    );
+    let r = run(
+        tmp.path(),
+        &["check", "--format", "short", "--fail-on", "info"],
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+    // 2025: opening UDP 1434 to the named instance's server is the fix, and no longer
+    // reported as unneeded.
+    let tmp = edited_fixture(
+        "sql-browser-port-2025",
+        &[(
+            "base.kdl",
+            r#"tcp="1450,4022""#,
+            r#"tcp="1450,4022" udp="1434""#,
+        )],
+    );
+    let r = run(
+        tmp.path(),
+        &["check", "--format", "short", "--fail-on", "info"],
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+    // 2025 with the instance on 1433: the Browser is not needed, and allowing it is no
+    // finding of this edition either.
+    let tmp = edited_fixture(
+        "sql-browser-port-2025",
+        &[
+            ("base.kdl", "port=1450", "port=1433"),
+            (
+                "base.kdl",
+                r#"tcp="1450,4022""#,
+                r#"tcp="1433,4022" udp="1434""#,
+            ),
+        ],
+    );
+    let r = run(
+        tmp.path(),
+        &["check", "--format", "short", "--fail-on", "info"],
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
 }
 
 #[test]
@@ -485,4 +555,135 @@ fn flows_with_input_errors_list_what_they_can_and_exit_1() {
         "{}",
         r.stderr
     );
+}
+
+/// A pull distribution point's `sources` and the PXE responder: every mistake at once.
+const DP_SOURCES_MODEL: &str = r#"zone "datacenter"
+zone "branch"
+
+site "P01" type="primary" {
+    database server="cm01.contoso.com" instance="MSSQLSERVER"
+    server "cm01.contoso.com" zone="datacenter" {
+        site-server
+        sms-provider
+        management-point
+        distribution-point
+        sql-instance "MSSQLSERVER"
+    }
+    server "sup01.contoso.com" zone="datacenter" {
+        software-update-point
+    }
+    server "dp01.contoso.com" zone="branch" {
+        distribution-point pull=#true sources="cm01.contoso.co,sup01.contoso.com,dp01.contoso.com,cm01.contoso.com"
+    }
+    server "dp02.contoso.com" zone="branch" {
+        distribution-point sources="cm01.contoso.com" pxe-responder=#true
+    }
+}
+"#;
+
+#[test]
+fn distribution_point_sources_and_pxe_responder_are_checked() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("model.kdl"), DP_SOURCES_MODEL).expect("write");
+    let r = run(tmp.path(), &["check", "--format", "short"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "model.kdl:17:48: error[schema/unknown-reference] server `cm01.contoso.co` does not exist\n\
+         model.kdl:17:64: error[schema/unknown-reference] source `sup01.contoso.com` of pull distribution point dp01.contoso.com holds no `distribution-point`\n\
+         model.kdl:17:82: error[schema/unknown-reference] pull distribution point dp01.contoso.com names itself as a source\n\
+         model.kdl:20:36: error[schema/missing-value] distribution point dp02.contoso.com has `sources` but is not a pull distribution point\n\
+         model.kdl:20:69: error[schema/missing-value] distribution point dp02.contoso.com has a PXE responder but no PXE support\n"
+    );
+    let human = run(
+        tmp.path(),
+        &["check", "--format", "human", "--color", "never"],
+    );
+    insta::assert_snapshot!("check-dp-sources-human", human.stdout);
+    // Fixed: the sources are distribution points of a pull distribution point, and the
+    // PXE responder comes with PXE.
+    let fixed = DP_SOURCES_MODEL
+        .replace(
+            "cm01.contoso.co,sup01.contoso.com,dp01.contoso.com,cm01.contoso.com",
+            "cm01.contoso.com,dp02.contoso.com",
+        )
+        .replace(
+            r#"distribution-point sources="cm01.contoso.com" pxe-responder=#true"#,
+            "distribution-point pxe=#true pxe-responder=#true",
+        );
+    std::fs::write(tmp.path().join("model.kdl"), fixed).expect("write");
+    let r = run(tmp.path(), &["check", "--format", "short"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+}
+
+#[test]
+fn flows_link_every_document_reference_to_microsoft_learn() {
+    let contoso = root().join("examples/contoso");
+    let json = run(&contoso, &["flows", "--format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    let flows = doc["flows"].as_array().expect("flows");
+    for f in flows {
+        if f["reference"] == "User-declared flow" {
+            // A user `flow` cites no document.
+            assert!(f["reference_url"].is_null(), "{f}");
+        } else {
+            let url = f["reference_url"]
+                .as_str()
+                .expect("a catalog flow has a link");
+            assert!(
+                url.starts_with("https://learn.microsoft.com/en-us/") && url.contains('#'),
+                "{url}"
+            );
+        }
+    }
+    let mp = flows
+        .iter()
+        .find(|f| {
+            f["reference"] == "Ports used in Configuration Manager: Client --> Management point"
+        })
+        .expect("client to MP");
+    assert_eq!(
+        mp["reference_url"],
+        "https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#BKMK_PortsClient-MP"
+    );
+    // CSV: the column after `reference`, empty for the user flow.
+    let csv = run(&contoso, &["flows", "--format", "csv"]);
+    assert!(csv.stdout.starts_with(
+        "source,source_kind,source_role,source_zone,destination,destination_kind,destination_role,destination_zone,protocol,ports,service,phase,reference,reference_url,firewalls,verdict,decided_by\n"
+    ));
+    assert!(
+        csv.stdout
+            .contains(",site server backup agent,operation,User-declared flow,,")
+    );
+    // Table: footnotes after the count; the user flow's has no address.
+    let table = run(&contoso, &["flows"]);
+    assert!(table.stdout.contains(
+        "[2] Ports used in Configuration Manager: Client --> Management point\n    https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#BKMK_PortsClient-MP\n"
+    ), "{}", table.stdout);
+    assert!(table.stdout.contains("] User-declared flow\n"));
+    // Markdown: the reference is a link.
+    let md = run(&contoso, &["flows", "--format", "markdown"]);
+    assert!(md.stdout.contains(
+        " | [Ports used in Configuration Manager: Client --> Management point](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#BKMK_PortsClient-MP) |\n"
+    ));
+    // check --format json: the requirement label carries the section.
+    let broken = run(&root(), &["check", "examples/broken", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&broken.stdout).expect("json");
+    let labels: Vec<&serde_json::Value> = doc["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .flat_map(|d| d["labels"].as_array().into_iter().flatten())
+        .filter(|l| !l["url"].is_null())
+        .collect();
+    assert!(!labels.is_empty());
+    for l in labels {
+        assert!(
+            l["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("needs this flow ("))
+        );
+    }
 }

@@ -368,3 +368,72 @@ fn round_trip_generated_medium_and_max() {
         assert_round_trip(dir.path());
     }
 }
+
+/// A PXE distribution point behind a network firewall from its clients.
+const PXE_MODEL: &str = r#"zone "datacenter" { subnet "10.0.0.0/24" }
+zone "office" { subnet "10.20.0.0/16" }
+
+site "P01" type="primary" {
+    database server="cm01.contoso.com" instance="MSSQLSERVER"
+    server "cm01.contoso.com" zone="datacenter" address="10.0.0.10" {
+        site-server
+        sms-provider
+        management-point
+        distribution-point pxe=#true
+        sql-instance "MSSQLSERVER"
+    }
+}
+clients "Office PCs" site="P01" zone="office"
+firewall "fw-core" default="deny" {
+    zones "office" "datacenter"
+}
+"#;
+
+#[test]
+fn dhcp_rules_allow_any_source_in_every_target() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("model.kdl"), PXE_MODEL).expect("write");
+    let export = |target: &str| {
+        let out = tmp.path().join(format!("out-{target}"));
+        let r = run(
+            tmp.path(),
+            &[
+                "export",
+                "model.kdl",
+                "--target",
+                target,
+                "--out",
+                out.to_str().expect("utf-8"),
+            ],
+        );
+        assert_eq!(r.code, 0, "{target}: {}", r.stderr);
+        files(&out)
+            .into_iter()
+            .map(|(_, text)| text)
+            .collect::<String>()
+    };
+    let kdl = export("kdl");
+    assert!(kdl.contains(
+        "    // from any: Office PCs ask before they have an address (from 0.0.0.0 to broadcast)\n    allow \"cmflow: Office PCs to cm01.contoso.com (broadcast)\" from=\"any\" to=\"host:cm01.contoso.com\" udp=\"67-68\"\n"
+    ), "{kdl}");
+    // The other PXE flows keep the clients' subnet.
+    assert!(kdl.contains(
+        "allow \"cmflow: Office PCs to cm01.contoso.com\" from=\"clients:Office PCs\" to=\"host:cm01.contoso.com\" tcp=\"80,10123\" udp=\"69,4011\"\n"
+    ), "{kdl}");
+    assert!(kdl.contains("allow in \"cmflow: in DHCP (UDP 67-68)\" udp=\"67-68\" from=\"any\" profile=\"domain\"\n"), "{kdl}");
+    let aerleon = export("aerleon");
+    assert!(aerleon.contains(
+        "        comment: \"cmflow: Office PCs to cm01.contoso.com (broadcast): DHCP (1 flow)\"\n        destination-address: HOST_CM01_CONTOSO_COM\n        destination-port: UDP_67-68\n"
+    ), "{aerleon}");
+    let ps = export("windows-firewall");
+    assert!(ps.contains(
+        "    # DHCP requests come from 0.0.0.0 to the broadcast address: any remote address.\n    New-NetFirewallRule -DisplayName 'cmflow: in DHCP (UDP 67-68)' -Group 'cmflow' -Direction Inbound -Action Allow -Protocol UDP -LocalPort '67-68' -RemoteAddress Any -Profile Domain | Out-Null\n"
+    ), "{ps}");
+    let csv = export("csv");
+    assert!(csv.contains(
+        "fw-core,Office PCs,clients,any,office,cm01.contoso.com,server,10.0.0.10,datacenter,udp,67-68,DHCP,"
+    ), "{csv}");
+    assert!(csv.contains(
+        "fw-core,Office PCs,clients,10.20.0.0/16,office,cm01.contoso.com,server,10.0.0.10,datacenter,udp,69,TFTP,"
+    ), "{csv}");
+}

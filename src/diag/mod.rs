@@ -78,6 +78,8 @@ pub const DOCS_BASE_URL: &str = "https://github.com/cmflow/cmflow/blob/main/docs
 pub struct Label {
     pub span: Span,
     pub text: String,
+    /// The Microsoft Learn section the label cites (a catalog flow's document reference).
+    pub url: Option<&'static str>,
 }
 
 impl Label {
@@ -85,7 +87,15 @@ impl Label {
         Self {
             span,
             text: text.into(),
+            url: None,
         }
+    }
+
+    /// The label cites the Microsoft Learn section at `url`.
+    #[must_use]
+    pub fn with_url(mut self, url: &'static str) -> Self {
+        self.url = Some(url);
+        self
     }
 }
 

@@ -12,7 +12,9 @@ use std::fmt;
 use super::Phase;
 use super::hierarchy::Hierarchy;
 use crate::catalog::{Atom, AtomTest, Catalog, CatalogPort, CatalogRow};
-use crate::model::{Endpoint, Model, PortItem, Props, Protocol, ServerId, SiteId, SiteType, Value};
+use crate::model::{
+    Edition, Endpoint, Model, PortItem, Props, Protocol, ServerId, SiteId, SiteType, Value,
+};
 
 /// One end of a flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -128,6 +130,14 @@ impl FlowService {
             Origin::User(_) => "User-declared flow".to_owned(),
         }
     }
+
+    /// The Microsoft Learn address of the reference's section (none for a user flow).
+    pub fn reference_url(&self) -> Option<&'static str> {
+        match self.origin {
+            Origin::Catalog(row) => Some(&row.url),
+            Origin::User(_) => None,
+        }
+    }
 }
 
 /// A flow the model requires: one per source, destination, protocol and ports.
@@ -142,6 +152,14 @@ pub struct RequiredFlow {
 }
 
 impl RequiredFlow {
+    /// Whether a service of the flow is sent before the source has an address (DHCP,
+    /// catalog `broadcast=#true`): firewall rules for it cannot name the source.
+    pub fn broadcast(&self) -> bool {
+        self.services
+            .iter()
+            .any(|s| matches!(s.origin, Origin::Catalog(row) if row.broadcast))
+    }
+
     /// The earliest phase any service needs the flow in.
     pub fn phase(&self) -> Phase {
         self.services
@@ -180,7 +198,7 @@ pub struct TooManyFlows {
 
 /// Computes the required flows of `phases`, sorted by source, destination, protocol, ports.
 pub fn required_flows(model: &Model, phases: &[Phase]) -> Vec<RequiredFlow> {
-    required_flows_with(model, crate::catalog::builtin(), phases)
+    required_flows_with(model, crate::catalog::for_model(model), phases)
 }
 
 /// [`required_flows`], stopping at [`MAX_FLOWS`].
@@ -257,6 +275,7 @@ fn role_name(kind: &str) -> &'static str {
         other => crate::load::vocabulary::site_role_names()
             .chain(crate::load::vocabulary::infra_role_names())
             .chain([
+                "domain-member",
                 "console",
                 "internet",
                 "sql-server",
@@ -344,6 +363,15 @@ fn add_row_flows(
         let Some(port) = port else { continue };
         for ports in h.resolve_port(port, source, dest, to) {
             flows.add(from, to, protocol, ports, service);
+        }
+        if h.needs_sql_browser(port, dest) {
+            flows.add(
+                from,
+                to,
+                Protocol::Udp,
+                FlowPorts::Range(1434, 1434),
+                service,
+            );
         }
     }
     if row.icmp {
@@ -478,6 +506,16 @@ impl<'m> Hierarchy<'m> {
             "sql-server" => (0..m.sites.len())
                 .filter_map(|site| self.database_party(site))
                 .collect(),
+            // Every server that is not a domain controller (`include "windows-domain"`).
+            "domain-member" => (0..m.servers.len())
+                .filter(|&s| !m.servers[s].has_role("domain-controller"))
+                .map(|s| Party {
+                    endpoint: FlowEndpoint::Server(s),
+                    site: m.servers[s].site,
+                    props: None,
+                    instance: None,
+                })
+                .collect(),
             "site-server" if row.relation == "top-level" => {
                 let top = m.top_level_site();
                 self.holders(kind)
@@ -514,11 +552,11 @@ impl<'m> Hierarchy<'m> {
                 .map(|(s, _)| self.server_party(s, "sql-server"))
                 .into_iter()
                 .collect(),
-            "data-warehouse" | "susdb" => {
-                let key = if row.relation == "susdb" {
-                    "susdb"
-                } else {
+            "data-warehouse" | "susdb" | "own-susdb" => {
+                let key = if row.relation == "data-warehouse" {
                     "database"
+                } else {
+                    "susdb"
                 };
                 let holders: Vec<&Props> = if row.relation == "susdb" {
                     source
@@ -563,7 +601,25 @@ impl<'m> Hierarchy<'m> {
                         .collect()
                 }
             }
-            "upstream" => self.upstreams(source),
+            // The row's `to` kind picks the upstream's kind: one flow per upstream.
+            "upstream" => self
+                .upstreams(source)
+                .into_iter()
+                .filter(|(_, role)| *role == to)
+                .map(|(party, _)| party)
+                .collect(),
+            // A pull distribution point's `sources` that are distribution points.
+            "pull-sources" => source
+                .props
+                .and_then(|p| p.str("sources"))
+                .map(|list| {
+                    list.split(',')
+                        .filter_map(|fqdn| m.server_id(fqdn.trim()))
+                        .filter(|&s| m.servers[s].has_role(to))
+                        .map(|s| self.server_party(s, to))
+                        .collect()
+                })
+                .unwrap_or_default(),
             "content-library" => source
                 .site
                 .and_then(|s| m.sites[s].content_library.as_ref())
@@ -655,7 +711,9 @@ impl<'m> Hierarchy<'m> {
 
     /// A software update point's upstream: its `upstream` server, else the internet at
     /// the top-level site, else the parent site's software update points.
-    fn upstreams(&self, source: &Party<'m>) -> Vec<Party<'m>> {
+    /// Each upstream comes with the kind it is reached as (`wsus-server` or
+    /// `software-update-point`).
+    fn upstreams(&self, source: &Party<'m>) -> Vec<(Party<'m>, &'static str)> {
         let m = self.model;
         match source.props.and_then(|p| p.str("upstream")) {
             Some(u) if u == "internet" => Vec::new(),
@@ -667,7 +725,7 @@ impl<'m> Hierarchy<'m> {
                     } else {
                         "software-update-point"
                     };
-                    self.server_party(s, role)
+                    (self.server_party(s, role), role)
                 })
                 .into_iter()
                 .collect(),
@@ -677,7 +735,12 @@ impl<'m> Hierarchy<'m> {
                 .map(|p| {
                     self.site_holders(p, "software-update-point")
                         .iter()
-                        .map(|&s| self.server_party(s, "software-update-point"))
+                        .map(|&s| {
+                            (
+                                self.server_party(s, "software-update-point"),
+                                "software-update-point",
+                            )
+                        })
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -850,6 +913,21 @@ impl<'m> Hierarchy<'m> {
             }
             _ => Vec::new(),
         }
+    }
+
+    /// Under the `2025` edition, a connection to a named SQL Server instance on a port
+    /// other than 1433 also needs SQL Server Browser (UDP 1434) on that server.
+    fn needs_sql_browser(&self, port: &CatalogPort, dest: &Party<'m>) -> bool {
+        if self.model.catalog.edition != Edition::E2025
+            || !matches!(port, CatalogPort::Symbolic(p) if p == "sql")
+        {
+            return false;
+        }
+        let Some((s, i)) = dest.instance else {
+            return false;
+        };
+        let inst = &self.model.servers[s].sql_instances[i];
+        !inst.name.value.eq_ignore_ascii_case("MSSQLSERVER") && inst.port() != Some(1433)
     }
 
     /// A host's dynamic RPC range (clients and others: the Windows default).

@@ -91,7 +91,10 @@ impl<'m> Networks<'m> {
             .firewalls
             .iter()
             .flat_map(|f| &f.rules)
-            .flat_map(|r| r.sources.iter().chain(&r.destinations))
+            .flat_map(|r| {
+                let sources: &[FlowEndpoint] = if r.any_source { &[] } else { &r.sources };
+                sources.iter().chain(&r.destinations)
+            })
             .copied()
             .collect();
         endpoints.sort_unstable();
@@ -279,7 +282,12 @@ fn write_policy(
     let width = rules.len().to_string().len().max(3);
     for (n, rule) in rules.iter().enumerate() {
         let rule_name = super::kdl::rule_name(model, rule);
-        let (sources, unknown_sources) = networks.side(model, &rule.sources);
+        // DHCP (`any_source`): the clients send from 0.0.0.0, so no source address.
+        let (sources, unknown_sources) = if rule.any_source {
+            (None, Vec::new())
+        } else {
+            networks.side(model, &rule.sources)
+        };
         let (destinations, unknown_destinations) = networks.side(model, &rule.destinations);
         let mut notes = String::new();
         for (what, unknown) in [

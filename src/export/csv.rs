@@ -5,8 +5,10 @@
 //! The rows are `cmflow flows`' rows ([`crate::report::flows::rows`]), one per flow and
 //! service, merged per flow so that one flow is one line listing its services; a flow
 //! that crosses no network firewall (same zone, or a model without firewalls) has one
-//! row with an empty `firewall`. Rows are sorted by firewall (empty last), then as
-//! `cmflow flows` sorts them.
+//! row with an empty `firewall`. A DHCP flow's `source_address` is `any` (its clients
+//! send from 0.0.0.0 to the broadcast address). Rows are sorted by firewall (empty last), then as
+//! `cmflow flows` sorts them. `reference_urls` gives the Microsoft Learn section of each
+//! reference in `reason` (`; `-separated, in the same order, user flows left out).
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -20,7 +22,7 @@ use crate::report::flows::{FlowRow, rows};
 /// The file name with `--out`.
 pub const FILE: &str = "flows.csv";
 
-const HEADERS: [&str; 15] = [
+const HEADERS: [&str; 16] = [
     "firewall",
     "source",
     "source_kind",
@@ -36,6 +38,7 @@ const HEADERS: [&str; 15] = [
     "phase",
     "verdict",
     "reason",
+    "reference_urls",
 ];
 
 /// The endpoint a row names, found again by kind and name.
@@ -116,16 +119,25 @@ pub fn write(input: &ExportInput<'_>, out: &mut dyn Output) -> io::Result<()> {
         let mut services = String::new();
         let mut phases = String::new();
         let mut reasons = String::new();
+        let mut urls = String::new();
         for r in &all[start..end] {
             push_unique(&mut services, r.service);
             push_unique(&mut phases, r.phase);
             push_unique(&mut reasons, &format!("{}: {}", r.service, r.reference));
+            if let Some(url) = r.reference_url {
+                push_unique(&mut urls, url);
+            }
         }
         let cells = [
             firewall,
             first.source,
             first.source_kind,
-            &address_of(first.source_kind, first.source),
+            &if first.broadcast {
+                // DHCP: the clients send from 0.0.0.0 to the broadcast address.
+                "any".to_owned()
+            } else {
+                address_of(first.source_kind, first.source)
+            },
             first.source_zone,
             first.destination,
             first.destination_kind,
@@ -137,6 +149,7 @@ pub fn write(input: &ExportInput<'_>, out: &mut dyn Output) -> io::Result<()> {
             &phases,
             first.verdict,
             &reasons,
+            &urls,
         ];
         line.clear();
         for (n, c) in cells.iter().enumerate() {

@@ -45,7 +45,8 @@ fn endpoints(model: &Model, list: &[FlowEndpoint]) -> String {
 
 /// The stable name of a network rule: `cmflow: A and 2 more to B`. Two rules of one
 /// firewall never share their first source and first destination (their pairs are
-/// disjoint), so names are unique.
+/// disjoint), so names are unique; a pair's broadcast (DHCP) flows have a rule of their
+/// own, named with ` (broadcast)`.
 pub fn rule_name(model: &Model, rule: &NetworkRule<'_>) -> String {
     let side = |list: &[FlowEndpoint]| {
         let first = list.first().map_or("", |e| e.name(model));
@@ -56,9 +57,10 @@ pub fn rule_name(model: &Model, rule: &NetworkRule<'_>) -> String {
         }
     };
     format!(
-        "cmflow: {} to {}",
+        "cmflow: {} to {}{}",
         side(&rule.sources),
-        side(&rule.destinations)
+        side(&rule.destinations),
+        if rule.any_source { " (broadcast)" } else { "" }
     )
 }
 
@@ -112,10 +114,21 @@ pub fn write(
                     count(rule.flows, "flow"),
                     comment(&rule.services.join(", "))
                 )?;
+                // DHCP: the clients send from 0.0.0.0 to the broadcast address.
+                let sources = if rule.any_source {
+                    writeln!(
+                        w,
+                        "    // from any: {} ask before they have an address (from 0.0.0.0 to broadcast)",
+                        comment(&super::name_list(model, &rule.sources))
+                    )?;
+                    "any".to_owned()
+                } else {
+                    endpoints(model, &rule.sources)
+                };
                 let mut line = format!(
                     "    allow {} from={} to={}",
                     string(&rule_name(model, rule)),
-                    string(&endpoints(model, &rule.sources)),
+                    string(&sources),
                     string(&endpoints(model, &rule.destinations))
                 );
                 if !rule.ports.tcp.is_empty() {
@@ -179,10 +192,15 @@ pub fn write(
                     _ = write!(line, " {}={}", p.as_str(), string(&ports));
                 }
             }
+            let remotes = if rule.any_remote {
+                "any".to_owned()
+            } else {
+                endpoints(model, &rule.remotes)
+            };
             _ = write!(
                 line,
                 " {remote}={} profile={}",
-                string(&endpoints(model, &rule.remotes)),
+                string(&remotes),
                 string(&host.profile)
             );
             writeln!(w, "{line}")?;

@@ -5,7 +5,9 @@
 //! This is the one place that groups flows into rules; every exporter renders an
 //! [`ExportPlan`] and groups nothing itself. Rules are exact: a rule's every source
 //! with every destination is a required pair with exactly the rule's ports, each rule
-//! carries at least one flow, and no two rules of one network firewall share a pair. The
+//! carries at least one flow, and no two rules of one network firewall share a pair,
+//! except that a pair's DHCP flows (catalog `broadcast=#true`) have rules of their own,
+//! which allow any source (the clients send from 0.0.0.0 to the broadcast address). The
 //! plan decides no syntax (names of files, quoting): that belongs to the exporters.
 
 use std::collections::HashMap;
@@ -69,6 +71,9 @@ pub struct NetworkRule<'m> {
     pub services: Vec<&'m str>,
     /// The number of required flows (source, destination, protocol, ports) it carries.
     pub flows: usize,
+    /// The flows are sent before their sources have an address (DHCP, catalog
+    /// `broadcast=#true`): the rule allows any source; `sources` says whose they are.
+    pub any_source: bool,
 }
 
 impl NetworkRule<'_> {
@@ -120,6 +125,9 @@ pub struct HostRule {
     /// Sources inbound, destinations outbound; sorted by name.
     pub remotes: Vec<FlowEndpoint>,
     pub flows: usize,
+    /// An inbound rule for flows sent before their sources have an address (DHCP): it
+    /// allows any remote address; `remotes` says whose they are.
+    pub any_remote: bool,
 }
 
 /// The Windows Firewall rules one server or client group needs.
@@ -253,7 +261,8 @@ impl From<Ports> for PortRanges {
 
 /// A host rule's scope: host, direction, set of services (see [`ServiceSets`]),
 /// protocol, kind of port.
-type HostScope = (FlowEndpoint, HostDirection, u32, Protocol, PortKind);
+/// The last field: the flows are `broadcast` (DHCP) inbound, see [`HostRule::any_remote`].
+type HostScope = (FlowEndpoint, HostDirection, u32, Protocol, PortKind, bool);
 
 /// Sets of service names, numbered as they are first met, each with its display text.
 #[derive(Default)]
@@ -282,7 +291,9 @@ pub fn plan<'m>(
     flows: &'m [RequiredFlow],
     verdicts: &[FlowVerdict],
 ) -> ExportPlan<'m> {
-    let mut network: Grouper<'m, usize, Ports> = Grouper::new();
+    // Scope: the firewall, and whether the flows are `broadcast` (their rules allow any
+    // source, so they are never grouped with the others).
+    let mut network: Grouper<'m, (usize, bool), Ports> = Grouper::new();
     let mut hosts: Grouper<'m, HostScope, PortRanges> = Grouper::new();
     let mut service_sets = ServiceSets::default();
     let mut no_path = 0;
@@ -303,7 +314,8 @@ pub fn plan<'m>(
             && host_firewall(model, source).is_some_and(|fw| fw.outbound == Action::Deny);
         let inbound = is_host(destination);
         let mut route: Option<&Route> = None;
-        let mut pair_network = PairLoad::default();
+        // [ordinary flows, broadcast flows] of the pair.
+        let mut pair_network = [PairLoad::default(), PairLoad::default()];
         pair_hosts.clear();
         for (flow, verdict) in flows[start..end].iter().zip(&verdicts[start..end]) {
             if verdict.verdict == Verdict::NoPath {
@@ -314,11 +326,13 @@ pub fn plan<'m>(
             services.extend(flow.services.iter().map(|s| s.service(model)));
             services.sort_unstable();
             services.dedup();
+            let broadcast = flow.broadcast();
             if let Route::Through(_) = &verdict.route {
                 route = Some(&verdict.route);
-                pair_network.ports.add(flow.protocol, flow.ports);
-                pair_network.services.extend(&services);
-                pair_network.flows += 1;
+                let load = &mut pair_network[usize::from(broadcast)];
+                load.ports.add(flow.protocol, flow.ports);
+                load.services.extend(&services);
+                load.flows += 1;
             }
             if !inbound && !outbound {
                 continue;
@@ -347,6 +361,7 @@ pub fn plan<'m>(
                         set,
                         flow.protocol,
                         kind,
+                        broadcast,
                     ),
                     kind == PortKind::Numbers,
                 );
@@ -359,19 +374,25 @@ pub fn plan<'m>(
                         set,
                         flow.protocol,
                         PortKind::Numbers,
+                        false,
                     ),
                     true,
                 );
             }
         }
         if let Some(Route::Through(fws)) = route {
-            for &fw in fws.iter() {
-                let load = PairLoad {
-                    ports: pair_network.ports.clone(),
-                    services: pair_network.services.clone(),
-                    flows: pair_network.flows,
-                };
-                network.add(fw, source, destination, load);
+            for (broadcast, pair) in [false, true].into_iter().zip(&pair_network) {
+                if pair.flows == 0 {
+                    continue;
+                }
+                for &fw in fws.iter() {
+                    let load = PairLoad {
+                        ports: pair.ports.clone(),
+                        services: pair.services.clone(),
+                        flows: pair.flows,
+                    };
+                    network.add((fw, broadcast), source, destination, load);
+                }
             }
         }
         for (scope, load) in pair_hosts.drain(..) {
@@ -389,12 +410,13 @@ pub fn plan<'m>(
             ports: g.ports,
             services: g.services,
             flows: g.flows,
+            any_source: g.scope.1,
         };
         sort_endpoints(model, &mut rule.sources);
         sort_endpoints(model, &mut rule.destinations);
         rule.services.sort_unstable();
         rule.services.dedup();
-        per_firewall[g.scope].push(rule);
+        per_firewall[g.scope.0].push(rule);
     }
     let mut firewalls: Vec<FirewallPlan<'m>> = per_firewall
         .into_iter()
@@ -412,6 +434,7 @@ pub fn plan<'m>(
                         .map(|e| endpoint_key(model, *e))
                         .collect::<Vec<_>>(),
                     r.ports.clone(),
+                    r.any_source,
                 )
             });
             FirewallPlan { firewall, rules }
@@ -427,7 +450,7 @@ pub fn plan<'m>(
     // Hosts.
     let mut per_host: HashMap<FlowEndpoint, Vec<HostRule>> = HashMap::new();
     for g in hosts.finish() {
-        let (host, direction, set, protocol, kind) = g.scope;
+        let (host, direction, set, protocol, kind, any_remote) = g.scope;
         let services = service_sets.names[set as usize].clone();
         let mut remotes = match direction {
             HostDirection::Inbound => g.sources,
@@ -442,19 +465,29 @@ pub fn plan<'m>(
             ports: g.ports,
             remotes,
             flows: g.flows,
+            any_remote,
         });
     }
     let mut hosts: Vec<HostPlan> = per_host
         .into_iter()
         .map(|(host, mut rules)| {
             rules.sort_by(|a, b| {
-                (a.direction, &a.services, a.protocol, a.kind, &a.ports).cmp(&(
-                    b.direction,
-                    &b.services,
-                    b.protocol,
-                    b.kind,
-                    &b.ports,
-                ))
+                (
+                    a.direction,
+                    &a.services,
+                    a.protocol,
+                    a.kind,
+                    &a.ports,
+                    a.any_remote,
+                )
+                    .cmp(&(
+                        b.direction,
+                        &b.services,
+                        b.protocol,
+                        b.kind,
+                        &b.ports,
+                        b.any_remote,
+                    ))
             });
             HostPlan {
                 host,
@@ -580,6 +613,49 @@ firewall "fw" default="deny" {
             .position(NetworkRule::is_wide)
             .expect("internet");
         assert!(rules[first_wide..].iter().all(NetworkRule::is_wide));
+    }
+
+    #[test]
+    fn dhcp_rules_allow_any_source_and_stand_apart() {
+        let text = MODEL.replace(
+            "        management-point\n    }\n    server \"mp02",
+            "        management-point\n        distribution-point pxe=#true\n    }\n    server \"mp02",
+        );
+        let m = model(&text);
+        let (flows, verdicts) = planned(&m);
+        let p = plan(&m, &flows, &verdicts);
+        let udp = |r: &NetworkRule<'_>| r.ports.udp.clone();
+        let rules = &p.firewalls[0].rules;
+        let dhcp: Vec<&NetworkRule<'_>> = rules.iter().filter(|r| r.any_source).collect();
+        assert_eq!(dhcp.len(), 1, "{rules:#?}");
+        assert_eq!(udp(dhcp[0]), vec![(67, 68)]);
+        assert!(dhcp[0].ports.tcp.is_empty() && !dhcp[0].ports.icmp);
+        assert_eq!(dhcp[0].services, vec!["DHCP"]);
+        let names: Vec<&str> = dhcp[0].sources.iter().map(|e| e.name(&m)).collect();
+        assert_eq!(names, vec!["Branch", "HQ"]);
+        // The clients' other PXE flows (TFTP 69, BINL 4011) keep their subnets.
+        let pxe = rules
+            .iter()
+            .find(|r| !r.any_source && r.ports.udp.contains(&(69, 69)))
+            .expect("TFTP rule");
+        assert!(!pxe.ports.udp.contains(&(67, 68)));
+        // The distribution point's inbound DHCP rule accepts any remote address.
+        let cm01 = p
+            .hosts
+            .iter()
+            .find(|h| h.host.name(&m) == "cm01.example.com")
+            .expect("cm01");
+        let inbound: Vec<(&str, bool)> = cm01
+            .rules
+            .iter()
+            .filter(|r| r.protocol == Protocol::Udp)
+            .map(|r| (r.services.as_str(), r.any_remote))
+            .collect();
+        assert!(inbound.contains(&("DHCP", true)), "{inbound:?}");
+        assert!(
+            inbound.iter().all(|(s, any)| *any == (*s == "DHCP")),
+            "{inbound:?}"
+        );
     }
 
     #[test]

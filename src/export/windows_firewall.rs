@@ -159,7 +159,8 @@ fn write_host(w: &mut dyn Write, model: &Model, host: &HostPlan) -> io::Result<(
         };
         let mut remote: Vec<String> = Vec::new();
         let mut unknown: Vec<&str> = Vec::new();
-        let mut any = false;
+        // DHCP (`any_remote`): the clients send from 0.0.0.0 to the broadcast address.
+        let mut any = rule.any_remote;
         for &e in &rule.remotes {
             match address(model, e) {
                 Address::Any => any = true,
@@ -180,6 +181,12 @@ fn write_host(w: &mut dyn Write, model: &Model, host: &HostPlan) -> io::Result<(
             comment(&super::name_list(model, &rule.remotes)),
             super::count(rule.flows, "flow")
         )?;
+        if rule.any_remote {
+            writeln!(
+                w,
+                "    # DHCP requests come from 0.0.0.0 to the broadcast address: any remote address."
+            )?;
+        }
         if !unknown.is_empty() {
             writeln!(
                 w,

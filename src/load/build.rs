@@ -7,9 +7,10 @@ use super::reader::{CheckedNode, Reader};
 use super::vocabulary::Context;
 use crate::diag::{Diagnostic, Label, Severity, SeverityOverride, Suppression};
 use crate::model::{
-    Action, ClientGroup, CloudKind, CloudService, Console, Direction, Endpoint, Firewall,
-    FirewallRule, Forbid, HostFirewall, HostRule, InstanceRef, Policy, PortList, Role, Server,
-    Site, SiteType, Span, Spanned, SqlInstance, Traffic, UserFlow, Value, Zone,
+    Action, CatalogChoice, ClientGroup, CloudKind, CloudService, Console, Direction, Edition,
+    Endpoint, Firewall, FirewallRule, Forbid, HostFirewall, HostRule, InstanceRef, Policy,
+    PortList, Role, Server, Site, SiteType, Span, Spanned, SqlInstance, Traffic, UserFlow, Value,
+    Zone,
 };
 
 /// The entities of one file, before names are resolved across files.
@@ -27,6 +28,8 @@ pub struct FileModel {
     pub flows: Vec<UserFlow>,
     pub severity_overrides: Vec<(SeverityOverride, Spanned<String>)>,
     pub suppressions: Vec<(Suppression, Span)>,
+    /// `catalog` nodes (a model may have one; the merge reports a second).
+    pub catalogs: Vec<CatalogChoice>,
 }
 
 impl Reader<'_> {
@@ -110,6 +113,7 @@ impl Reader<'_> {
                     }
                 }
                 "lint" => self.lint(&n, &mut out),
+                "catalog" => self.catalog(&n, &mut out),
                 _ => {}
             }
         }
@@ -418,6 +422,25 @@ impl Reader<'_> {
                 span: n.span,
             });
         }
+    }
+
+    fn catalog(&mut self, n: &CheckedNode<'_>, out: &mut FileModel) {
+        let edition = n
+            .prop_str("edition")
+            .and_then(|e| Edition::parse(&e.value))
+            .unwrap_or_default();
+        let mut includes: Vec<String> = self
+            .children(n, out)
+            .iter()
+            .filter_map(|c| c.arg_str(0).map(|a| a.value))
+            .collect();
+        includes.sort();
+        includes.dedup();
+        out.catalogs.push(CatalogChoice {
+            edition,
+            includes,
+            span: Some(n.span),
+        });
     }
 
     fn lint(&mut self, n: &CheckedNode<'_>, out: &mut FileModel) {

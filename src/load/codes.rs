@@ -118,7 +118,8 @@ pub static MISSING_VALUE: RuleInfo = RuleInfo {
     docs: r#"## What it does
 Reports nodes without a required argument (a site's code, a server's FQDN) or property
 (`type` on a site, `zone` on a server, `site` and `zone` on a client group, `reason` on
-a `suppress`).
+a `suppress`), and a switch that needs another: `sources` on a distribution point
+without `pull=#true`, `pxe-responder=#true` without `pxe=#true`.
 
 ## Why
 Without them cmflow cannot place the node in the hierarchy or the network, so its flows
@@ -169,7 +170,8 @@ pub static UNKNOWN_REFERENCE: RuleInfo = RuleInfo {
     summary: "A reference to a site, zone, server, instance, role, group or rule code that does not exist",
     docs: r#"## What it does
 Resolves every reference: `parent`, `site`, `zone`, `database server= instance=`,
-`content-library server=`, `upstream`, `susdb`, `database`, `exchange`, firewall `zones`,
+`content-library server=`, `upstream`, `susdb`, `database`, `exchange`, a pull
+distribution point's `sources` (each a distribution point other than itself), firewall `zones`,
 endpoint lists (`zone:`, `host:`, `site:`, `role:`, `clients:`) and rule codes in `lint`
 and `suppress`. The help names the closest existing name.
 

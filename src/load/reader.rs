@@ -411,6 +411,17 @@ impl<'a> Reader<'a> {
                 })
             }
             Kind::Fqdn => check_fqdn(s).map(|()| ok).map_err(|e| at(e, self)),
+            Kind::FqdnList => {
+                let mut offset = 0;
+                for part in s.split(',') {
+                    check_fqdn(part).map_err(|mut e| {
+                        e.offset += offset;
+                        at(e, self)
+                    })?;
+                    offset += part.len() + 1;
+                }
+                Ok(ok)
+            }
             Kind::InternetOrFqdn if s == "internet" => Ok(ok),
             Kind::OnlineOrFqdn if s == "online" => Ok(ok),
             Kind::InternetOrFqdn | Kind::OnlineOrFqdn => {
@@ -567,6 +578,7 @@ fn context_phrase(context: Context) -> &'static str {
         Context::Firewall => "inside a `firewall`",
         Context::Policy => "inside a `policy`",
         Context::Lint => "inside `lint`",
+        Context::CatalogChoice => "inside `catalog`",
         Context::Leaf => "here: this node takes no children",
         Context::Catalog => "at the top of a catalog file",
         Context::CatalogSection => "inside a catalog `section`",

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::build::FileModel;
-use super::codes::{DUPLICATE_NAME, UNKNOWN_REFERENCE};
+use super::codes::{DUPLICATE_NAME, MISSING_VALUE, UNKNOWN_REFERENCE};
 use super::vocabulary::{infra_role_names, site_role_names};
 use crate::diag::{Diagnostic, Label, did_you_mean};
 use crate::model::{Endpoint, Index, InstanceRef, Model, Span, Spanned, Traffic};
@@ -39,6 +39,26 @@ pub fn merge(
         for (o, code) in f.severity_overrides {
             check_code(&code, known_codes, diags);
             model.severity_overrides.push(o);
+        }
+        for choice in f.catalogs {
+            match model.catalog.span {
+                Some(first) => {
+                    if let Some(span) = choice.span {
+                        diags.push(
+                            Diagnostic::new(
+                                &DUPLICATE_NAME,
+                                "the model has two `catalog` nodes".to_owned(),
+                                Label::new(span, "declared again here"),
+                            )
+                            .with_label(Label::new(first, "first declared here"))
+                            .with_help(
+                                "keep one `catalog` node: the model has one catalog edition",
+                            ),
+                        );
+                    }
+                }
+                None => model.catalog = choice,
+            }
         }
         for (s, code_span) in f.suppressions {
             check_code(&Spanned::new(s.code.clone(), code_span), known_codes, diags);
@@ -227,6 +247,138 @@ impl Resolver<'_> {
         false
     }
 
+    /// A distribution point's `sources` (each a distribution point other than itself,
+    /// `schema/unknown-reference`), and the switches that need another: `sources` needs
+    /// `pull=#true`, `pxe-responder=#true` needs `pxe=#true` (`schema/missing-value`).
+    fn distribution_point(&mut self, server: &crate::model::Server, role: &crate::model::Role) {
+        let model = self.model;
+        let distribution_points = || {
+            model
+                .servers
+                .iter()
+                .filter(|s| s.has_role("distribution-point") && s.fqdn.value != server.fqdn.value)
+                .map(|s| s.fqdn.value.as_str())
+        };
+        if let Some(v) = role.props.get("sources")
+            && let crate::model::Value::Str(list) = &v.value
+        {
+            if !role.props.bool("pull") {
+                self.diags.push(
+                    Diagnostic::new(
+                        &MISSING_VALUE,
+                        format!(
+                            "distribution point {} has `sources` but is not a pull distribution point",
+                            server.fqdn.value
+                        ),
+                        Label::new(v.span, "sources of a pull distribution point, without `pull=#true`"),
+                    )
+                    .with_help(
+                        "add pull=#true (the distribution point downloads its content from \
+                         these sources), or remove `sources`",
+                    ),
+                );
+            }
+            let mut offset = 0;
+            for entry in list.split(',') {
+                let span = self.entry_span(v.span, list, offset, entry.len());
+                offset += entry.len() + 1;
+                let entry = entry.trim();
+                if !self.server(entry, span) {
+                    // `server` reported it; suggest among distribution points rather
+                    // than among all servers when one is closer.
+                    if let Some(d) = self.diags.last_mut()
+                        && let Some(s) = did_you_mean(entry, distribution_points())
+                    {
+                        d.help = Some(format!("did you mean `{s}`?"));
+                    }
+                    continue;
+                }
+                let Some(source) = model.server(entry) else {
+                    continue;
+                };
+                if source.fqdn.value.eq_ignore_ascii_case(&server.fqdn.value) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            &UNKNOWN_REFERENCE,
+                            format!(
+                                "pull distribution point {} names itself as a source",
+                                server.fqdn.value
+                            ),
+                            Label::new(span, "itself"),
+                        )
+                        .with_help("name the distribution points it downloads content from"),
+                    );
+                } else if !source.has_role("distribution-point") {
+                    // Name the distribution points (a closest name among them would
+                    // suggest an unrelated server with a similar name).
+                    let mut dps: Vec<&str> = distribution_points().collect();
+                    dps.sort_unstable();
+                    let shown = dps.len().min(3);
+                    let more = if dps.len() > shown {
+                        format!(" and {} more", dps.len() - shown)
+                    } else {
+                        String::new()
+                    };
+                    let help = if dps.is_empty() {
+                        format!(
+                            "add `distribution-point` to {entry}: a pull distribution point's sources are distribution points"
+                        )
+                    } else {
+                        format!(
+                            "a pull distribution point's sources are distribution points: name one of {}{more}, or add `distribution-point` to {entry}",
+                            dps[..shown].join(", ")
+                        )
+                    };
+                    self.diags.push(
+                        Diagnostic::new(
+                            &UNKNOWN_REFERENCE,
+                            format!(
+                                "source `{entry}` of pull distribution point {} holds no `distribution-point`",
+                                server.fqdn.value
+                            ),
+                            Label::new(span, "not a distribution point"),
+                        )
+                        .with_help(help),
+                    );
+                }
+            }
+        }
+        if let Some(v) = role.props.get("pxe-responder")
+            && v.value == crate::model::Value::Bool(true)
+            && !role.props.bool("pxe")
+        {
+            self.diags.push(
+                Diagnostic::new(
+                    &MISSING_VALUE,
+                    format!(
+                        "distribution point {} has a PXE responder but no PXE support",
+                        server.fqdn.value
+                    ),
+                    Label::new(v.span, "a kind of PXE, without `pxe=#true`"),
+                )
+                .with_help(
+                    "add pxe=#true (Enable PXE support for clients), or remove pxe-responder",
+                ),
+            );
+        }
+    }
+
+    /// The span of one entry of a comma-separated string value: its characters when the
+    /// value is written as a plain quoted string, else the whole value.
+    fn entry_span(&self, value: Span, text: &str, offset: usize, len: usize) -> Span {
+        let file = self.model.sources.get(value.source);
+        let written = file.text.get(value.start..value.end).unwrap_or_default();
+        if written.len() == text.len() + 2 && written.get(1..=text.len()) == Some(text) {
+            Span::new(
+                value.source,
+                value.start + 1 + offset,
+                value.start + 1 + offset + len,
+            )
+        } else {
+            value
+        }
+    }
+
     fn instance(&mut self, r: &InstanceRef) {
         if !self.server(&r.server.value, r.server.span) {
             return;
@@ -358,6 +510,9 @@ fn check_references(model: &Model, diags: &mut Vec<Diagnostic>) {
                 if let Some(v) = role.props.get(key) {
                     r.instance_str(v);
                 }
+            }
+            if role.name == "distribution-point" {
+                r.distribution_point(server, role);
             }
             if let Some(v) = role.props.get("exchange")
                 && let crate::model::Value::Str(s) = &v.value

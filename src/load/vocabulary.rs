@@ -36,6 +36,8 @@ pub enum Kind {
     OnlineOrFqdn,
     /// `"FQDN/INSTANCE"`.
     InstanceRef,
+    /// Comma-separated host names (`sources` of a pull distribution point).
+    FqdnList,
     /// Catalog ports: a number, `START-END`, or a symbolic port (`client-http`, `sql`, ...).
     CatalogPort,
 }
@@ -76,6 +78,8 @@ pub enum Context {
     Firewall,
     Policy,
     Lint,
+    /// Inside the model's `catalog` node.
+    CatalogChoice,
     /// Nodes with no children besides `suppress`.
     Leaf,
     /// The top level of a catalog file (`policies/*.kdl`).
@@ -296,7 +300,29 @@ pub const TOP_LEVEL: &[NodeSpec] = &[
         props: &[],
         children: Context::Lint,
     },
+    NodeSpec {
+        name: "catalog",
+        args: &[],
+        props: &[PropSpec {
+            name: "edition",
+            kind: Kind::Enum(EDITIONS),
+            required: false,
+            default: Some("2020"),
+        }],
+        children: Context::CatalogChoice,
+    },
 ];
+
+/// `catalog edition=` values.
+pub const EDITIONS: &[&str] = &["2020", "2025"];
+/// `include` values: the extra catalogs that ship with cmflow.
+pub const INCLUDES: &[&str] = &["windows-domain"];
+
+const CATALOG_CHOICE_CHILDREN: &[NodeSpec] = &[node(
+    "include",
+    &[arg("extra catalog", Kind::Enum(INCLUDES))],
+    &[],
+)];
 
 const ZONE_CHILDREN: &[NodeSpec] = &[node("subnet", &[arg("CIDR", Kind::Cidr)], &[])];
 
@@ -382,6 +408,8 @@ const SITE_SERVER_CHILDREN: &[NodeSpec] = &[
             prop_default("multicast", Kind::Bool, "#false"),
             prop_default("http", Kind::Bool, "#true"),
             prop_default("https", Kind::Bool, "#false"),
+            prop("sources", Kind::FqdnList),
+            prop_default("pxe-responder", Kind::Bool, "#false"),
             INITIATES,
         ],
     ),
@@ -531,6 +559,8 @@ pub const RELATIONS: &[&str] = &[
     "upstream",
     "content-library",
     "exchange",
+    "own-susdb",
+    "pull-sources",
 ];
 
 const PHASES: &[&str] = &["operation", "install", "client-install"];
@@ -573,9 +603,20 @@ const CATALOG_TOP: &[NodeSpec] = &[
             CATALOG_FLOW_PROPS[3],
             CATALOG_FLOW_PROPS[4],
             CATALOG_FLOW_PROPS[5],
+            prop("url", Kind::Text),
         ],
         children: Context::CatalogSection,
     },
+    node(
+        "remove",
+        &[arg("seed anchor", Kind::Text)],
+        &[required("reason", Kind::Text)],
+    ),
+    node(
+        "removed-role",
+        &[arg("role", Kind::Text)],
+        &[required("reason", Kind::Text)],
+    ),
     node(
         "not-applicable",
         &[arg("seed anchor", Kind::Text)],
@@ -600,6 +641,7 @@ const CATALOG_SECTION: &[NodeSpec] = &[node(
             default: None,
         },
         prop("seed-row", Kind::Text),
+        prop("broadcast", Kind::Bool),
         CATALOG_FLOW_PROPS[0],
         CATALOG_FLOW_PROPS[1],
         CATALOG_FLOW_PROPS[2],
@@ -624,6 +666,7 @@ impl Context {
             Context::Firewall => FIREWALL_CHILDREN,
             Context::Policy => POLICY_CHILDREN,
             Context::Lint => LINT_CHILDREN,
+            Context::CatalogChoice => CATALOG_CHOICE_CHILDREN,
             Context::Leaf => &[],
             Context::Catalog => CATALOG_TOP,
             Context::CatalogSection => CATALOG_SECTION,
@@ -654,6 +697,7 @@ impl Context {
         Context::Firewall,
         Context::Policy,
         Context::Lint,
+        Context::CatalogChoice,
         Context::Leaf,
     ];
 }

@@ -343,6 +343,43 @@ pub struct UserFlow {
     pub span: Span,
 }
 
+/// The edition of the built-in catalog a model asks for (`catalog edition=`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Edition {
+    /// The seed documents (2020), with the corrections of `docs/decisions.md`.
+    #[default]
+    E2020,
+    /// The current "Ports used in Configuration Manager" article.
+    E2025,
+}
+
+impl Edition {
+    /// Every edition, oldest first.
+    pub const ALL: [Edition; 2] = [Edition::E2020, Edition::E2025];
+
+    /// `2020` / `2025`, as written in `catalog edition=`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Edition::E2020 => "2020",
+            Edition::E2025 => "2025",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Edition> {
+        Edition::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+/// The model's `catalog` node: the edition and the extra catalogs it includes.
+#[derive(Clone, Debug, Default)]
+pub struct CatalogChoice {
+    pub edition: Edition,
+    /// Extra catalogs (`include "windows-domain"`), sorted, without duplicates.
+    pub includes: Vec<String>,
+    /// The `catalog` node, when the model has one.
+    pub span: Option<Span>,
+}
+
 /// Name lookups, built once after loading. Server names are case-insensitive.
 #[derive(Clone, Debug, Default)]
 pub struct Index {
@@ -370,6 +407,8 @@ pub struct Model {
     pub flows: Vec<UserFlow>,
     pub severity_overrides: Vec<SeverityOverride>,
     pub suppressions: Vec<Suppression>,
+    /// The catalog edition and extra catalogs (`catalog` node; default: 2020, none).
+    pub catalog: CatalogChoice,
     pub index: Index,
 }
 

@@ -34,10 +34,15 @@ pub struct FlowRow<'a> {
     pub service: &'a str,
     pub phase: &'static str,
     pub reference: String,
+    /// The reference's section on Microsoft Learn (`null` for a user-declared flow).
+    pub reference_url: Option<&'static str>,
     pub firewalls: Vec<&'a str>,
     pub verdict: &'static str,
     /// The rule (or `default`) of each filter that decided, in the order the flow meets them.
     pub decided_by: Vec<String>,
+    /// Sent before the source has an address (DHCP): exports allow any source.
+    #[serde(skip)]
+    pub broadcast: bool,
 }
 
 /// The rows of a flow list, sorted and without duplicates; `verdicts` is parallel to
@@ -63,6 +68,7 @@ pub fn rows<'a>(
                     decided_by.push(text);
                 }
             }
+            let broadcast = f.broadcast();
             f.services.iter().map(move |s| FlowRow {
                 source: f.source.name(model),
                 source_kind: f.source.kind(),
@@ -77,9 +83,11 @@ pub fn rows<'a>(
                 service: s.service(model),
                 phase: s.phase.as_str(),
                 reference: s.reference(),
+                reference_url: s.reference_url(),
                 firewalls: firewalls.clone(),
                 verdict: v.verdict.as_str(),
                 decided_by: decided_by.clone(),
+                broadcast,
             })
         })
         .collect();
@@ -118,7 +126,7 @@ fn sort_key<'r>(r: &'r FlowRow<'_>) -> RowKey<'r> {
     )
 }
 
-const HEADERS: [&str; 16] = [
+const HEADERS: [&str; 17] = [
     "source",
     "source_kind",
     "source_role",
@@ -132,12 +140,13 @@ const HEADERS: [&str; 16] = [
     "service",
     "phase",
     "reference",
+    "reference_url",
     "firewalls",
     "verdict",
     "decided_by",
 ];
 
-fn cells(r: &FlowRow<'_>) -> [String; 16] {
+fn cells(r: &FlowRow<'_>) -> [String; 17] {
     [
         r.source.to_owned(),
         r.source_kind.to_owned(),
@@ -152,6 +161,7 @@ fn cells(r: &FlowRow<'_>) -> [String; 16] {
         r.service.to_owned(),
         r.phase.to_owned(),
         r.reference.clone(),
+        r.reference_url.unwrap_or_default().to_owned(),
         r.firewalls.join("; "),
         r.verdict.to_owned(),
         r.decided_by.join("; "),
@@ -188,17 +198,44 @@ pub fn write(out: &mut dyn Write, format: FlowsFormat, rows: &[FlowRow<'_>]) -> 
             Ok(())
         }
         FlowsFormat::Markdown => {
-            writeln!(out, "| {} |", TABLE_COLUMNS.join(" | "))?;
-            writeln!(out, "|{}", TABLE_COLUMNS.map(|_| "---|").concat())?;
+            writeln!(out, "| {} | REFERENCE |", TABLE_COLUMNS.join(" | "))?;
+            writeln!(out, "|{}---|", TABLE_COLUMNS.map(|_| "---|").concat())?;
             for r in rows {
                 let c = table_cells(r);
-                writeln!(out, "| {} |", c.map(|s| s.replace('|', "\\|")).join(" | "))?;
+                // The reference is a link to its section; its text and address are
+                // escaped like every other cell.
+                let reference = match r.reference_url {
+                    Some(url) => format!("[{}]({url})", r.reference),
+                    None => r.reference.clone(),
+                };
+                writeln!(
+                    out,
+                    "| {} | {} |",
+                    c.map(|s| s.replace('|', "\\|")).join(" | "),
+                    reference.replace('|', "\\|")
+                )?;
             }
             Ok(())
         }
         FlowsFormat::Table => {
-            let all: Vec<[String; 10]> = rows.iter().map(table_cells).collect();
-            let mut widths = TABLE_COLUMNS.map(|h| h.chars().count());
+            // Each row's reference as a footnote number; the notes, with the sections'
+            // addresses on Microsoft Learn, follow the table in order of first use.
+            let mut notes: Vec<(&str, Option<&str>)> = Vec::new();
+            let mut all: Vec<Vec<String>> = Vec::with_capacity(rows.len());
+            for r in rows {
+                let key = (r.reference.as_str(), r.reference_url);
+                let number = if let Some(found) = notes.iter().position(|k| *k == key) {
+                    found + 1
+                } else {
+                    notes.push(key);
+                    notes.len()
+                };
+                let mut cells = table_cells(r).to_vec();
+                cells.push(format!("[{number}]"));
+                all.push(cells);
+            }
+            let headers: Vec<&str> = TABLE_COLUMNS.iter().copied().chain(["REF"]).collect();
+            let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
             for c in &all {
                 for (w, s) in widths.iter_mut().zip(c) {
                     *w = (*w).max(s.chars().count());
@@ -207,16 +244,27 @@ pub fn write(out: &mut dyn Write, format: FlowsFormat, rows: &[FlowRow<'_>]) -> 
             let line = |c: &[String]| {
                 let parts: Vec<String> = c
                     .iter()
-                    .zip(widths)
-                    .map(|(s, w)| format!("{s:<w$}"))
+                    .zip(&widths)
+                    .map(|(s, &w)| format!("{s:<w$}"))
                     .collect();
                 parts.join("  ").trim_end().to_owned()
             };
-            writeln!(out, "{}", line(&TABLE_COLUMNS.map(str::to_owned)))?;
+            let header_cells: Vec<String> = headers.iter().map(|h| (*h).to_owned()).collect();
+            writeln!(out, "{}", line(&header_cells))?;
             for c in &all {
                 writeln!(out, "{}", line(c))?;
             }
-            writeln!(out, "\n{} flows", rows.len())
+            writeln!(out, "\n{} flows", rows.len())?;
+            if !notes.is_empty() {
+                writeln!(out)?;
+            }
+            for (n, (reference, url)) in notes.iter().enumerate() {
+                match url {
+                    Some(url) => writeln!(out, "[{}] {reference}\n    {url}", n + 1)?,
+                    None => writeln!(out, "[{}] {reference}", n + 1)?,
+                }
+            }
+            Ok(())
         }
     }
 }

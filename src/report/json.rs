@@ -40,6 +40,9 @@ struct JsonLabel<'a> {
     #[serde(flatten)]
     position: Position<'a>,
     text: &'a str,
+    /// The Microsoft Learn section a label cites (catalog flows only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -72,6 +75,7 @@ pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
                     .map(|l| JsonLabel {
                         position: Place::of(sources, l.span).into(),
                         text: &l.text,
+                        url: l.url,
                     })
                     .collect(),
                 help: d.help.as_deref(),

@@ -114,7 +114,9 @@ struct Location<'a> {
 #[serde(rename_all = "camelCase")]
 struct PhysicalLocation {
     artifact_location: ArtifactLocation,
-    region: Region,
+    /// None for a document on the web (a Microsoft Learn section).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
 }
 
 #[derive(Serialize)]
@@ -173,15 +175,41 @@ fn location<'a>(sources: &SourceMap, span: Span, id: Option<usize>, text: &'a st
             artifact_location: ArtifactLocation {
                 uri: uri(place.file),
             },
-            region: Region {
+            region: Some(Region {
                 start_line: place.line,
                 start_column: place.column,
                 end_line: place.end_line,
                 end_column: place.end_column,
-            },
+            }),
         },
         message: Text { text },
     }
+}
+
+/// The related locations of a diagnostic: each secondary label in order, then, for every
+/// label that cites a section of a Microsoft document (a catalog flow's reference), that
+/// section on Microsoft Learn as an absolute `uri` with no region, labelled alike.
+fn related_locations<'a>(sources: &SourceMap, d: &'a Diagnostic) -> Vec<Location<'a>> {
+    let mut out: Vec<Location<'a>> = d
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| location(sources, l.span, Some(i + 1), &l.text))
+        .collect();
+    for l in std::iter::once(&d.primary).chain(&d.labels) {
+        let Some(url) = l.url else { continue };
+        out.push(Location {
+            id: Some(out.len() + 1),
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation {
+                    uri: url.to_owned(),
+                },
+                region: None,
+            },
+            message: Text { text: &l.text },
+        });
+    }
+    out
 }
 
 /// The message shown for a result: the diagnostic's message, then its help.
@@ -208,12 +236,7 @@ pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
                 level: level(d.severity),
                 message: OwnedText { text: message(d) },
                 locations: [location(sources, d.primary.span, None, &d.primary.text)],
-                related_locations: d
-                    .labels
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| location(sources, l.span, Some(i + 1), &l.text))
-                    .collect(),
+                related_locations: related_locations(sources, d),
                 partial_fingerprints: Fingerprints {
                     primary_location_line_hash: format!("{hash:016x}:{occurrence}"),
                 },

@@ -31,6 +31,10 @@ site "P01" type="primary" {
     client-ports http=80 http-alternate=8080
 }
 ```
+
+## References
+
+- [Ports used in Configuration Manager, Note 2: alternate port available](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#bkmk_note2)
 "#,
 };
 

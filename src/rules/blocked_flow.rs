@@ -4,7 +4,20 @@
 
 use super::context::{Context, PortSet, endpoint_ref, flow_part, short_list};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
-use crate::engine::{DecidedBy, Filter, FlowEndpoint, FlowPorts, Outcome, RequiredFlow, rpc_range};
+use crate::engine::{
+    DecidedBy, Filter, FlowEndpoint, FlowPorts, Origin, Outcome, RequiredFlow, rpc_range,
+};
+
+/// The catalog section of the PXE distribution point's TFTP transfer to its clients
+/// (Note 4: answers from dynamic high ports), which a TFTP ALG can open instead.
+const TFTP_TRANSFER: &str = "BKMK_PortsClient-DP3-TFTP";
+
+/// The range a network rule may write `rpc` for: a server's `rpc-ports`. Other
+/// destinations (a client group's TFTP transfer ports) keep their numbers, which say
+/// what they are.
+fn server_rpc(model: &crate::model::Model, e: FlowEndpoint) -> Option<(u16, u16)> {
+    matches!(e, FlowEndpoint::Server(_)).then(|| rpc_range(model, e))
+}
 
 pub static RULE: RuleInfo = RuleInfo {
     code: "firewall/blocked-flow",
@@ -20,7 +33,10 @@ decide by first match; Windows Firewall lets a `block` rule win over any `allow`
 Findings are grouped: one diagnostic per denying rule (or default) and pair of hosts,
 listing every port and service it blocks between them. The primary label is the rule
 (or the `default`), the secondary label the role that needs the flow. The help gives the
-exact `allow` line and where it goes.
+exact `allow` line and where it goes. When a network firewall blocks the TFTP transfer
+of a PXE distribution point (UDP 49152-65535 to its clients, Note 4), the help also
+says that the firewall's TFTP ALG (helper, inspection) opens those ports per transfer
+and is the usual alternative to opening the range.
 
 ## Why
 A blocked flow is a broken feature: clients that cannot reach their management point
@@ -44,6 +60,10 @@ firewall "fw-core" default="deny" {
     allow "clients to MP" from="clients:HQ desktops" to="role:management-point" tcp="80,443"
 }
 ```
+
+## References
+
+- [Ports used in Configuration Manager, Note 4: Trivial FTP (TFTP) daemon](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#bkmk_note4)
 "#,
 };
 
@@ -99,7 +119,20 @@ fn diagnostic(
     if let Some(label) = cx.requirement(parts[0].0) {
         d = d.with_label(label);
     }
-    d.with_help(help(cx, filter, by, source, destination, &ports))
+    let mut text = help(cx, filter, by, source, destination, &ports);
+    let tftp_transfer = parts.iter().any(|(flow, _)| {
+        flow.services
+            .iter()
+            .any(|s| matches!(s.origin, Origin::Catalog(row) if row.anchor == TFTP_TRANSFER))
+    });
+    if tftp_transfer && matches!(filter, Filter::Network(_)) {
+        text.push_str(
+            "; or enable the firewall's TFTP ALG (TFTP helper or inspection), which opens \
+             each transfer's high port as the client's request to UDP 69 passes, instead of \
+             the whole range",
+        );
+    }
+    d.with_help(text)
 }
 
 fn help(
@@ -119,12 +152,12 @@ fn help(
     match (filter, by) {
         (Filter::Network(_), DecidedBy::Rule(_)) => format!(
             "insert above this rule: allow \"{name}\" from=\"{from}\" to=\"{to}\"{}",
-            ports.kdl_props(rpc_range(model, destination))
+            ports.kdl_props(server_rpc(model, destination))
         ),
         (Filter::Network(f), DecidedBy::Default) => format!(
             "add to firewall \"{}\" after its last rule: allow \"{name}\" from=\"{from}\" to=\"{to}\"{}",
             model.firewalls[f].name.value,
-            ports.kdl_props(rpc_range(model, destination))
+            ports.kdl_props(server_rpc(model, destination))
         ),
         (_, DecidedBy::Rule(_)) => {
             "narrow this block rule so that it leaves these ports out: Windows Firewall applies \
@@ -134,12 +167,12 @@ fn help(
         (Filter::HostIn(host), DecidedBy::Default) => format!(
             "add to the windows-firewall of {}: allow in \"{name}\" from=\"{from}\"{}",
             host.name(model),
-            ports.kdl_props(rpc_range(model, host))
+            ports.kdl_props(Some(rpc_range(model, host)))
         ),
         (Filter::HostOut(host), DecidedBy::Default) => format!(
             "add to the windows-firewall of {}: allow out \"{name}\" to=\"{to}\"{}",
             host.name(model),
-            ports.kdl_props(rpc_range(model, host))
+            ports.kdl_props(Some(rpc_range(model, host)))
         ),
     }
 }

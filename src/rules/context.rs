@@ -266,10 +266,10 @@ impl<'a, 'm> Context<'a, 'm> {
             .or_else(|| self.endpoint_span(flow.destination))
             .or_else(|| self.endpoint_span(flow.source))
             .unwrap_or(row.span);
-        Some(Label::new(
-            span,
-            format!("needs this flow ({})", service.reference()),
-        ))
+        Some(
+            Label::new(span, format!("needs this flow ({})", service.reference()))
+                .with_url(&row.url),
+        )
     }
 }
 
@@ -304,20 +304,28 @@ impl PortSet {
     }
 
     /// ` tcp="80,443,rpc" udp="67" icmp=#true`, with merged ranges; the destination's
-    /// dynamic RPC range is written `rpc`.
-    pub fn kdl_props(&self, rpc: (u16, u16)) -> String {
+    /// dynamic RPC range, when given, is written `rpc`.
+    pub fn kdl_props(&self, rpc: Option<(u16, u16)>) -> String {
         let mut s = String::new();
         for (name, set) in [("tcp", &self.tcp), ("udp", &self.udp)] {
             if !set.is_empty() {
                 let text = port_text(set);
-                let rpc_text = if rpc.0 == rpc.1 {
-                    rpc.0.to_string()
-                } else {
-                    format!("{}-{}", rpc.0, rpc.1)
-                };
+                let rpc_text = rpc.map(|(a, b)| {
+                    if a == b {
+                        a.to_string()
+                    } else {
+                        format!("{a}-{b}")
+                    }
+                });
                 let items: Vec<&str> = text
                     .split(',')
-                    .map(|p| if p == rpc_text { "rpc" } else { p })
+                    .map(|p| {
+                        if rpc_text.as_deref() == Some(p) {
+                            "rpc"
+                        } else {
+                            p
+                        }
+                    })
                     .collect();
                 let _ = write!(s, " {name}=\"{}\"", items.join(","));
             }

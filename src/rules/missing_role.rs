@@ -48,6 +48,12 @@ site "P01" type="primary" {
 }
 clients "HQ desktops" site="P01" zone="hq"
 ```
+
+## References
+
+- [Ports used in Configuration Manager, Site server --> SQL Server](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#BKMK_PortsSite-SQL)
+- [Ports used in Configuration Manager, Client --> Management point](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#BKMK_PortsClient-MP)
+- [Ports used in Configuration Manager, Client --> Distribution point, both standard and pull](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#BKMK_PortsClient-DP)
 "#,
 };
 

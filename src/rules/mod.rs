@@ -18,6 +18,7 @@ mod non_default_client_ports;
 mod overly_broad;
 mod policy_conflict;
 mod port_conflict;
+mod removed_role;
 mod role_placement;
 mod secondary_override;
 mod server_in_two_sites;
@@ -70,6 +71,7 @@ pub static RULES: &[&RuleInfo] = &[
     &forbidden_flow::RULE,
     &policy_conflict::RULE,
     &unused_suppression::RULE,
+    &removed_role::RULE,
 ];
 
 /// Runs every check over the model and its evaluated flows.
@@ -90,6 +92,7 @@ pub fn run(cx: &Context<'_, '_>) -> Vec<Diagnostic> {
     sql_dynamic_port::check(model, &mut out);
     sql_shared_instance::check(model, &mut out);
     sql_duplicate_port::check(model, &mut out);
+    removed_role::check(model, &mut out);
     let shadowed = shadowed_rule::find(cx);
     blocked_flow::check(cx, &mut out);
     no_path::check(cx, &mut out);
@@ -137,6 +140,7 @@ pub const SPEC_CODES: &[&str] = &[
     "policy/forbidden-flow",
     "policy/conflict",
     "lint/unused-suppression",
+    "catalog/removed-role",
 ];
 
 /// `docs/rules.md`: the index of every rule and each rule's documentation, generated from
@@ -185,6 +189,35 @@ pub fn find(code: &str) -> Option<&'static RuleInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rules_that_cite_sections_link_them_on_microsoft_learn() {
+        let ports = crate::catalog::seed_url("001");
+        // The article's notes and its SQL Server heading, which are no catalog section.
+        let headings = ["bkmk_note2", "bkmk_note3", "bkmk_note5", "BKMK_SQLPorts"];
+        let catalog = crate::catalog::builtin();
+        for rule in RULES {
+            let cites = rule.docs.contains('§') || rule.docs.contains("Note ");
+            let references = rule.docs.split("## References").nth(1);
+            assert_eq!(
+                cites,
+                references.is_some(),
+                "{}: a rule citing a section has a References section, and only such a rule",
+                rule.code
+            );
+            for link in rule.docs.split("](").skip(1) {
+                let url = link.split(')').next().unwrap_or_default();
+                let Some(anchor) = url.strip_prefix(ports).and_then(|a| a.strip_prefix('#')) else {
+                    continue;
+                };
+                assert!(
+                    headings.contains(&anchor) || catalog.rows.iter().any(|r| r.url == url),
+                    "{}: {url} is no section of the catalog",
+                    rule.code
+                );
+            }
+        }
+    }
 
     #[test]
     fn the_registry_holds_every_code_of_the_spec_in_its_order() {

@@ -49,6 +49,10 @@ clients "Kiosk PCs" site="P01" zone="hq" workgroup=#true
 or install the group with `CCMSetup.exe CCMHTTPPORT=8080 CCMHTTPSPORT=8443` and, once
 done, record it with `suppress "ports/non-default-client-ports" reason="..."` on the
 `client-ports` node.
+
+## References
+
+- [How to configure client communication ports in Configuration Manager](https://learn.microsoft.com/en-us/intune/configmgr/core/clients/deploy/configure-client-communication-ports)
 "#,
 };
 

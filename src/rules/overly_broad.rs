@@ -161,7 +161,7 @@ fn narrowed(
     let name = crate::engine::rule_name(model, filter, i)
         .map(|n| format!(" \"{n}\""))
         .unwrap_or_default();
-    let props = used.ports.kdl_props(rpc);
+    let props = used.ports.kdl_props(Some(rpc));
     match filter {
         Filter::Network(_) => format!(
             "allow{name} from=\"{}\" to=\"{}\"{props}",

@@ -63,6 +63,13 @@ site "P01" type="primary" {
     }
 }
 ```
+
+## References
+
+- [Ports used in Configuration Manager, Client --> Management point](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#BKMK_PortsClient-MP)
+- [Ports used in Configuration Manager, Client --> Software update point](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#BKMK_PortsClient-SUP)
+- [Ports used in Configuration Manager, Connections to Microsoft SQL Server](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#BKMK_SQLPorts)
+- [How to configure client communication ports in Configuration Manager](https://learn.microsoft.com/en-us/intune/configmgr/core/clients/deploy/configure-client-communication-ports)
 "#,
 };
 

@@ -59,6 +59,10 @@ site "P01" type="primary" parent="CAS" {
     server "cm01.contoso.com" zone="datacenter" { site-server }
 }
 ```
+
+## References
+
+- [Ports used in Configuration Manager, Service connection point --> Azure (CMG)](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#bkmk_scp-cmg)
 "#,
 };
 

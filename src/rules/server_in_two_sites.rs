@@ -43,6 +43,10 @@ site "P02" type="primary" {
     server "dp02.contoso.com" zone="hq" { distribution-point }
 }
 ```
+
+## References
+
+- [Ports used in Configuration Manager, Note 5: communication between the site server and site systems](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#bkmk_note5)
 "#,
 };
 

@@ -39,6 +39,11 @@ site "CAS" type="central"
 site "P01" type="primary" parent="CAS"
 site "S01" type="secondary" parent="P01"
 ```
+
+## References
+
+- [Ports used in Configuration Manager, Site server <--> Site server](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#BKMK_PortsSite-Site)
+- [How to configure client communication ports in Configuration Manager](https://learn.microsoft.com/en-us/intune/configmgr/core/clients/deploy/configure-client-communication-ports)
 "#,
 };
 

@@ -39,6 +39,10 @@ server "sql01.contoso.com" zone="datacenter" {
     sql-instance "CM_P02" port=1435 broker-port=4023
 }
 ```
+
+## References
+
+- [Ports used in Configuration Manager, Connections to Microsoft SQL Server](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#BKMK_SQLPorts)
 "#,
 };
 

@@ -42,6 +42,11 @@ server "sql01.contoso.com" zone="datacenter" {
     sql-instance "CM_P01" port=1433
 }
 ```
+
+## References
+
+- [Ports used in Configuration Manager, Connections to Microsoft SQL Server](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#BKMK_SQLPorts)
+- [Ports used in Configuration Manager, Note 3: Windows Server Update Services (WSUS)](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#bkmk_note3)
 "#,
 };
 

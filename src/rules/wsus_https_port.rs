@@ -17,7 +17,9 @@ the HTTP port is 80 the HTTPS port must be 443; otherwise it must be the HTTP po
 "Ports used in Configuration Manager", Note 3 (Windows Server Update Services): *WSUS
 can be installed to use ports 80/443 or ports 8530/8531 for client communication [...]
 If the HTTP port is 80, the HTTPS port must be 443. If the HTTP port is anything else,
-the HTTPS port must be 1 higher, for example, 8530 and 8531.* WSUS derives one from
+the HTTPS port must be 1 or higher, for example, 8530 and 8531.* "1 or higher" is the
+article's wording; its example, and WSUS itself (which derives the HTTPS port from the
+HTTP port), mean the HTTP port + 1, which is what this check asks. WSUS derives one from
 the other; a model that says otherwise computes the wrong Client --> software update
 point and software update point --> upstream WSUS flows, and the firewall opens the
 wrong port.
@@ -35,6 +37,10 @@ server "sup01.contoso.com" zone="datacenter" {
     software-update-point wsus-http=8530 wsus-https=8531
 }
 ```
+
+## References
+
+- [Ports used in Configuration Manager, Note 3: Windows Server Update Services (WSUS)](https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#bkmk_note3)
 "#,
 };
 

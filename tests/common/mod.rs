@@ -51,3 +51,42 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The flows of `phases` that carry a service of `anchor`, rendered and sorted; or the
+/// model's load diagnostics.
+pub fn section_flows(
+    model_text: &str,
+    anchor: &str,
+    phases: &[cmflow::engine::Phase],
+) -> Result<Vec<String>, String> {
+    let loaded = cmflow::load::load_texts(
+        vec![("model.kdl".into(), model_text.as_bytes().to_vec(), false)],
+        cmflow::rules::SPEC_CODES,
+    );
+    if !loaded.diagnostics.is_empty() {
+        return Err(format!(
+            "the model does not load cleanly: {:#?}",
+            loaded.diagnostics
+        ));
+    }
+    let model = loaded.model;
+    let mut flows: Vec<String> = cmflow::engine::required_flows(&model, phases)
+        .iter()
+        .filter(|f| {
+            f.services
+                .iter()
+                .any(|s| matches!(s.origin, cmflow::engine::Origin::Catalog(row) if row.anchor == anchor))
+        })
+        .map(|f| {
+            format!(
+                "{} -> {} {} {}",
+                f.source.name(&model),
+                f.destination.name(&model),
+                f.protocol,
+                f.ports
+            )
+        })
+        .collect();
+    flows.sort();
+    Ok(flows)
+}
