@@ -17,11 +17,56 @@ use proptest::test_runner::{Config, RngSeed, TestRunner};
 
 /// Pieces of KDL syntax, with the ones that open or close something weighted up.
 const FRAGMENTS: &[&str] = &[
-    "{", "}", "{", "}", "/*", "*/", "/-", "//", "\n", "\r\n", ";", " ", "\t", "\"", "\"\"\"",
-    "#\"", "\"#", "##\"", "\"##", "r#\"", "\\", "\\\"", "=", "(", ")", "#true", "true", "null",
-    "#null", "1", "-0x7f", "1e999", "zone", "site", "server", "clients", "firewall", "allow",
-    "from=\"any\"", "tcp=\"80\"", "\"P01\"", "\"a.b.com\"", "\u{2028}", "\u{85}", "\u{feff}",
-    "\u{1b}[31m", "\u{202e}", "\u{0}", "é", "’",
+    "{",
+    "}",
+    "{",
+    "}",
+    "/*",
+    "*/",
+    "/-",
+    "//",
+    "\n",
+    "\r\n",
+    ";",
+    " ",
+    "\t",
+    "\"",
+    "\"\"\"",
+    "#\"",
+    "\"#",
+    "##\"",
+    "\"##",
+    "r#\"",
+    "\\",
+    "\\\"",
+    "=",
+    "(",
+    ")",
+    "#true",
+    "true",
+    "null",
+    "#null",
+    "1",
+    "-0x7f",
+    "1e999",
+    "zone",
+    "site",
+    "server",
+    "clients",
+    "firewall",
+    "allow",
+    "from=\"any\"",
+    "tcp=\"80\"",
+    "\"P01\"",
+    "\"a.b.com\"",
+    "\u{2028}",
+    "\u{85}",
+    "\u{feff}",
+    "\u{1b}[31m",
+    "\u{202e}",
+    "\u{0}",
+    "é",
+    "’",
 ];
 
 /// A model that loads, so that engine and exports run, with a hostile tail.
@@ -41,9 +86,13 @@ firewall "core" { zones "office" "dc"; allow "web" from="zone:office" to="zone:d
 "#;
 
 fn document() -> impl Strategy<Value = String> {
-    let soup = prop::collection::vec(prop::sample::select(FRAGMENTS), 0..300)
-        .prop_map(|v| v.concat());
-    let deep = (prop::sample::select(FRAGMENTS), prop::sample::select(FRAGMENTS), 1usize..3000)
+    let soup =
+        prop::collection::vec(prop::sample::select(FRAGMENTS), 0..300).prop_map(|v| v.concat());
+    let deep = (
+        prop::sample::select(FRAGMENTS),
+        prop::sample::select(FRAGMENTS),
+        1usize..3000,
+    )
         .prop_map(|(a, b, n)| format!("{}x{}", a.repeat(n), b.repeat(n)));
     let mixed = (prop::collection::vec((prop::sample::select(FRAGMENTS), 1usize..400), 1..6))
         .prop_map(|parts| parts.iter().map(|(f, n)| f.repeat(*n)).collect::<String>());
@@ -68,7 +117,9 @@ impl Write for Counter<'_> {
 
 impl Output for Sink {
     fn create(&mut self, path: &str) -> io::Result<Box<dyn Write + '_>> {
-        Ok(Box::new(Counter(self.0.entry(path.to_owned()).or_default())))
+        Ok(Box::new(Counter(
+            self.0.entry(path.to_owned()).or_default(),
+        )))
     }
 }
 
@@ -95,7 +146,12 @@ fn exercise(text: &str) {
         verdicts: &verdicts,
         phases: &phases,
     };
-    for target in [Target::WindowsFirewall, Target::Aerleon, Target::Csv, Target::Kdl] {
+    for target in [
+        Target::WindowsFirewall,
+        Target::Aerleon,
+        Target::Csv,
+        Target::Kdl,
+    ] {
         export(target, &input, &mut Sink::default()).expect("export to memory");
     }
 }

@@ -6,7 +6,7 @@
 //! spreadsheets show as text; cmflow never writes such a value itself, so the prefix
 //! marks a name.
 
-/// The characters that start a formula in Excel, LibreOffice and Google Sheets.
+/// The characters that start a formula in Excel, `LibreOffice` and Google Sheets.
 const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// One CSV field.

@@ -1,6 +1,6 @@
 //! YAML (Aerleon's policies and definitions): double-quoted scalars and `#` comments.
 //!
-//! YAML 1.1, which Aerleon's PyYAML reads, ends a line at LF, CR, NEL (U+0085), LS
+//! YAML 1.1, which Aerleon's `PyYAML` reads, ends a line at LF, CR, NEL (U+0085), LS
 //! (U+2028) and PS (U+2029), and refuses non-printable characters anywhere in a stream.
 //! A double-quoted scalar writes `"`, `\` and every character that is not plainly
 //! printable (see [`crate::escape::forbidden_char`], plus tab) as a YAML escape (`\t`,

@@ -84,8 +84,8 @@ fn named_source(sources: &SourceMap, id: SourceId) -> NamedSource<Arc<str>> {
     NamedSource::new(terminal::line(&file.name), text)
 }
 
-fn label_text(text: &str) -> Option<String> {
-    Some(terminal::text(text).into_owned())
+fn label_text(text: &str) -> String {
+    terminal::text(text).into_owned()
 }
 
 fn miette_span(span: crate::model::Span) -> SourceSpan {
@@ -95,12 +95,12 @@ fn miette_span(span: crate::model::Span) -> SourceSpan {
 fn to_report(sources: &SourceMap, d: &Diagnostic) -> Report {
     let home = d.primary.span.source;
     let mut labels = vec![LabeledSpan::new_primary_with_span(
-        label_text(&d.primary.text),
+        Some(label_text(&d.primary.text)),
         miette_span(d.primary.span),
     )];
     let mut others: Vec<(SourceId, Vec<LabeledSpan>)> = Vec::new();
     for l in &d.labels {
-        let ls = LabeledSpan::new_with_span(label_text(&l.text), miette_span(l.span));
+        let ls = LabeledSpan::new_with_span(Some(label_text(&l.text)), miette_span(l.span));
         if l.span.source == home {
             labels.push(ls);
         } else if let Some((_, v)) = others.iter_mut().find(|(s, _)| *s == l.span.source) {
