@@ -36,6 +36,8 @@ pub fn merge(
         model.firewalls.extend(f.firewalls);
         model.policies.extend(f.policies);
         model.flows.extend(f.flows);
+        model.boundary_groups.extend(f.boundary_groups);
+        model.waivers.extend(f.waivers);
         for (o, code) in f.severity_overrides {
             check_code(&code, known_codes, diags);
             model.severity_overrides.push(o);
@@ -143,6 +145,13 @@ fn build_index(model: &Model, diags: &mut Vec<Diagnostic>) -> Index {
         cloud_services: index(
             "cloud service",
             model.cloud_services.iter().map(|c| &c.name),
+            same,
+            never,
+            diags,
+        ),
+        boundary_groups: index(
+            "boundary group",
+            model.boundary_groups.iter().map(|b| &b.name),
             same,
             never,
             diags,
@@ -301,21 +310,36 @@ impl Resolver<'_> {
                 }
             }
             Endpoint::Role { role, site } => {
-                if !site_role_names()
-                    .chain(infra_role_names())
-                    .any(|r| r == role)
-                {
-                    self.diags.push(unknown(
-                        e.span,
-                        "role",
-                        role,
-                        site_role_names().chain(infra_role_names()),
-                    ));
+                if !endpoint_role_names().any(|r| r == role) {
+                    self.diags
+                        .push(unknown(e.span, "role", role, endpoint_role_names()));
                 }
                 if let Some(s) = site {
                     self.site(&Spanned::new(s.clone(), e.span));
                 }
             }
+        }
+    }
+}
+
+/// The roles `role:` endpoints may name: every role node, and `sql-server` (every server
+/// holding a `sql-instance`).
+fn endpoint_role_names() -> impl Iterator<Item = &'static str> {
+    site_role_names()
+        .chain(infra_role_names())
+        .chain(["sql-server"])
+}
+
+impl Resolver<'_> {
+    fn boundary_group(&mut self, name: &Spanned<String>) {
+        if !self.model.index.boundary_groups.contains_key(&name.value) {
+            let names = self
+                .model
+                .boundary_groups
+                .iter()
+                .map(|b| b.name.value.as_str());
+            self.diags
+                .push(unknown(name.span, "boundary group", &name.value, names));
         }
     }
 }
@@ -381,9 +405,28 @@ fn check_references(model: &Model, diags: &mut Vec<Diagnostic>) {
             }
         }
     }
+    for c in &model.clients {
+        for b in &c.boundary_groups {
+            r.boundary_group(b);
+        }
+    }
     for c in &model.consoles {
         r.site(&c.site);
         r.zone(&c.zone);
+    }
+    for b in &model.boundary_groups {
+        for site in b.site.iter().chain(&b.default_for) {
+            r.site(site);
+        }
+        for s in &b.site_systems {
+            r.server(&s.value, s.span);
+        }
+        for f in &b.fallbacks {
+            r.boundary_group(&f.to);
+        }
+    }
+    for w in &model.waivers {
+        r.traffic(&w.traffic);
     }
     for c in &model.cloud_services {
         r.site(&c.site);
