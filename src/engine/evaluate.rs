@@ -99,6 +99,8 @@ pub enum Verdict {
     Indeterminate,
     Blocked,
     NoPath,
+    /// A `waive` covers the flow: it is not required, and not evaluated.
+    Waived,
 }
 
 impl Verdict {
@@ -108,6 +110,7 @@ impl Verdict {
             Verdict::Blocked => "blocked",
             Verdict::NoPath => "no-path",
             Verdict::Indeterminate => "indeterminate",
+            Verdict::Waived => "waived",
         }
     }
 }
@@ -409,7 +412,9 @@ pub fn evaluate(net: &Network<'_>, flows: &[RequiredFlow]) -> Vec<FlowVerdict> {
         let inbound = host(destination, Direction::In);
         for flow in &flows[start..end] {
             let mut decisions = Vec::new();
-            let verdict = if route == Route::NoPath {
+            let verdict = if flow.is_waived() {
+                Verdict::Waived
+            } else if route == Route::NoPath {
                 Verdict::NoPath
             } else {
                 if let Some((rules, default)) = &outbound {

@@ -47,6 +47,37 @@ impl FlowEndpoint {
         }
     }
 
+    /// Where the endpoint's hosts are: a server's or console's `address` (else its zone's
+    /// subnets), a client group's `subnet`s (else its zone's subnets); nothing for cloud
+    /// services and the Internet. Addresses are written without a prefix length.
+    pub fn addresses(self, model: &Model) -> Vec<String> {
+        let zone_subnets = |zone: &str| -> Vec<String> {
+            model
+                .zone(zone)
+                .map(|z| z.subnets.iter().map(|s| s.value.to_string()).collect())
+                .unwrap_or_default()
+        };
+        match self {
+            FlowEndpoint::Server(i) => match model.servers[i].address {
+                Some(a) => vec![a.to_string()],
+                None => zone_subnets(&model.servers[i].zone.value),
+            },
+            FlowEndpoint::Console(i) => match model.consoles[i].address {
+                Some(a) => vec![a.to_string()],
+                None => zone_subnets(&model.consoles[i].zone.value),
+            },
+            FlowEndpoint::Clients(i) => {
+                let c = &model.clients[i];
+                if c.subnets.is_empty() {
+                    zone_subnets(&c.zone.value)
+                } else {
+                    c.subnets.iter().map(|s| s.value.to_string()).collect()
+                }
+            }
+            FlowEndpoint::Cloud(_) | FlowEndpoint::Internet => Vec::new(),
+        }
+    }
+
     /// The zone the endpoint lives in; cloud services and the Internet are in `internet`.
     pub fn zone(self, model: &Model) -> &str {
         match self {
@@ -139,9 +170,17 @@ pub struct RequiredFlow {
     pub ports: FlowPorts,
     /// Every service needing the flow, in catalog order.
     pub services: Vec<FlowService>,
+    /// The `waive` (index in [`Model::waivers`]) that waives these ports: the flow is
+    /// listed with the verdict `waived` and is otherwise not required.
+    pub waived_by: Option<usize>,
 }
 
 impl RequiredFlow {
+    /// Whether a `waive` waives the flow (it is then not required).
+    pub fn is_waived(&self) -> bool {
+        self.waived_by.is_some()
+    }
+
     /// The earliest phase any service needs the flow in.
     pub fn phase(&self) -> Phase {
         self.services
@@ -204,7 +243,7 @@ pub fn required_flows_with(
     if phases.contains(&Phase::Operation) {
         add_user_flows(&h, &mut flows);
     }
-    flows.into_sorted()
+    super::waive::apply(model, flows.into_sorted())
 }
 
 /// The role name shown for a catalog endpoint kind.
@@ -252,6 +291,7 @@ impl FlowSet {
                 protocol,
                 ports,
                 services: Vec::new(),
+                waived_by: None,
             });
             self.flows.len() - 1
         });
@@ -541,6 +581,11 @@ impl<'m> Hierarchy<'m> {
                 .collect(),
             _ => {
                 let mut holders = self.site_holders(site, to);
+                if let FlowEndpoint::Clients(client) = source.endpoint
+                    && let Some(servers) = super::boundary::serving(m, client, to, holders)
+                {
+                    return servers.iter().map(|&s| self.server_party(s, to)).collect();
+                }
                 let is_client = matches!(source.endpoint, FlowEndpoint::Clients(_));
                 if holders.is_empty()
                     && is_client

@@ -25,10 +25,13 @@ pub struct FlowRow<'a> {
     pub source_kind: &'static str,
     pub source_role: &'static str,
     pub source_zone: &'a str,
+    /// The source's addresses or subnets (empty when unknown, or for the Internet).
+    pub source_addresses: Vec<String>,
     pub destination: &'a str,
     pub destination_kind: &'static str,
     pub destination_role: &'static str,
     pub destination_zone: &'a str,
+    pub destination_addresses: Vec<String>,
     pub protocol: &'static str,
     pub ports: String,
     pub service: &'a str,
@@ -36,6 +39,9 @@ pub struct FlowRow<'a> {
     pub reference: String,
     pub firewalls: Vec<&'a str>,
     pub verdict: &'static str,
+    /// The reason of the `waive` that waives the flow (verdict `waived`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waived_by: Option<&'a str>,
     /// The rule (or `default`) of each filter that decided, in the order the flow meets them.
     pub decided_by: Vec<String>,
 }
@@ -63,8 +69,16 @@ pub fn rows<'a>(
                     decided_by.push(text);
                 }
             }
+            let source_addresses = f.source.addresses(model);
+            let destination_addresses = f.destination.addresses(model);
+            let waived_by = f
+                .waived_by
+                .map(|w| model.waivers[w].reason.value.as_str());
             f.services.iter().map(move |s| FlowRow {
                 source: f.source.name(model),
+                source_addresses: source_addresses.clone(),
+                destination_addresses: destination_addresses.clone(),
+                waived_by,
                 source_kind: f.source.kind(),
                 source_role: s.source_role,
                 source_zone: f.source.zone(model),
@@ -118,7 +132,7 @@ fn sort_key<'r>(r: &'r FlowRow<'_>) -> RowKey<'r> {
     )
 }
 
-const HEADERS: [&str; 16] = [
+const HEADERS: [&str; 19] = [
     "source",
     "source_kind",
     "source_role",
@@ -135,9 +149,12 @@ const HEADERS: [&str; 16] = [
     "firewalls",
     "verdict",
     "decided_by",
+    "source_addresses",
+    "destination_addresses",
+    "waived_by",
 ];
 
-fn cells(r: &FlowRow<'_>) -> [String; 16] {
+fn cells(r: &FlowRow<'_>) -> [String; 19] {
     [
         r.source.to_owned(),
         r.source_kind.to_owned(),
@@ -155,6 +172,9 @@ fn cells(r: &FlowRow<'_>) -> [String; 16] {
         r.firewalls.join("; "),
         r.verdict.to_owned(),
         r.decided_by.join("; "),
+        r.source_addresses.join(" "),
+        r.destination_addresses.join(" "),
+        r.waived_by.unwrap_or_default().to_owned(),
     ]
 }
 
