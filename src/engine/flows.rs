@@ -47,37 +47,6 @@ impl FlowEndpoint {
         }
     }
 
-    /// Where the endpoint's hosts are: a server's or console's `address` (else its zone's
-    /// subnets), a client group's `subnet`s (else its zone's subnets); nothing for cloud
-    /// services and the Internet. Addresses are written without a prefix length.
-    pub fn addresses(self, model: &Model) -> Vec<String> {
-        let zone_subnets = |zone: &str| -> Vec<String> {
-            model
-                .zone(zone)
-                .map(|z| z.subnets.iter().map(|s| s.value.to_string()).collect())
-                .unwrap_or_default()
-        };
-        match self {
-            FlowEndpoint::Server(i) => match model.servers[i].address {
-                Some(a) => vec![a.to_string()],
-                None => zone_subnets(&model.servers[i].zone.value),
-            },
-            FlowEndpoint::Console(i) => match model.consoles[i].address {
-                Some(a) => vec![a.to_string()],
-                None => zone_subnets(&model.consoles[i].zone.value),
-            },
-            FlowEndpoint::Clients(i) => {
-                let c = &model.clients[i];
-                if c.subnets.is_empty() {
-                    zone_subnets(&c.zone.value)
-                } else {
-                    c.subnets.iter().map(|s| s.value.to_string()).collect()
-                }
-            }
-            FlowEndpoint::Cloud(_) | FlowEndpoint::Internet => Vec::new(),
-        }
-    }
-
     /// The zone the endpoint lives in; cloud services and the Internet are in `internet`.
     pub fn zone(self, model: &Model) -> &str {
         match self {

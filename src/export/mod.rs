@@ -76,9 +76,10 @@ pub fn export(target: Target, input: &ExportInput<'_>, out: &mut dyn Output) -> 
 /// What the model says of an endpoint's addresses.
 #[derive(Clone, Copy, Debug)]
 pub enum Address<'m> {
-    /// A server's `address`.
+    /// A server's or console's `address`.
     Exact(IpAddr),
-    /// Its zone's subnets (client groups, consoles, servers without `address`).
+    /// A client group's `subnet`s, else its zone's subnets (client groups, consoles and
+    /// servers without `address`).
     Subnets(&'m [Spanned<IpNet>]),
     /// Anything: the Internet (and cloud services) when the `internet` zone declares no
     /// subnet.
@@ -109,10 +110,17 @@ impl Address<'_> {
 
 /// The addresses of a flow endpoint.
 pub fn address(model: &Model, e: FlowEndpoint) -> Address<'_> {
-    if let FlowEndpoint::Server(i) = e
-        && let Some(ip) = model.servers[i].address
-    {
-        return Address::Exact(ip);
+    match e {
+        FlowEndpoint::Server(i) if let Some(ip) = model.servers[i].address => {
+            return Address::Exact(ip);
+        }
+        FlowEndpoint::Console(i) if let Some(ip) = model.consoles[i].address => {
+            return Address::Exact(ip);
+        }
+        FlowEndpoint::Clients(i) if !model.clients[i].subnets.is_empty() => {
+            return Address::Subnets(&model.clients[i].subnets);
+        }
+        _ => {}
     }
     let zone = e.zone(model);
     match model.zone(zone) {

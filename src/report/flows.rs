@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::engine::{FlowVerdict, RequiredFlow};
+use crate::engine::{FlowEndpoint, FlowVerdict, RequiredFlow};
 use crate::model::Model;
 
 /// `cmflow flows --format`.
@@ -69,8 +69,8 @@ pub fn rows<'a>(
                     decided_by.push(text);
                 }
             }
-            let source_addresses = f.source.addresses(model);
-            let destination_addresses = f.destination.addresses(model);
+            let source_addresses = addresses(model, f.source);
+            let destination_addresses = addresses(model, f.destination);
             let waived_by = f
                 .waived_by
                 .map(|w| model.waivers[w].reason.value.as_str());
@@ -100,6 +100,15 @@ pub fn rows<'a>(
     rows.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
     rows.dedup_by(|a, b| sort_key(a) == sort_key(b));
     rows
+}
+
+/// An endpoint's addresses or subnets as the exports use them; none for the Internet and
+/// cloud services.
+fn addresses(model: &Model, e: FlowEndpoint) -> Vec<String> {
+    match e {
+        FlowEndpoint::Internet | FlowEndpoint::Cloud(_) => Vec::new(),
+        _ => crate::export::address(model, e).plain(),
+    }
 }
 
 type RowKey<'r> = (

@@ -7,6 +7,8 @@
 
 mod alternate_same;
 mod blocked_flow;
+mod boundary_group;
+mod cmg_management_point;
 mod context;
 mod facts;
 mod forbidden_flow;
@@ -28,8 +30,10 @@ mod sql_browser_port;
 mod sql_duplicate_port;
 mod sql_dynamic_port;
 mod sql_shared_instance;
+mod software_update_point;
 mod unused_rule;
 pub mod unused_suppression;
+mod unused_waiver;
 mod wsus_https_port;
 
 pub use context::Context;
@@ -70,6 +74,10 @@ pub static RULES: &[&RuleInfo] = &[
     &forbidden_flow::RULE,
     &policy_conflict::RULE,
     &unused_suppression::RULE,
+    &boundary_group::RULE,
+    &software_update_point::RULE,
+    &cmg_management_point::RULE,
+    &unused_waiver::RULE,
 ];
 
 /// Runs every check over the model and its evaluated flows.
@@ -90,6 +98,10 @@ pub fn run(cx: &Context<'_, '_>) -> Vec<Diagnostic> {
     sql_dynamic_port::check(model, &mut out);
     sql_shared_instance::check(model, &mut out);
     sql_duplicate_port::check(model, &mut out);
+    boundary_group::check(model, &mut out);
+    software_update_point::check(model, &mut out);
+    cmg_management_point::check(model, &mut out);
+    unused_waiver::check(cx, &mut out);
     let shadowed = shadowed_rule::find(cx);
     blocked_flow::check(cx, &mut out);
     no_path::check(cx, &mut out);
@@ -137,6 +149,24 @@ pub const SPEC_CODES: &[&str] = &[
     "policy/forbidden-flow",
     "policy/conflict",
     "lint/unused-suppression",
+    "hierarchy/boundary-group",
+    "hierarchy/software-update-point",
+    "hierarchy/cmg-management-point",
+    "catalog/removed-role",
+    "firewall/redundant-rule",
+    "source/unsupported",
+    "source/parse",
+    "lint/unused-waiver",
+];
+
+/// Codes of `rules.md` that no check reports yet (their checks come with other work: the
+/// catalog editions and the firewall `source` readers). [`RULES`] is [`SPEC_CODES`]
+/// without these, in order; `lint` and `suppress` may already name them.
+pub const PENDING_CODES: &[&str] = &[
+    "catalog/removed-role",
+    "firewall/redundant-rule",
+    "source/unsupported",
+    "source/parse",
 ];
 
 /// `docs/rules.md`: the index of every rule and each rule's documentation, generated from
@@ -189,7 +219,12 @@ mod tests {
     #[test]
     fn the_registry_holds_every_code_of_the_spec_in_its_order() {
         let codes: Vec<&str> = RULES.iter().map(|r| r.code).collect();
-        assert_eq!(codes, SPEC_CODES);
+        let expected: Vec<&str> = SPEC_CODES
+            .iter()
+            .copied()
+            .filter(|c| !PENDING_CODES.contains(c))
+            .collect();
+        assert_eq!(codes, expected);
     }
 
     #[test]
