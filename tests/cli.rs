@@ -149,7 +149,9 @@ fn flows_show_verdicts_firewalls_and_the_deciding_rules() {
     assert_eq!(r.code, 0, "verdicts never change the exit code of flows");
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert!(
-        lines[0].ends_with(",firewalls,verdict,decided_by"),
+        lines[0].ends_with(
+            ",firewalls,verdict,decided_by,source_addresses,destination_addresses,waived_by"
+        ),
         "{}",
         lines[0]
     );
@@ -158,7 +160,9 @@ fn flows_show_verdicts_firewalls_and_the_deciding_rules() {
         .find(|l| l.contains(",10123,"))
         .expect("client notification flow");
     assert!(
-        notification.ends_with(",fw-core,blocked,\"fw-core: \"\"no client notification\"\"\""),
+        notification.ends_with(
+            ",fw-core,blocked,\"fw-core: \"\"no client notification\"\"\",10.20.0.0/16,10.0.0.10,"
+        ),
         "{notification}"
     );
     let sql = lines
@@ -166,7 +170,7 @@ fn flows_show_verdicts_firewalls_and_the_deciding_rules() {
         .find(|l| l.starts_with("cm01.contoso.com,") && l.contains(",1433,"))
         .expect("SQL flow");
     assert!(
-        sql.ends_with(",,blocked,sql01.contoso.com inbound: default"),
+        sql.ends_with(",,blocked,sql01.contoso.com inbound: default,10.0.0.10,10.0.0.20,"),
         "{sql}"
     );
     insta::assert_snapshot!("flows-blocked-table", run(&dir, &["flows"]).stdout);
