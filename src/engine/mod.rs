@@ -7,6 +7,7 @@ pub mod boundary;
 mod evaluate;
 mod flows;
 mod hierarchy;
+pub mod intent;
 pub mod intervals;
 mod network;
 mod space;

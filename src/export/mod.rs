@@ -52,6 +52,8 @@ pub struct ExportInput<'a> {
     pub flows: &'a [RequiredFlow],
     pub verdicts: &'a [FlowVerdict],
     pub phases: &'a [Phase],
+    /// The model's deny rules and forbids every target writes besides its allow rules.
+    pub carried: &'a crate::engine::intent::Carried,
 }
 
 /// Writes `target` for the input.
