@@ -186,6 +186,31 @@ pub fn rpc_range(model: &Model, e: FlowEndpoint) -> (u16, u16) {
     }
 }
 
+/// The source port of a required flow is any port of the ephemeral range.
+const EPHEMERAL: (u32, u32) = (49152, 65535);
+
+/// Whether a host rule's source ports (`remote-port` of an `in` rule, `local-port` of an
+/// `out` rule) match a required flow's source port: yes when they hold the whole
+/// ephemeral range, no when disjoint from it, maybe otherwise (`language.md`).
+fn source_port_match(rule: &crate::model::HostRule) -> Tri {
+    let Some(list) = &rule.source_ports else {
+        return Tri::Yes;
+    };
+    let ranges = intervals::merge(list.value.items.iter().map(|item| match *item {
+        PortItem::Range(a, b) => (u32::from(a), u32::from(b)),
+        PortItem::Rpc => EPHEMERAL,
+        PortItem::RpcEpmap => (135, 135),
+    }));
+    let (inside, outside) = intervals::split(&[EPHEMERAL], &ranges);
+    if outside.is_empty() {
+        Tri::Yes
+    } else if inside.is_empty() {
+        Tri::No
+    } else {
+        Tri::Maybe
+    }
+}
+
 /// The port intervals of `protocol` a rule's traffic covers (ICMP echo is port 0).
 pub fn rule_ports(
     traffic: &Traffic,
@@ -393,7 +418,8 @@ pub fn evaluate(net: &Network<'_>, flows: &[RequiredFlow]) -> Vec<FlowVerdict> {
                         let r = &fw.rules[i];
                         let tri = net
                             .list_matches(&r.traffic.from, Place::Host(source))
-                            .and(net.list_matches(&r.traffic.to, Place::Host(destination)));
+                            .and(net.list_matches(&r.traffic.to, Place::Host(destination)))
+                            .and(source_port_match(r));
                         (tri != Tri::No).then_some(Candidate {
                             index: i,
                             tri,
