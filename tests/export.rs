@@ -422,6 +422,22 @@ fn round_trip_generated_small() {
     assert_round_trip(dir.path());
 }
 
+/// The generated model with boundary groups: the same flows and verdicts as without them
+/// (its groups describe the same design), and the round trip with intent holds.
+#[test]
+fn round_trip_generated_small_with_boundary_groups() {
+    let plain = tempfile::tempdir().expect("temporary folder");
+    generate::write_scale("small", plain.path()).expect("the generated model");
+    let dir = tempfile::tempdir().expect("temporary folder");
+    generate::write_scale_with_boundary_groups("small", dir.path()).expect("the model");
+    assert!(dir.path().join("boundaries.kdl").exists());
+    let before = verdicts(dir.path());
+    assert_eq!(before, verdicts(plain.path()));
+    let joined = joined_model(dir.path(), false);
+    assert_eq!(before, verdicts(joined.path()));
+    assert_round_trip(dir.path());
+}
+
 /// The same on the larger generated models (about 50 s in a release build, minutes in a
 /// debug one): `cargo test --release --test export -- --ignored`.
 #[test]
