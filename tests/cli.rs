@@ -490,3 +490,24 @@ fn flows_with_input_errors_list_what_they_can_and_exit_1() {
         r.stderr
     );
 }
+
+/// On a Windows Firewall (no rule order) a specific rule that a broad one also matches is
+/// not unused, and the broad rule's narrowed form leaves out what the specific one allows,
+/// so that following both pieces of advice keeps the site database reachable.
+#[test]
+fn windows_firewall_rules_have_no_order() {
+    let dir = root().join("tests/fixtures/windows-firewall-no-order");
+    let r = run(&dir, &["check", "--format", "short", "--fail-on", "info"]);
+    assert_eq!(
+        r.stdout,
+        "model.kdl:18:9: warning[firewall/overly-broad] rule \"high ports\" of the inbound \
+         Windows Firewall of `sql01.contoso.com` opens 48127 TCP ports that no required flow uses\n"
+    );
+    let json = run(&dir, &["check", "--format", "json", "--fail-on", "never"]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(
+        doc["diagnostics"][0]["help"],
+        "narrow it to the flows it serves that no other rule allows: allow in \"high ports\" \
+         from=\"host:cm01.contoso.com\" tcp=\"rpc\""
+    );
+}
