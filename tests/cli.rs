@@ -511,3 +511,35 @@ fn windows_firewall_rules_have_no_order() {
          from=\"host:cm01.contoso.com\" tcp=\"rpc\""
     );
 }
+
+/// Suppressions are judged over every phase: one used only by an install-phase
+/// diagnostic is not "unused" under `--phase operation`.
+#[test]
+fn suppressions_are_judged_over_every_phase() {
+    let dir = root().join("tests/fixtures/suppression-phases");
+    for phase in ["operation", "install", "all"] {
+        let r = run(
+            &dir,
+            &["check", "--format", "short", "--fail-on", "info", "--phase", phase],
+        );
+        assert_eq!((r.code, r.stdout.as_str()), (0, ""), "--phase {phase}");
+    }
+}
+
+/// `flows` lists waived flows with the waiver's reason and every endpoint's addresses.
+#[test]
+fn flows_list_waived_flows_and_addresses() {
+    let dir = root().join("tests/fixtures/export-intent");
+    let r = run(&dir, &["flows", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!("flows-intent-json", r.stdout);
+    let r = run(&dir, &["flows", "--format", "csv"]);
+    let waived: Vec<&str> = r.stdout.lines().filter(|l| l.contains(",waived,")).collect();
+    assert_eq!(
+        waived,
+        [
+            "PAW01,console,console,admin,internet,internet,internet,internet,tcp,80,HTTP,operation,Ports used in Configuration Manager: Configuration Manager console --> Internet,fw-core,waived,,10.5.0.10,,admin workstations are offline",
+            "PAW01,console,console,admin,internet,internet,internet,internet,tcp,443,HTTPS,operation,Ports used in Configuration Manager: Configuration Manager console --> Internet,fw-core,waived,,10.5.0.10,,admin workstations are offline",
+        ]
+    );
+}
