@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::build::FileModel;
 use super::codes::{DUPLICATE_NAME, UNKNOWN_REFERENCE};
-use super::vocabulary::{infra_role_names, site_role_names};
+use super::vocabulary::endpoint_role_names;
 use crate::diag::{Diagnostic, Label, did_you_mean};
 use crate::model::{Endpoint, Index, InstanceRef, Model, Span, Spanned, Traffic};
 
@@ -322,13 +322,6 @@ impl Resolver<'_> {
     }
 }
 
-/// The roles `role:` endpoints may name: every role node, and `sql-server` (every server
-/// holding a `sql-instance`).
-fn endpoint_role_names() -> impl Iterator<Item = &'static str> {
-    site_role_names()
-        .chain(infra_role_names())
-        .chain(["sql-server"])
-}
 
 impl Resolver<'_> {
     fn boundary_group(&mut self, name: &Spanned<String>) {

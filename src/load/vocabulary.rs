@@ -749,3 +749,11 @@ pub fn infra_role_names() -> impl Iterator<Item = &'static str> {
         .map(|n| n.name)
         .filter(|n| !matches!(*n, "sql-instance" | "windows-firewall"))
 }
+
+/// The roles `role:` endpoints may name: every role node, and `sql-server` (every server
+/// holding a `sql-instance`).
+pub fn endpoint_role_names() -> impl Iterator<Item = &'static str> {
+    site_role_names()
+        .chain(infra_role_names())
+        .chain(["sql-server"])
+}
