@@ -92,3 +92,31 @@ pub fn apply(model: &Model, flows: Vec<RequiredFlow>) -> Vec<RequiredFlow> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{Phase, required_flows, test_model};
+
+    #[test]
+    fn a_waiver_waives_only_the_ports_it_names_and_its_phase() {
+        let m = test_model(
+            r#"
+zone "a" { subnet "10.1.0.0/16"; }
+server "a1.contoso.com" zone="a"
+server "b1.contoso.com" zone="a"
+flow "app" from="host:a1.contoso.com" to="host:b1.contoso.com" tcp="8000-8010,9000"
+waive "8005 is not used" from="host:a1.contoso.com" to="host:b1.contoso.com" tcp="8005"
+waive "only at install" to="host:b1.contoso.com" tcp="9000" phase="install"
+"#,
+        );
+        let flows = required_flows(&m, &Phase::ALL);
+        let shown: Vec<String> = flows
+            .iter()
+            .map(|f| format!("{} {:?}", f.ports, f.waived_by))
+            .collect();
+        assert_eq!(
+            shown,
+            ["8000-8004 None", "8005 Some(0)", "8006-8010 None", "9000 None"]
+        );
+    }
+}
