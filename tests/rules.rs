@@ -47,10 +47,11 @@ fn cases(code: &str) -> Vec<(String, PathBuf)> {
 
 /// The checks added with boundary groups and waivers (`rules.md` § Added with boundary
 /// groups, waivers, editions and sources), with fixtures under `tests/fixtures/<code>/`.
-const ADDED_CODES: [&str; 4] = [
+const ADDED_CODES: [&str; 5] = [
     "hierarchy/boundary-group",
     "hierarchy/software-update-point",
     "hierarchy/cmg-management-point",
+    "firewall/redundant-rule",
     "lint/unused-waiver",
 ];
 

@@ -19,6 +19,7 @@ mod no_path;
 mod non_default_client_ports;
 mod overly_broad;
 mod policy_conflict;
+mod redundant_rule;
 mod port_conflict;
 mod role_placement;
 mod secondary_override;
@@ -77,6 +78,7 @@ pub static RULES: &[&RuleInfo] = &[
     &boundary_group::RULE,
     &software_update_point::RULE,
     &cmg_management_point::RULE,
+    &redundant_rule::RULE,
     &unused_waiver::RULE,
 ];
 
@@ -108,7 +110,8 @@ pub fn run(cx: &Context<'_, '_>) -> Vec<Diagnostic> {
     indeterminate::check(cx, &mut out);
     shadowed_rule::check(cx, &shadowed, &mut out);
     unused_rule::check(cx, &shadowed_rule::keys(&shadowed), &mut out);
-    overly_broad::check(cx, &mut out);
+    let broad = overly_broad::check(cx, &mut out);
+    redundant_rule::check(cx, &broad, &mut out);
     sql_browser_port::check(cx, &mut out);
     forbidden_flow::check(cx, &mut out);
     policy_conflict::check(cx, &mut out);
@@ -164,7 +167,6 @@ pub const SPEC_CODES: &[&str] = &[
 /// without these, in order; `lint` and `suppress` may already name them.
 pub const PENDING_CODES: &[&str] = &[
     "catalog/removed-role",
-    "firewall/redundant-rule",
     "source/unsupported",
     "source/parse",
 ];

@@ -71,7 +71,8 @@ fn unused_ports(
     intervals::count(&intervals::split(&opened, &used).1)
 }
 
-pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
+/// Reports the overly broad rules and returns them (`firewall/redundant-rule` reads them).
+pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) -> Vec<super::context::RuleKey> {
     let model = cx.model;
     let usage = cx.usage();
     let mut found = Vec::new();
@@ -160,6 +161,7 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
             .with_help(help),
         );
     }
+    broad
 }
 
 /// The flow parts a Windows Firewall rule decides that no other allow rule of the same
