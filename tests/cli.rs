@@ -520,7 +520,15 @@ fn suppressions_are_judged_over_every_phase() {
     for phase in ["operation", "install", "all"] {
         let r = run(
             &dir,
-            &["check", "--format", "short", "--fail-on", "info", "--phase", phase],
+            &[
+                "check",
+                "--format",
+                "short",
+                "--fail-on",
+                "info",
+                "--phase",
+                phase,
+            ],
         );
         assert_eq!((r.code, r.stdout.as_str()), (0, ""), "--phase {phase}");
     }
@@ -534,7 +542,11 @@ fn flows_list_waived_flows_and_addresses() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     insta::assert_snapshot!("flows-intent-json", r.stdout);
     let r = run(&dir, &["flows", "--format", "csv"]);
-    let waived: Vec<&str> = r.stdout.lines().filter(|l| l.contains(",waived,")).collect();
+    let waived: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.contains(",waived,"))
+        .collect();
     assert_eq!(
         waived,
         [

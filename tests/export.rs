@@ -323,10 +323,7 @@ fn joined_model(model: &Path, drop_first_network_rule: bool) -> tempfile::TempDi
 
 /// Each flow's (source, destination, protocol, ports, verdict) in `flows --format json`.
 fn verdicts(dir: &Path) -> Vec<String> {
-    let r = run(
-        dir,
-        &["flows", ".", "--phase", "all", "--format", "json"],
-    );
+    let r = run(dir, &["flows", ".", "--phase", "all", "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
     doc["flows"]
@@ -360,7 +357,10 @@ fn round_trip_keeps_intent() {
     }
     let model = root().join("tests/fixtures/export-intent");
     let before = verdicts(&model);
-    assert!(before.iter().any(|v| v.ends_with(": \"waived\"")), "{before:#?}");
+    assert!(
+        before.iter().any(|v| v.ends_with(": \"waived\"")),
+        "{before:#?}"
+    );
     let firewalls = {
         let out = tempfile::tempdir().expect("temporary folder");
         let r = run(

@@ -168,7 +168,10 @@ pub fn write_scale_with_boundary_groups(name: &str, dir: &Path) -> io::Result<St
         groups += 2;
         for (index, code) in primary.branches() {
             doc.open(format_args!("boundary-group {} site={}", q(code), q(code)));
-            doc.line(format_args!("boundary {}", q(&primary.branch_subnet(index))));
+            doc.line(format_args!(
+                "boundary {}",
+                q(&primary.branch_subnet(index))
+            ));
             doc.line(format_args!("site-system {}", q(&secondary_server(code))));
             doc.line(format_args!(
                 "fallback {} distribution-point=\"never\" management-point=\"never\"",

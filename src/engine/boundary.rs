@@ -95,7 +95,12 @@ pub fn current_groups(model: &Model, client: usize) -> Vec<usize> {
 /// The neighbours a current group falls back to for `role`: its `fallback`s whose time is
 /// not `never`, plus the default site boundary group (of the group's `site`, else of the
 /// client's) unless a `fallback` names it. Not transitive.
-pub fn fallback_groups(model: &Model, group: usize, client_site: Option<SiteId>, role: &str) -> Vec<usize> {
+pub fn fallback_groups(
+    model: &Model,
+    group: usize,
+    client_site: Option<SiteId>,
+    role: &str,
+) -> Vec<usize> {
     if role == "state-migration-point" {
         return Vec::new();
     }
@@ -116,7 +121,10 @@ pub fn fallback_groups(model: &Model, group: usize, client_site: Option<SiteId>,
         .or(client_site);
     if let Some(default) = site.and_then(|s| default_group(model, s))
         && default != group
-        && !g.fallbacks.iter().any(|f| f.to.value == model.boundary_groups[default].name.value)
+        && !g
+            .fallbacks
+            .iter()
+            .any(|f| f.to.value == model.boundary_groups[default].name.value)
     {
         out.push(default);
     }

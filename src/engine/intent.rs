@@ -120,8 +120,7 @@ pub fn carried(
         .collect();
     let mut out = Carried::default();
     for (fw, firewall) in model.firewalls.iter().enumerate() {
-        let stops_none =
-            |t: &Traffic| !crossing[fw].iter().any(|flow| may_match(net, t, flow));
+        let stops_none = |t: &Traffic| !crossing[fw].iter().any(|flow| may_match(net, t, flow));
         out.firewall_denies.push(
             firewall
                 .rules

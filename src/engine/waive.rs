@@ -116,7 +116,12 @@ waive "only at install" to="host:b1.contoso.com" tcp="9000" phase="install"
             .collect();
         assert_eq!(
             shown,
-            ["8000-8004 None", "8005 Some(0)", "8006-8010 None", "9000 None"]
+            [
+                "8000-8004 None",
+                "8005 Some(0)",
+                "8006-8010 None",
+                "9000 None"
+            ]
         );
     }
 }

@@ -150,7 +150,11 @@ pub fn write(
             // The model's intent first: forbids and deny rules that stop no opened flow.
             for &(p, f) in &input.carried.firewall_forbids[fp.firewall] {
                 let policy = &model.policies[p];
-                writeln!(w, "    // forbidden by policy {}", string(&policy.name.value))?;
+                writeln!(
+                    w,
+                    "    // forbidden by policy {}",
+                    string(&policy.name.value)
+                )?;
                 writeln!(
                     w,
                     "    deny {}{}",

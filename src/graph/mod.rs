@@ -124,10 +124,7 @@ impl EdgeStyle {
     }
 
     pub fn dashed(self) -> bool {
-        matches!(
-            self,
-            EdgeStyle::Verdict(Verdict::NoPath | Verdict::Waived)
-        )
+        matches!(self, EdgeStyle::Verdict(Verdict::NoPath | Verdict::Waived))
     }
 }
 

@@ -7,9 +7,10 @@ use super::reader::{CheckedNode, Reader};
 use super::vocabulary::Context;
 use crate::diag::{Severity, SeverityOverride, Suppression};
 use crate::model::{
-    Action, Boundary, BoundaryGroup, ClientGroup, Fallback, FallbackTime, Waiver, CloudKind, CloudService, Console, Direction, Endpoint, Firewall,
-    FirewallRule, Forbid, HostFirewall, HostRule, InstanceRef, Policy, PortList, Role, Server,
-    Site, SiteType, Span, Spanned, SqlInstance, Traffic, UserFlow, Value, Zone,
+    Action, Boundary, BoundaryGroup, ClientGroup, CloudKind, CloudService, Console, Direction,
+    Endpoint, Fallback, FallbackTime, Firewall, FirewallRule, Forbid, HostFirewall, HostRule,
+    InstanceRef, Policy, PortList, Role, Server, Site, SiteType, Span, Spanned, SqlInstance,
+    Traffic, UserFlow, Value, Waiver, Zone,
 };
 
 /// The entities of one file, before names are resolved across files.
@@ -351,7 +352,11 @@ impl Reader<'_> {
                 Direction::Out => ("local-port", "remote-port"),
             };
             if let Some(v) = c.props.get(other) {
-                let dir = if direction == Direction::In { "in" } else { "out" };
+                let dir = if direction == Direction::In {
+                    "in"
+                } else {
+                    "out"
+                };
                 self.report(
                     crate::diag::Diagnostic::new(
                         &super::codes::UNKNOWN_PROPERTY,
@@ -480,25 +485,26 @@ impl Reader<'_> {
         };
         for c in self.children(n, out) {
             match c.spec.name {
-                "boundary" => match (c.arg_str(0), c.prop_str("ad-site")) {
-                    (Some(range), None) => {
-                        if let Ok(r) = crate::model::values::parse_boundary(&range.value) {
-                            boundaries.push(Boundary::Range(Spanned::new(r, range.span)));
+                "boundary" => {
+                    match (c.arg_str(0), c.prop_str("ad-site")) {
+                        (Some(range), None) => {
+                            if let Ok(r) = crate::model::values::parse_boundary(&range.value) {
+                                boundaries.push(Boundary::Range(Spanned::new(r, range.span)));
+                            }
                         }
-                    }
-                    (None, Some(site)) => boundaries.push(Boundary::AdSite(site)),
-                    (Some(range), Some(_)) => self.report(
-                        crate::diag::Diagnostic::new(
-                            &super::codes::INVALID_VALUE,
-                            "a `boundary` is either an address space or an `ad-site`, not both",
-                            crate::diag::Label::new(range.span, "and an ad-site"),
-                        )
-                        .with_help("write two `boundary` nodes"),
-                    ),
-                    (None, None) => {
-                        // An invalid argument or property was already reported.
-                        if c.node.entries().is_empty() {
-                            self.report(
+                        (None, Some(site)) => boundaries.push(Boundary::AdSite(site)),
+                        (Some(range), Some(_)) => self.report(
+                            crate::diag::Diagnostic::new(
+                                &super::codes::INVALID_VALUE,
+                                "a `boundary` is either an address space or an `ad-site`, not both",
+                                crate::diag::Label::new(range.span, "and an ad-site"),
+                            )
+                            .with_help("write two `boundary` nodes"),
+                        ),
+                        (None, None) => {
+                            // An invalid argument or property was already reported.
+                            if c.node.entries().is_empty() {
+                                self.report(
                                 crate::diag::Diagnostic::new(
                                     &super::codes::MISSING_VALUE,
                                     "`boundary` needs a subnet, prefix or range, or `ad-site=`",
@@ -506,9 +512,10 @@ impl Reader<'_> {
                                 )
                                 .with_help("e.g. boundary \"10.1.0.0/16\" or boundary ad-site=\"HQ-Site\""),
                             );
+                            }
                         }
                     }
-                },
+                }
                 "site-system" => site_systems.extend(c.arg_str(0)),
                 "fallback" => {
                     if let Some(to) = c.arg_str(0) {

@@ -322,7 +322,6 @@ impl Resolver<'_> {
     }
 }
 
-
 impl Resolver<'_> {
     fn boundary_group(&mut self, name: &Spanned<String>) {
         if !self.model.index.boundary_groups.contains_key(&name.value) {

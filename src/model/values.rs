@@ -341,7 +341,11 @@ pub fn parse_boundary(s: &str) -> Result<BoundaryRange, ValueError> {
     if let Some((a, b)) = s.split_once('-') {
         let parse = |t: &str, offset: usize| {
             t.trim().parse::<std::net::IpAddr>().map_err(|_| {
-                ValueError::new(offset, t.len(), format!("`{}` is not an IP address", t.trim()))
+                ValueError::new(
+                    offset,
+                    t.len(),
+                    format!("`{}` is not an IP address", t.trim()),
+                )
             })
         };
         let start = parse(a, 0)?;
@@ -367,7 +371,9 @@ pub fn parse_boundary(s: &str) -> Result<BoundaryRange, ValueError> {
         Err(_) => Err(ValueError::new(
             0,
             s.len(),
-            format!("`{s}` is not a subnet, prefix or range such as 10.1.0.0/16 or 10.1.0.1-10.1.0.254"),
+            format!(
+                "`{s}` is not a subnet, prefix or range such as 10.1.0.0/16 or 10.1.0.1-10.1.0.254"
+            ),
         )),
     }
 }
@@ -473,7 +479,10 @@ mod tests {
         assert!(parse_boundary("10.1.0.9-10.1.0.1").is_err());
         assert!(parse_boundary("10.1.0.1/16").is_err());
         assert!(parse_boundary("2001:db8::/48").is_ok());
-        assert_eq!(parse_cidr_list("10.0.0.0/24, 10.0.1.0/24").unwrap().len(), 2);
+        assert_eq!(
+            parse_cidr_list("10.0.0.0/24, 10.0.1.0/24").unwrap().len(),
+            2
+        );
         let e = parse_cidr_list("10.0.0.0/24,nope").unwrap_err();
         assert_eq!((e.offset, e.len), (12, 4));
     }

@@ -71,9 +71,7 @@ pub fn rows<'a>(
             }
             let source_addresses = addresses(model, f.source);
             let destination_addresses = addresses(model, f.destination);
-            let waived_by = f
-                .waived_by
-                .map(|w| model.waivers[w].reason.value.as_str());
+            let waived_by = f.waived_by.map(|w| model.waivers[w].reason.value.as_str());
             f.services.iter().map(move |s| FlowRow {
                 source: f.source.name(model),
                 source_addresses: source_addresses.clone(),

@@ -19,19 +19,19 @@ mod no_path;
 mod non_default_client_ports;
 mod overly_broad;
 mod policy_conflict;
-mod redundant_rule;
 mod port_conflict;
+mod redundant_rule;
 mod role_placement;
 mod secondary_override;
 mod server_in_two_sites;
 mod shadowed_rule;
 mod site_code;
 mod site_parent;
+mod software_update_point;
 mod sql_browser_port;
 mod sql_duplicate_port;
 mod sql_dynamic_port;
 mod sql_shared_instance;
-mod software_update_point;
 mod unused_rule;
 pub mod unused_suppression;
 mod unused_waiver;
@@ -165,11 +165,7 @@ pub const SPEC_CODES: &[&str] = &[
 /// Codes of `rules.md` that no check reports yet (their checks come with other work: the
 /// catalog editions and the firewall `source` readers). [`RULES`] is [`SPEC_CODES`]
 /// without these, in order; `lint` and `suppress` may already name them.
-pub const PENDING_CODES: &[&str] = &[
-    "catalog/removed-role",
-    "source/unsupported",
-    "source/parse",
-];
+pub const PENDING_CODES: &[&str] = &["catalog/removed-role", "source/unsupported", "source/parse"];
 
 /// `docs/rules.md`: the index of every rule and each rule's documentation, generated from
 /// [`RULES`] (a test keeps the file in sync; `CMFLOW_UPDATE_DOCS=1 cargo test` rewrites it).

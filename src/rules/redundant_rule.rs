@@ -60,7 +60,10 @@ pub fn check(cx: &Context<'_, '_>, broad: &[RuleKey], out: &mut Vec<Diagnostic>)
         }
         if !built {
             for (n, f) in cx.flows.iter().enumerate().filter(|(_, f)| !f.is_waived()) {
-                by_host.entry(Filter::HostOut(f.source)).or_default().push((n, f));
+                by_host
+                    .entry(Filter::HostOut(f.source))
+                    .or_default()
+                    .push((n, f));
                 by_host
                     .entry(Filter::HostIn(f.destination))
                     .or_default()
@@ -103,16 +106,23 @@ pub fn check(cx: &Context<'_, '_>, broad: &[RuleKey], out: &mut Vec<Diagnostic>)
             continue;
         }
         let covering = |flow: usize| {
-            rules.iter().enumerate().find(|(o, (other, other_served, _))| {
-                *o != r
-                    && !removed[*o]
-                    && other.0 == key.0
-                    && !broad.contains(other)
-                    && other_served.contains(&flow)
-            })
+            rules
+                .iter()
+                .enumerate()
+                .find(|(o, (other, other_served, _))| {
+                    *o != r
+                        && !removed[*o]
+                        && other.0 == key.0
+                        && !broad.contains(other)
+                        && other_served.contains(&flow)
+                })
         };
         if served.iter().all(|&f| covering(f).is_some()) {
-            let by = served.iter().next().and_then(|&f| covering(f)).map(|(o, _)| o);
+            let by = served
+                .iter()
+                .next()
+                .and_then(|&f| covering(f))
+                .map(|(o, _)| o);
             removed[r] = true;
             found.push((r, by));
         }

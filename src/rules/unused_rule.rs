@@ -71,12 +71,16 @@ pub fn check(cx: &Context<'_, '_>, shadowed: &HashSet<RuleKey>, out: &mut Vec<Di
                 let mut map: HashMap<Filter, Vec<&RequiredFlow>> = HashMap::new();
                 for f in cx.flows.iter().filter(|f| !f.is_waived()) {
                     map.entry(Filter::HostOut(f.source)).or_default().push(f);
-                    map.entry(Filter::HostIn(f.destination)).or_default().push(f);
+                    map.entry(Filter::HostIn(f.destination))
+                        .or_default()
+                        .push(f);
                 }
                 map
             });
             let profile = match key.0 {
-                Filter::HostIn(e) | Filter::HostOut(e) => crate::engine::network_profile(cx.model, e),
+                Filter::HostIn(e) | Filter::HostOut(e) => {
+                    crate::engine::network_profile(cx.model, e)
+                }
                 Filter::Network(_) => String::new(),
             };
             let applies = key

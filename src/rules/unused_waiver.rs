@@ -44,9 +44,10 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         // A later waiver over flows an earlier one already waives still matches them.
-        let matches = cx.flows.iter().any(|f| {
-            waiver_names(cx.net, waiver, f) && !waived_ports(model, waiver, f).is_empty()
-        });
+        let matches = cx
+            .flows
+            .iter()
+            .any(|f| waiver_names(cx.net, waiver, f) && !waived_ports(model, waiver, f).is_empty());
         if !matches {
             out.push(
                 Diagnostic::new(
@@ -54,9 +55,7 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
                     format!("waive \"{}\" matches no required flow", waiver.reason.value),
                     Label::new(waiver.span, "waives nothing"),
                 )
-                .with_help(
-                    "check its endpoints and ports against `cmflow flows`, or remove it",
-                ),
+                .with_help("check its endpoints and ports against `cmflow flows`, or remove it"),
             );
         }
     }
