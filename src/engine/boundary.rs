@@ -16,7 +16,7 @@ use ipnet::IpNet;
 use crate::model::{Boundary, BoundaryRange, FallbackTime, Model, ServerId, SiteId};
 
 /// The roles boundary groups decide for clients.
-pub const BOUNDARY_ROLES: &[&str] = &[
+pub const BOUNDARY_ROLES: [&str; 4] = [
     "distribution-point",
     "software-update-point",
     "management-point",
@@ -157,8 +157,50 @@ pub fn serving(
     {
         return None;
     }
+    Some(serving_from(
+        model,
+        client,
+        role,
+        &current_groups(model, client),
+        site_holders,
+    ))
+}
+
+/// For every client group, the servers of each of [`BOUNDARY_ROLES`] that serve it
+/// (`None` for Internet groups and models without boundary groups), computed once:
+/// flow instantiation asks for every catalog row. `site_holders(site, role)` gives every
+/// holder of a role at a site.
+pub fn serving_table<'h>(
+    model: &Model,
+    site_holders: impl Fn(SiteId, &str) -> &'h [ServerId],
+) -> Vec<Option<[Vec<ServerId>; 4]>> {
+    if model.boundary_groups.is_empty() {
+        return Vec::new();
+    }
+    (0..model.clients.len())
+        .map(|client| {
+            if model.clients[client].props.bool("internet") {
+                return None;
+            }
+            let current = current_groups(model, client);
+            let site = model.site_id(&model.clients[client].site.value);
+            Some(BOUNDARY_ROLES.map(|role| {
+                let holders = site.map_or(&[][..], |s| site_holders(s, role));
+                serving_from(model, client, role, &current, holders)
+            }))
+        })
+        .collect()
+}
+
+/// [`serving`] for a client group whose current groups are known.
+fn serving_from(
+    model: &Model,
+    client: usize,
+    role: &str,
+    current: &[usize],
+    site_holders: &[ServerId],
+) -> Vec<ServerId> {
     let client_site = model.site_id(&model.clients[client].site.value);
-    let current = current_groups(model, client);
     let mut out: Vec<ServerId> = current
         .iter()
         .flat_map(|&g| group_systems(model, g, role))
@@ -166,14 +208,14 @@ pub fn serving(
     if role == "management-point" && out.is_empty() {
         out.extend_from_slice(site_holders);
     }
-    for &g in &current {
+    for &g in current {
         for n in fallback_groups(model, g, client_site, role) {
             out.extend(group_systems(model, n, role));
         }
     }
     out.sort_unstable();
     out.dedup();
-    Some(out)
+    out
 }
 
 #[cfg(test)]

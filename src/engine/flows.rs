@@ -551,7 +551,7 @@ impl<'m> Hierarchy<'m> {
             _ => {
                 let mut holders = self.site_holders(site, to);
                 if let FlowEndpoint::Clients(client) = source.endpoint
-                    && let Some(servers) = super::boundary::serving(m, client, to, holders)
+                    && let Some(servers) = self.boundary_serving(client, to)
                 {
                     return servers.iter().map(|&s| self.server_party(s, to)).collect();
                 }
