@@ -21,10 +21,10 @@ fn texts() -> Vec<(String, String)> {
         for p in paths {
             if p.is_dir() {
                 walk(&p, out);
-            } else if p.extension().is_some_and(|e| e == "md" || e == "kdl") {
-                if let Ok(text) = std::fs::read_to_string(&p) {
-                    out.push((p.display().to_string(), text));
-                }
+            } else if p.extension().is_some_and(|e| e == "md" || e == "kdl")
+                && let Ok(text) = std::fs::read_to_string(&p)
+            {
+                out.push((p.display().to_string(), text));
             }
         }
     }

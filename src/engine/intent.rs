@@ -3,11 +3,13 @@
 //! the model's own deny rules and forbids an export carries (those that stop none of the
 //! flows it opens).
 
-use super::evaluate::{rpc_range, rule_ports};
-use super::flows::{FlowPorts, RequiredFlow};
+use std::collections::BTreeMap;
+
+use super::evaluate::{host_firewall, rpc_range, rule_ports};
+use super::flows::{FlowEndpoint, FlowPorts, RequiredFlow};
 use super::intervals;
 use super::network::{Network, Place, Tri};
-use crate::model::{Action, Protocol, Traffic};
+use crate::model::{Action, Direction, Protocol, Traffic};
 
 /// The port intervals of a flow that a traffic description (a forbid, a rule) surely
 /// names: both ends match for sure and the ports overlap.
@@ -91,6 +93,13 @@ pub fn exported_flows(net: &Network<'_>, flows: &[RequiredFlow]) -> Vec<Required
 pub struct Carried {
     pub firewall_denies: Vec<Vec<usize>>,
     pub firewall_forbids: Vec<Vec<(usize, usize)>>,
+    /// Per host with a `windows-firewall`: its `block` rules (by index) that match none of
+    /// the host's exported flows in their direction.
+    pub host_blocks: BTreeMap<FlowEndpoint, Vec<usize>>,
+    /// Per host (server or client group): the forbids (policy, forbid) whose destination
+    /// (inbound) or source (outbound) surely names the host and that match none of its
+    /// exported flows in that direction.
+    pub host_forbids: BTreeMap<FlowEndpoint, Vec<(Direction, usize, usize)>>,
 }
 
 /// Computes [`Carried`] for the exported flows and their verdicts (parallel).
@@ -119,6 +128,67 @@ pub fn carried(
         })
         .collect();
     let mut out = Carried::default();
+    // Hosts: Windows Firewall block rules, and forbids as blocks on the hosts they name.
+    let mut inbound: BTreeMap<FlowEndpoint, Vec<&RequiredFlow>> = BTreeMap::new();
+    let mut outbound: BTreeMap<FlowEndpoint, Vec<&RequiredFlow>> = BTreeMap::new();
+    for flow in exported {
+        inbound.entry(flow.destination).or_default().push(flow);
+        outbound.entry(flow.source).or_default().push(flow);
+    }
+    let hosts = (0..model.servers.len())
+        .map(FlowEndpoint::Server)
+        .chain((0..model.clients.len()).map(FlowEndpoint::Clients));
+    for host in hosts {
+        let flows_of = |d: Direction| match d {
+            Direction::In => inbound.get(&host).map_or(&[][..], Vec::as_slice),
+            Direction::Out => outbound.get(&host).map_or(&[][..], Vec::as_slice),
+        };
+        let stops_none = |t: &Traffic, d: Direction| {
+            !flows_of(d).iter().any(|flow| may_match(net, t, flow))
+        };
+        if let Some(fw) = host_firewall(model, host) {
+            let blocks: Vec<usize> = fw
+                .rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.action == Action::Deny && stops_none(&r.traffic, r.direction))
+                .map(|(i, _)| i)
+                .collect();
+            if !blocks.is_empty() {
+                out.host_blocks.insert(host, blocks);
+            }
+        }
+        let mut named = Vec::new();
+        for &(p, f, t) in &forbids {
+            for d in [Direction::In, Direction::Out] {
+                let end = match d {
+                    Direction::In => &t.to,
+                    Direction::Out => &t.from,
+                };
+                // Inbound on the hosts it forbids to reach; outbound only for traffic to
+                // the Internet, which has no host firewall of its own.
+                let applies = match d {
+                    Direction::In => true,
+                    Direction::Out => {
+                        net.list_matches(&t.to, Place::Host(FlowEndpoint::Internet)) == Tri::Yes
+                            && !t
+                                .to
+                                .iter()
+                                .any(|e| matches!(e.value, crate::model::Endpoint::Any))
+                    }
+                };
+                if applies
+                    && net.list_matches(end, Place::Host(host)) == Tri::Yes
+                    && stops_none(t, d)
+                {
+                    named.push((d, p, f));
+                }
+            }
+        }
+        if !named.is_empty() {
+            out.host_forbids.insert(host, named);
+        }
+    }
     for (fw, firewall) in model.firewalls.iter().enumerate() {
         let stops_none = |t: &Traffic| !crossing[fw].iter().any(|flow| may_match(net, t, flow));
         out.firewall_denies.push(
