@@ -143,9 +143,8 @@ pub fn carried(
             Direction::In => inbound.get(&host).map_or(&[][..], Vec::as_slice),
             Direction::Out => outbound.get(&host).map_or(&[][..], Vec::as_slice),
         };
-        let stops_none = |t: &Traffic, d: Direction| {
-            !flows_of(d).iter().any(|flow| may_match(net, t, flow))
-        };
+        let stops_none =
+            |t: &Traffic, d: Direction| !flows_of(d).iter().any(|flow| may_match(net, t, flow));
         if let Some(fw) = host_firewall(model, host) {
             let blocks: Vec<usize> = fw
                 .rules

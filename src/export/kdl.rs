@@ -254,6 +254,56 @@ pub fn write(
             );
             writeln!(w, "{line}")?;
         }
+        // The model's intent on this host: its block rules and the forbids that name it.
+        if let Some(fw) = crate::engine::host_firewall(model, host.host) {
+            for &i in input
+                .carried
+                .host_blocks
+                .get(&host.host)
+                .into_iter()
+                .flatten()
+            {
+                let r = &fw.rules[i];
+                let direction = match r.direction {
+                    crate::model::Direction::In => "in",
+                    crate::model::Direction::Out => "out",
+                };
+                let name = r
+                    .name
+                    .as_ref()
+                    .map(|n| format!(" {}", string(&n.value)))
+                    .unwrap_or_default();
+                let profile = if r.profiles.is_empty() {
+                    String::new()
+                } else {
+                    format!(" profile={}", string(&r.profiles.join(",")))
+                };
+                writeln!(
+                    w,
+                    "        block {direction}{name}{}{profile}",
+                    traffic_props(&r.traffic)
+                )?;
+            }
+        }
+        for &(d, p, f) in input
+            .carried
+            .host_forbids
+            .get(&host.host)
+            .into_iter()
+            .flatten()
+        {
+            let policy = &model.policies[p];
+            let direction = match d {
+                crate::model::Direction::In => "in",
+                crate::model::Direction::Out => "out",
+            };
+            writeln!(
+                w,
+                "        block {direction} {}{}",
+                string(&format!("policy: {}", policy.name.value)),
+                traffic_props(&policy.forbids[f].traffic)
+            )?;
+        }
         writeln!(w, "    }}")?;
         writeln!(w, "}}")?;
     }
