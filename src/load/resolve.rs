@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::build::FileModel;
-use super::codes::{DUPLICATE_NAME, UNKNOWN_REFERENCE};
+use super::codes::{DUPLICATE_NAME, INVALID_VALUE, UNKNOWN_REFERENCE};
 use super::vocabulary::endpoint_role_names;
 use crate::diag::{Diagnostic, Label, did_you_mean};
 use crate::model::{Endpoint, Index, InstanceRef, Model, Span, Spanned, Traffic};
@@ -400,6 +400,45 @@ fn check_references(model: &Model, diags: &mut Vec<Diagnostic>) {
     for c in &model.clients {
         for b in &c.boundary_groups {
             r.boundary_group(b);
+        }
+        // `subnet`: CIDRs inside the zone's subnets (when the zone declares some).
+        if let Some(zone) = model.zone(&c.zone.value).filter(|z| !z.subnets.is_empty()) {
+            for net in &c.subnets {
+                if !zone.subnets.iter().any(|z| z.value.contains(&net.value)) {
+                    r.diags.push(
+                        Diagnostic::new(
+                            &INVALID_VALUE,
+                            format!(
+                                "subnet {} of client group `{}` is not inside a subnet of zone `{}`",
+                                net.value, c.name.value, zone.name.value
+                            ),
+                            Label::new(net.span, "outside the zone"),
+                        )
+                        .with_label(Label::new(zone.name.span, "the zone's subnets"))
+                        .with_help("correct the subnet, or add it to the zone"),
+                    );
+                }
+            }
+        }
+    }
+    for c in &model.consoles {
+        if let (Some(address), Some(zone)) = (
+            c.address,
+            model.zone(&c.zone.value).filter(|z| !z.subnets.is_empty()),
+        ) && !zone.subnets.iter().any(|z| z.value.contains(&address))
+        {
+            r.diags.push(
+                Diagnostic::new(
+                    &INVALID_VALUE,
+                    format!(
+                        "address {address} of console `{}` is not inside a subnet of zone `{}`",
+                        c.name.value, zone.name.value
+                    ),
+                    Label::new(c.name.span, "outside its zone"),
+                )
+                .with_label(Label::new(zone.name.span, "the zone's subnets"))
+                .with_help("correct the address, or the console's zone"),
+            );
         }
     }
     for c in &model.consoles {
