@@ -311,4 +311,36 @@ clients "Lost" site="P01" zone="dc" subnet="10.0.5.0/24"
             ["cm01.contoso.com"]
         );
     }
+
+    #[test]
+    fn required_flows_of_a_client_group_follow_its_boundary_groups() {
+        let m = test_model(MODEL);
+        let flows = crate::engine::required_flows(&m, &[crate::engine::Phase::Operation]);
+        let of_hq: Vec<String> = flows
+            .iter()
+            .filter(|f| f.source == crate::engine::FlowEndpoint::Clients(0))
+            .map(|f| {
+                format!(
+                    "{} {} {} ({})",
+                    f.destination.name(&m),
+                    f.protocol,
+                    f.ports,
+                    f.services[0].destination_role
+                )
+            })
+            .collect();
+        assert_eq!(
+            of_hq,
+            [
+                "cm01.contoso.com tcp 80 (distribution-point)",
+                "cm01.contoso.com tcp 8530 (software-update-point)",
+                "cm01.contoso.com tcp 10123 (management-point)",
+                "dp01.contoso.com tcp 80 (distribution-point)",
+                "dp01.contoso.com tcp 443 (state-migration-point)",
+                "dp01.contoso.com tcp 445 (state-migration-point)",
+                "dp01.contoso.com tcp 10123 (management-point)",
+                "dp02.contoso.com tcp 80 (distribution-point)",
+            ]
+        );
+    }
 }
