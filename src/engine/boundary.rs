@@ -71,17 +71,21 @@ pub fn member_of(model: &Model, client: usize) -> Vec<usize> {
 
 /// The default site boundary group of a site, if the model declares one.
 pub fn default_group(model: &Model, site: SiteId) -> Option<usize> {
-    let code = &model.sites[site].code.value;
     model
-        .boundary_groups
-        .iter()
-        .position(|g| g.default_for.as_ref().is_some_and(|d| &d.value == code))
+        .index
+        .default_boundary_groups
+        .get(&model.sites[site].code.value)
+        .copied()
 }
 
 /// A client group's current boundary groups: those it belongs to, else its site's default
 /// group (none when the site has no declared default group: that default group is empty).
 pub fn current_groups(model: &Model, client: usize) -> Vec<usize> {
-    let groups = member_of(model, client);
+    current_groups_of(model, client, member_of(model, client))
+}
+
+/// [`current_groups`] when the membership is known.
+pub fn current_groups_of(model: &Model, client: usize, groups: Vec<usize>) -> Vec<usize> {
     if !groups.is_empty() {
         return groups;
     }
@@ -193,7 +197,7 @@ pub fn serving_table<'h>(
 }
 
 /// [`serving`] for a client group whose current groups are known.
-fn serving_from(
+pub fn serving_from(
     model: &Model,
     client: usize,
     role: &str,

@@ -106,7 +106,16 @@ fn build_index(model: &Model, diags: &mut Vec<Diagnostic>) -> Index {
             (Some(x), Some(y)) if model.sites[x].code.value != model.sites[y].code.value
         )
     };
+    let mut default_boundary_groups = HashMap::new();
+    for (i, g) in model.boundary_groups.iter().enumerate() {
+        if let Some(site) = &g.default_for {
+            default_boundary_groups
+                .entry(site.value.clone())
+                .or_insert(i);
+        }
+    }
     let idx = Index {
+        default_boundary_groups,
         zones: index(
             "zone",
             model.zones.iter().map(|z| &z.name),

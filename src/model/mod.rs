@@ -423,6 +423,9 @@ pub struct Index {
     pub consoles: HashMap<String, usize>,
     pub cloud_services: HashMap<String, usize>,
     pub boundary_groups: HashMap<String, usize>,
+    /// Site code -> its default site boundary group (`default-for`; the first one when a
+    /// site has two, which `hierarchy/boundary-group` reports).
+    pub default_boundary_groups: HashMap<String, usize>,
 }
 
 /// One hierarchy, network and firewalls: the union of every file.

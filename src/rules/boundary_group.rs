@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
-use crate::engine::boundary::{BOUNDARY_ROLES, current_groups, member_of, serving};
+use crate::engine::boundary::{BOUNDARY_ROLES, current_groups_of, member_of, serving_from};
 use crate::model::{Boundary, Model};
 
 pub static RULE: RuleInfo = RuleInfo {
@@ -119,43 +119,73 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             defaults.insert(&site.value, i);
         }
     }
-    // Overlapping boundaries assigned to different sites.
-    for (i, a) in model.boundary_groups.iter().enumerate() {
-        for b in &model.boundary_groups[i + 1..] {
-            let (Some(sa), Some(sb)) = (&a.site, &b.site) else {
-                continue;
-            };
-            if sa.value == sb.value {
-                continue;
-            }
-            let overlap = a.boundaries.iter().find_map(|x| {
-                b.boundaries.iter().find_map(|y| match (x, y) {
-                    (Boundary::Range(p), Boundary::Range(q)) if p.value.overlaps(q.value) => {
-                        Some((p.span, q.span, p.value.to_string(), q.value.to_string()))
-                    }
-                    (Boundary::AdSite(p), Boundary::AdSite(q)) if p.value == q.value => {
-                        Some((p.span, q.span, p.value.clone(), q.value.clone()))
-                    }
-                    _ => None,
-                })
-            });
-            if let Some((span_a, span_b, text_a, text_b)) = overlap {
-                out.push(warning(
-                    Diagnostic::new(
-                        &RULE,
-                        format!(
-                            "boundary groups \"{}\" (site {}) and \"{}\" (site {}) overlap: {text_a} and {text_b}",
-                            a.name.value, sa.value, b.name.value, sb.value
-                        ),
-                        Label::new(span_b, "overlaps a boundary assigned to another site"),
-                    )
-                    .with_label(Label::new(span_a, format!("assigned to {}", sa.value)))
-                    .with_help(
-                        "a client in both groups may be assigned to either site: make the boundaries disjoint, or assign both groups to one site",
-                    ),
-                ));
+    // Overlapping boundaries assigned to different sites: address spaces by a sweep over
+    // their sorted starts, AD sites by name (a model may hold thousands of groups).
+    let mut ranges: Vec<(bool, u128, u128, usize, usize)> = Vec::new();
+    let mut ad_sites: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
+    for (g, group) in model.boundary_groups.iter().enumerate() {
+        if group.site.is_none() {
+            continue;
+        }
+        for (b, boundary) in group.boundaries.iter().enumerate() {
+            match boundary {
+                Boundary::Range(r) => {
+                    let (lo, hi, v4) = r.value.bounds();
+                    ranges.push((v4, lo, hi, g, b));
+                }
+                Boundary::AdSite(name) => ad_sites.entry(&name.value).or_default().push((g, b)),
             }
         }
+    }
+    ranges.sort_unstable();
+    let mut pairs: Vec<((usize, usize), (usize, usize))> = Vec::new();
+    let mut active: Vec<(bool, u128, u128, usize, usize)> = Vec::new();
+    for r in ranges {
+        active.retain(|a| a.0 == r.0 && a.2 >= r.1);
+        for a in &active {
+            // Earlier group in file order first: the later one is the one reported.
+            let (x, y) = ((a.3, a.4), (r.3, r.4));
+            pairs.push(if x.0 <= y.0 { (x, y) } else { (y, x) });
+        }
+        active.push(r);
+    }
+    for list in ad_sites.values() {
+        for (n, &x) in list.iter().enumerate() {
+            for &y in &list[n + 1..] {
+                pairs.push((x, y));
+            }
+        }
+    }
+    let mut reported: std::collections::BTreeSet<(usize, usize)> = Default::default();
+    pairs.sort_unstable();
+    for ((ga, ba), (gb, bb)) in pairs {
+        let (a, b) = (&model.boundary_groups[ga], &model.boundary_groups[gb]);
+        let (Some(sa), Some(sb)) = (&a.site, &b.site) else {
+            continue;
+        };
+        if ga == gb || sa.value == sb.value || !reported.insert((ga.min(gb), ga.max(gb))) {
+            continue;
+        }
+        let describe = |x: &Boundary| match x {
+            Boundary::Range(r) => (r.span, r.value.to_string()),
+            Boundary::AdSite(s) => (s.span, format!("AD site {}", s.value)),
+        };
+        let (span_a, text_a) = describe(&a.boundaries[ba]);
+        let (span_b, text_b) = describe(&b.boundaries[bb]);
+        out.push(warning(
+            Diagnostic::new(
+                &RULE,
+                format!(
+                    "boundary groups \"{}\" (site {}) and \"{}\" (site {}) overlap: {text_a} and {text_b}",
+                    a.name.value, sa.value, b.name.value, sb.value
+                ),
+                Label::new(span_b, "overlaps a boundary assigned to another site"),
+            )
+            .with_label(Label::new(span_a, format!("assigned to {}", sa.value)))
+            .with_help(
+                "a client in both groups may be assigned to either site: make the boundaries disjoint, or assign both groups to one site",
+            ),
+        ));
     }
     // Client groups outside every boundary group, and groups without content.
     let mut unserved: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -163,7 +193,8 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         if c.props.bool("internet") {
             continue;
         }
-        if member_of(model, i).is_empty() {
+        let member = member_of(model, i);
+        if member.is_empty() {
             out.push(warning(
                 Diagnostic::new(
                     &RULE,
@@ -179,10 +210,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 )),
             ));
         }
-        let dps = serving(model, i, "distribution-point", &[]).unwrap_or_default();
+        let current = current_groups_of(model, i, member);
         // A group in no boundary group and without a default group was reported above.
-        if dps.is_empty()
-            && let Some(&g) = current_groups(model, i).first()
+        if let Some(&g) = current.first()
+            && serving_from(model, i, "distribution-point", &current, &[]).is_empty()
         {
             unserved.entry(g).or_default().push(i);
         }
