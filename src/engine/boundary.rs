@@ -36,37 +36,91 @@ pub fn client_subnets(model: &Model, client: usize) -> Vec<IpNet> {
     }
 }
 
-/// The boundary groups a client group belongs to (`language.md`): the ones it names, else
-/// every group with a boundary that overlaps one of its subnets or names its `ad-site`.
-pub fn member_of(model: &Model, client: usize) -> Vec<usize> {
-    let c = &model.clients[client];
-    if !c.boundary_groups.is_empty() {
-        let mut out: Vec<usize> = c
-            .boundary_groups
-            .iter()
-            .filter_map(|b| model.index.boundary_groups.get(&b.value).copied())
-            .collect();
+/// The boundaries of every boundary group, indexed for membership lookups: address
+/// spaces sorted by their first address (with the running maximum of their last one, so
+/// that a lookup stops early), Active Directory sites by name.
+pub struct BoundaryIndex {
+    /// (IPv4, first, last, group), sorted.
+    ranges: Vec<(bool, u128, u128, usize)>,
+    /// For each position, the largest `last` of the ranges of the same family up to it.
+    max_last: Vec<u128>,
+    ad_sites: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl BoundaryIndex {
+    pub fn new(model: &Model) -> Self {
+        let mut ranges = Vec::new();
+        let mut ad_sites: std::collections::HashMap<String, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (g, group) in model.boundary_groups.iter().enumerate() {
+            for b in &group.boundaries {
+                match b {
+                    Boundary::Range(r) => {
+                        let (first, last, v4) = r.value.bounds();
+                        ranges.push((v4, first, last, g));
+                    }
+                    Boundary::AdSite(site) => {
+                        ad_sites.entry(site.value.clone()).or_default().push(g);
+                    }
+                }
+            }
+        }
+        ranges.sort_unstable();
+        let mut max_last = Vec::with_capacity(ranges.len());
+        for (i, r) in ranges.iter().enumerate() {
+            let previous = (i > 0 && ranges[i - 1].0 == r.0).then(|| max_last[i - 1]);
+            max_last.push(previous.map_or(r.2, |m: u128| m.max(r.2)));
+        }
+        Self {
+            ranges,
+            max_last,
+            ad_sites,
+        }
+    }
+
+    /// The boundary groups a client group belongs to (`language.md`): the ones it names,
+    /// else every group with a boundary that overlaps one of its subnets or names its
+    /// `ad-site`. Sorted, without duplicates.
+    pub fn member_of(&self, model: &Model, client: usize) -> Vec<usize> {
+        let c = &model.clients[client];
+        let mut out: Vec<usize> = if c.boundary_groups.is_empty() {
+            let mut out = Vec::new();
+            for net in client_subnets(model, client) {
+                let (first, last, v4) = BoundaryRange::Net(net).bounds();
+                // Ranges of this family starting at or before `last`, walked backwards
+                // while an earlier one may still reach `first`.
+                let end = self.ranges.partition_point(|r| (r.0, r.1) <= (v4, last));
+                for i in (0..end).rev() {
+                    let r = self.ranges[i];
+                    if r.0 != v4 || self.max_last[i] < first {
+                        break;
+                    }
+                    if r.2 >= first {
+                        out.push(r.3);
+                    }
+                }
+            }
+            if let Some(site) = c.props.str("ad-site")
+                && let Some(groups) = self.ad_sites.get(&site)
+            {
+                out.extend(groups);
+            }
+            out
+        } else {
+            c.boundary_groups
+                .iter()
+                .filter_map(|b| model.index.boundary_groups.get(&b.value).copied())
+                .collect()
+        };
         out.sort_unstable();
         out.dedup();
-        return out;
+        out
     }
-    let subnets: Vec<BoundaryRange> = client_subnets(model, client)
-        .into_iter()
-        .map(BoundaryRange::Net)
-        .collect();
-    let ad_site = c.props.str("ad-site");
-    model
-        .boundary_groups
-        .iter()
-        .enumerate()
-        .filter(|(_, g)| {
-            g.boundaries.iter().any(|b| match b {
-                Boundary::Range(r) => subnets.iter().any(|s| s.overlaps(r.value)),
-                Boundary::AdSite(site) => ad_site.as_deref() == Some(site.value.as_str()),
-            })
-        })
-        .map(|(i, _)| i)
-        .collect()
+}
+
+/// The boundary groups a client group belongs to (see [`BoundaryIndex::member_of`]).
+pub fn member_of(model: &Model, client: usize) -> Vec<usize> {
+    BoundaryIndex::new(model).member_of(model, client)
 }
 
 /// The default site boundary group of a site, if the model declares one.
@@ -181,12 +235,13 @@ pub fn serving_table<'h>(
     if model.boundary_groups.is_empty() {
         return Vec::new();
     }
+    let index = BoundaryIndex::new(model);
     (0..model.clients.len())
         .map(|client| {
             if model.clients[client].props.bool("internet") {
                 return None;
             }
-            let current = current_groups(model, client);
+            let current = current_groups_of(model, client, index.member_of(model, client));
             let site = model.site_id(&model.clients[client].site.value);
             Some(BOUNDARY_ROLES.map(|role| {
                 let holders = site.map_or(&[][..], |s| site_holders(s, role));

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
-use crate::engine::boundary::{BOUNDARY_ROLES, current_groups_of, member_of, serving_from};
+use crate::engine::boundary::{BOUNDARY_ROLES, BoundaryIndex, current_groups_of, serving_from};
 use crate::model::{Boundary, Model};
 
 pub static RULE: RuleInfo = RuleInfo {
@@ -189,11 +189,12 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     }
     // Client groups outside every boundary group, and groups without content.
     let mut unserved: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let index = BoundaryIndex::new(model);
     for (i, c) in model.clients.iter().enumerate() {
         if c.props.bool("internet") {
             continue;
         }
-        let member = member_of(model, i);
+        let member = index.member_of(model, i);
         if member.is_empty() {
             out.push(warning(
                 Diagnostic::new(
