@@ -156,7 +156,7 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    let mut reported: std::collections::BTreeSet<(usize, usize)> = Default::default();
+    let mut reported = std::collections::BTreeSet::new();
     pairs.sort_unstable();
     for ((ga, ba), (gb, bb)) in pairs {
         let (a, b) = (&model.boundary_groups[ga], &model.boundary_groups[gb]);
