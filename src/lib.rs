@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod cli;
 pub mod diag;
 pub mod engine;
+pub mod escape;
 pub mod export;
 pub mod format;
 pub mod graph;

@@ -7,7 +7,7 @@ use miette::IntoDiagnostic;
 
 use super::{ColorChoice, ModelArgs, Outcome, known_codes, terminal_width};
 use crate::diag::{Findings, Severity, Summary};
-use crate::engine::{Network, Phase, evaluate, required_flows};
+use crate::engine::{Network, Phase, evaluate};
 use crate::load::{Inputs, load};
 use crate::report::{CheckFormat, CheckReport, HumanOptions, write_check, write_statistics};
 use crate::rules;
@@ -65,10 +65,10 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
     }
     let stdin = match &args.stdin_filename {
         Some(name) => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .into_diagnostic()?;
+            // Bytes, not a string: invalid UTF-8 is reported with its position like in
+            // any file.
+            let mut text = Vec::new();
+            std::io::stdin().read_to_end(&mut text).into_diagnostic()?;
             Some((name.clone(), text))
         }
         None => None,
@@ -85,7 +85,7 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
     findings.extend(loaded.diagnostics);
     let phases = args.model.phases();
     // Every phase's flows are evaluated: a rule used only during installation is not unused.
-    let flows = required_flows(&model, &Phase::ALL);
+    let flows = super::loaded::required_flows(&model, &Phase::ALL)?;
     timings.lap("flows");
     let net = Network::new(&model);
     let verdicts = evaluate(&net, &flows);

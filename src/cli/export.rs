@@ -12,8 +12,8 @@ use miette::miette;
 use super::loaded::{load_model, report_input_errors};
 use super::{ModelArgs, Outcome};
 use crate::engine::intent::{carried, exported_flows};
-use crate::engine::{Network, evaluate, required_flows};
-use crate::export::{ExportInput, Output, Target, export};
+use crate::engine::{Network, evaluate};
+use crate::export::{ExportInput, Output, Target, aerleon, export};
 use crate::model::Model;
 
 /// The folder multi-file targets write to without `--out`.
@@ -41,15 +41,34 @@ impl Output for Stdout {
     }
 }
 
-/// A folder that holds no file of the model.
+/// A folder that holds no file of the model, written so that nothing outside it changes:
+/// no symbolic link inside it is followed (a committed link in `./cmflow-export` must not
+/// redirect an export to another file), and each file is written to a new temporary file
+/// (created exclusively) and renamed over its target only when the whole export has
+/// been written, so a hard-linked file is replaced rather than rewritten and a failed
+/// export leaves the previous one in place.
 struct Folder {
     root: PathBuf,
+    /// (temporary file, target) of every file written, renamed by [`Folder::commit`].
+    pending: Vec<(PathBuf, PathBuf)>,
+}
+
+/// An error that names the path it is about.
+fn at_path(path: &Path, e: &io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
 impl Folder {
     /// Creates the folder; refuses one that holds a file of the model, so an export
-    /// never overwrites the model nor (with the kdl target's `.ignore`) hides it.
+    /// never overwrites the model nor (with the kdl target's `.ignore`) hides it, and one
+    /// that is a symbolic link.
     fn new(root: PathBuf, model: &Model) -> miette::Result<Self> {
+        if std::fs::symlink_metadata(&root).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(miette!(
+                "--out {} is a symbolic link: give the folder it points to, or another folder",
+                root.display()
+            ));
+        }
         std::fs::create_dir_all(&root)
             .map_err(|e| miette!("cannot create {}: {e}", root.display()))?;
         let canonical = root
@@ -72,17 +91,135 @@ impl Folder {
                 file.name
             ));
         }
-        Ok(Self { root })
+        Ok(Self {
+            root,
+            pending: Vec::new(),
+        })
+    }
+
+    /// The folder `relative` (made of plain names) below the root, created as needed;
+    /// refuses to pass through a symbolic link or a file.
+    fn folder(&self, relative: &Path) -> io::Result<PathBuf> {
+        let mut dir = self.root.clone();
+        for part in relative.components() {
+            let std::path::Component::Normal(name) = part else {
+                return Err(io::Error::other(format!(
+                    "{}: not a plain path below the output folder",
+                    relative.display()
+                )));
+            };
+            dir.push(name);
+            match std::fs::symlink_metadata(&dir) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(io::Error::other(format!(
+                        "{} is a symbolic link: cmflow does not write through links",
+                        dir.display()
+                    )));
+                }
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => {
+                    return Err(io::Error::other(format!(
+                        "{} is not a folder",
+                        dir.display()
+                    )));
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    std::fs::create_dir(&dir).map_err(|e| at_path(&dir, &e))?;
+                }
+                Err(e) => return Err(at_path(&dir, &e)),
+            }
+        }
+        Ok(dir)
+    }
+
+    /// Renames every written file over its target: the export appears whole.
+    fn commit(mut self) -> io::Result<()> {
+        for (temp, target) in std::mem::take(&mut self.pending) {
+            if std::fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
+                let _ = std::fs::remove_file(&temp);
+                return Err(io::Error::other(format!(
+                    "{} is a folder",
+                    target.display()
+                )));
+            }
+            // A rename replaces a link or a hard-linked name; it never writes through it.
+            std::fs::rename(&temp, &target).map_err(|e| at_path(&target, &e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Removes the files of `dir` that an earlier export wrote (one of their first two lines
+/// holds `marker`) and this one did not.
+fn prune(dir: &Path, written: &[PathBuf], marker: &str) -> io::Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if !is_file || written.contains(&path) {
+            continue;
+        }
+        let ours = std::fs::read_to_string(&path)
+            .is_ok_and(|t| t.lines().take(2).any(|l| l.contains(marker)));
+        if ours {
+            std::fs::remove_file(&path).map_err(|e| at_path(&path, &e))?;
+        }
+    }
+    Ok(())
+}
+
+impl Folder {
+    /// [`Folder::commit`], then (Aerleon) [`prune`] of the policies of firewalls that
+    /// are gone.
+    fn commit_and_prune(self, target: Target) -> io::Result<()> {
+        let root = self.root.clone();
+        let written: Vec<PathBuf> = self.pending.iter().map(|(_, t)| t.clone()).collect();
+        self.commit()?;
+        if target == Target::Aerleon {
+            prune(&root.join(aerleon::POLICY_DIR), &written, aerleon::MARKER)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Folder {
+    /// A failed export leaves no temporary file behind.
+    fn drop(&mut self) {
+        for (temp, _) in &self.pending {
+            let _ = std::fs::remove_file(temp);
+        }
     }
 }
 
 impl Output for Folder {
     fn create(&mut self, path: &str) -> io::Result<Box<dyn Write + '_>> {
-        let full = self.root.join(path);
-        if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        Ok(Box::new(io::BufWriter::new(std::fs::File::create(&full)?)))
+        let relative = Path::new(path);
+        let (Some(parent), Some(name)) = (relative.parent(), relative.file_name()) else {
+            return Err(io::Error::other(format!("{path}: not a file name")));
+        };
+        let dir = self.folder(parent)?;
+        let target = dir.join(name);
+        let mut n = 0u32;
+        let (temp, file) = loop {
+            let temp = dir.join(format!(
+                ".{}.cmflow-{}-{n}.tmp",
+                name.to_string_lossy(),
+                std::process::id()
+            ));
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)
+            {
+                Ok(file) => break (temp, file),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 100 => n += 1,
+                Err(e) => return Err(at_path(&temp, &e)),
+            }
+        };
+        self.pending.push((temp, target));
+        Ok(Box::new(io::BufWriter::new(file)))
     }
 }
 
@@ -90,10 +227,11 @@ pub fn run(args: &ExportArgs) -> miette::Result<Outcome> {
     let loaded = load_model(&args.model)?;
     let model = &loaded.model;
     let phases = args.model.phases();
+    let flows = super::loaded::required_flows(model, &phases)?;
     let net = Network::new(model);
     // Exports keep the model's intent: waived and forbidden flows are not opened, and the
     // deny rules and forbids that stop none of the opened flows are written too.
-    let flows = exported_flows(&net, &required_flows(model, &phases));
+    let flows = exported_flows(&net, &flows);
     let verdicts = evaluate(&net, &flows);
     let carried = carried(&net, &flows, &verdicts);
     let input = ExportInput {
@@ -107,7 +245,9 @@ pub fn run(args: &ExportArgs) -> miette::Result<Outcome> {
         (None, false) => export(args.target, &input, &mut Stdout),
         (out, _) => {
             let root = out.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_OUT));
-            export(args.target, &input, &mut Folder::new(root, model)?)
+            let mut folder = Folder::new(root, model)?;
+            export(args.target, &input, &mut folder)
+                .and_then(|()| folder.commit_and_prune(args.target))
         }
     };
     result.or_else(super::ignore_broken_pipe)?;

@@ -6,7 +6,7 @@ use miette::miette;
 
 use super::loaded::{load_model, report_input_errors};
 use super::{ModelArgs, Outcome};
-use crate::engine::{FlowEndpoint, Network, Place, RequiredFlow, Tri, evaluate, required_flows};
+use crate::engine::{FlowEndpoint, Network, Place, RequiredFlow, Tri, evaluate};
 use crate::model::Endpoint;
 use crate::report::flows::{FlowsFormat, rows, write};
 
@@ -44,7 +44,7 @@ pub fn run(args: &FlowsArgs) -> miette::Result<Outcome> {
                 .any(|f| net.matches(f, Place::Host(e)) == Tri::Yes)
         })
     };
-    let flows: Vec<RequiredFlow> = required_flows(model, &args.model.phases())
+    let flows: Vec<RequiredFlow> = super::loaded::required_flows(model, &args.model.phases())?
         .into_iter()
         .filter(|f| named(&from, f.source) && named(&to, f.destination))
         .collect();

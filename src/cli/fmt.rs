@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use super::{Outcome, known_codes, terminal_width};
 use crate::diag::Diagnostic;
 use crate::format::{Formatted, format_kdl};
-use crate::load::{LoadError, codes, discover, load_texts};
+use crate::load::{LoadError, codes, discover, load_texts, on_parse_threads};
 use crate::model::SourceMap;
 use crate::report::write_to_stderr;
 
@@ -41,10 +41,12 @@ pub fn run(args: &FmtArgs) -> miette::Result<Outcome> {
     }
     let known = known_codes();
     // Files are parsed and formatted in parallel; results are reported in file order.
-    let results: Vec<FileResult> = files
-        .par_iter()
-        .map(|(name, path)| format_file(name, path, &known))
-        .collect::<miette::Result<_>>()?;
+    let results: Vec<FileResult> = on_parse_threads(|| {
+        files
+            .par_iter()
+            .map(|(name, path)| format_file(name, path, &known))
+            .collect::<miette::Result<_>>()
+    })?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut changed = 0;
@@ -54,7 +56,15 @@ pub fn run(args: &FmtArgs) -> miette::Result<Outcome> {
             FileResult::Unchanged => {}
             FileResult::Changed(text) => {
                 changed += 1;
-                if !args.check {
+                let links = hard_links(path);
+                if args.check {
+                } else if links > 1 {
+                    eprintln!(
+                        "note: {name} is left as it is: it has {links} hard links, which rewriting it would split"
+                    );
+                    invalid = true;
+                    continue;
+                } else {
                     write_atomically(path, &text)?;
                 }
                 writeln!(out, "{name}").into_diagnostic()?;
@@ -101,9 +111,9 @@ enum FileResult {
 }
 
 fn format_file(name: &str, path: &Path, known: &[&str]) -> miette::Result<FileResult> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Unreadable {
+    let bytes = std::fs::read(path).map_err(|cause| LoadError::Unreadable {
         path: path.display().to_string(),
-        source,
+        cause,
     })?;
     // The loader's syntax check, nesting guard and UTF-8 check decide what is safe to
     // format.
@@ -132,26 +142,90 @@ fn format_file(name: &str, path: &Path, known: &[&str]) -> miette::Result<FileRe
     })
 }
 
-/// Replaces `path` by `text` so that a reader sees the old or the new file, never half
-/// of one: write a temporary file beside it (same file system), keep its permissions,
-/// then rename it over the original.
+/// Replaces the file at `path` by `text` so that a reader sees the old or the new file,
+/// never half of one: a temporary file created exclusively beside the real file (a
+/// symbolic link is followed to it and kept), given the file's permissions and owner,
+/// then renamed over it. The temporary file is removed on every error, and leftovers of
+/// an earlier run that was killed are removed first.
 fn write_atomically(path: &Path, text: &str) -> miette::Result<()> {
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| miette!("cannot write {}: not a file", path.display()))?;
-    let temp = path.with_file_name(format!(
-        ".{}.cmflow-fmt-{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = std::fs::write(&temp, text)
+    let cannot = |e: &dyn std::fmt::Display| miette!("cannot write {}: {e}", path.display());
+    let target = path.canonicalize().map_err(|e| cannot(&e))?;
+    let (Some(dir), Some(file_name)) = (target.parent(), target.file_name()) else {
+        return Err(cannot(&"not a file"));
+    };
+    let meta = std::fs::metadata(&target).map_err(|e| cannot(&e))?;
+    let prefix = format!(".{}.cmflow-fmt-", file_name.to_string_lossy());
+    remove_leftovers(dir, &prefix);
+    let mut n = 0u32;
+    let (temp, mut file) = loop {
+        let temp = dir.join(format!("{prefix}{}-{n}.tmp", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+        {
+            Ok(file) => break (temp, file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
+            Err(e) => return Err(cannot(&e)),
+        }
+    };
+    let result = file
+        .write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .and_then(|()| keep_owner(&file, &meta))
+        .and_then(|()| file.set_permissions(meta.permissions()))
         .and_then(|()| {
-            let permissions = std::fs::metadata(path)?.permissions();
-            std::fs::set_permissions(&temp, permissions)
-        })
-        .and_then(|()| std::fs::rename(&temp, path));
+            drop(file);
+            std::fs::rename(&temp, &target)
+        });
     result.map_err(|e| {
         let _ = std::fs::remove_file(&temp);
-        miette!("cannot write {}: {e}", path.display())
+        cannot(&e)
     })
+}
+
+/// Gives the new file the owner and group of the old one (when run as root; others can
+/// only keep their own).
+#[cfg(unix)]
+fn keep_owner(file: &std::fs::File, meta: &std::fs::Metadata) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    match std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid())) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_file: &std::fs::File, _meta: &std::fs::Metadata) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Whether the file has other hard links, which a rename would split from it.
+#[cfg(unix)]
+fn hard_links(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).map_or(1, |m| m.nlink())
+}
+
+#[cfg(not(unix))]
+fn hard_links(_path: &Path) -> u64 {
+    1
+}
+
+/// Removes the temporary files (`prefix*.tmp`, regular files only) that a killed run
+/// left beside a file.
+fn remove_leftovers(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(prefix)
+            && name.ends_with(".tmp")
+            && entry.file_type().is_ok_and(|t| t.is_file())
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }

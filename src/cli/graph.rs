@@ -4,7 +4,7 @@ use std::io::Write;
 
 use super::loaded::{load_model, report_input_errors};
 use super::{ModelArgs, Outcome};
-use crate::engine::{Network, evaluate, required_flows};
+use crate::engine::{Network, evaluate};
 use crate::graph::{self, GraphFormat, GraphView};
 
 #[derive(Debug, clap::Args)]
@@ -27,7 +27,7 @@ pub fn run(args: &GraphArgs) -> miette::Result<Outcome> {
         GraphView::Hierarchy => graph::hierarchy::build(model),
         GraphView::Network => graph::network::build(&net),
         GraphView::Flows => {
-            let flows = required_flows(model, &args.model.phases());
+            let flows = super::loaded::required_flows(model, &args.model.phases())?;
             let verdicts = evaluate(&net, &flows);
             let picture = graph::flows::build(&net, &flows, &verdicts);
             // The process ends next: skip freeing the flows one by one.

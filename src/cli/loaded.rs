@@ -5,8 +5,9 @@
 use miette::IntoDiagnostic;
 
 use super::{ModelArgs, Outcome, known_codes, terminal_width};
-use crate::diag::Diagnostic;
-use crate::load::{Inputs, load};
+use crate::diag::{Diagnostic, Label};
+use crate::engine::{MAX_FLOWS, Origin, Phase, RequiredFlow, required_flows_bounded};
+use crate::load::{Inputs, codes, load};
 use crate::model::Model;
 use crate::report::write_to_stderr;
 
@@ -52,4 +53,38 @@ pub fn report_input_errors(loaded: &Loaded) -> miette::Result<Outcome> {
     )
     .into_diagnostic()?;
     Ok(Outcome::Findings)
+}
+
+/// The required flows of `phases`; past [`MAX_FLOWS`], a diagnostic on stderr naming the
+/// `flow` node or catalog section that was adding them, and `Err` (exit code 2).
+pub fn required_flows(model: &Model, phases: &[Phase]) -> miette::Result<Vec<RequiredFlow>> {
+    let too_many = match required_flows_bounded(model, phases) {
+        Ok(flows) => return Ok(flows),
+        Err(e) => e,
+    };
+    let message = format!("the model requires more than {MAX_FLOWS} flows");
+    match too_many.origin {
+        Origin::User(i) => {
+            let flow = &model.flows[i];
+            let label = match too_many.user_flow_count {
+                Some(n) => {
+                    format!("this flow alone requires {n} (every source, destination and port)")
+                }
+                None => "this flow was adding them".to_owned(),
+            };
+            let d = Diagnostic::new(&codes::INVALID_VALUE, message.clone(), Label::new(flow.span, label))
+            .with_help(
+                "name fewer hosts in `from` and `to` (a zone or `any` names every host in it), or fewer ports",
+            );
+            write_to_stderr(&model.sources, &[d], terminal_width()).into_diagnostic()?;
+            Err(miette::miette!(
+                "stopped: {message}; cmflow computes at most {MAX_FLOWS}"
+            ))
+        }
+        Origin::Catalog(row) => Err(miette::miette!(
+            help = "a model of this size is beyond what cmflow supports; split it by site",
+            "stopped: {message} (the catalog section {} was adding them); cmflow computes at most {MAX_FLOWS}",
+            crate::escape::terminal::line(&row.reference())
+        )),
+    }
 }

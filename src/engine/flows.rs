@@ -172,9 +172,31 @@ struct Party<'m> {
     instance: Option<(ServerId, usize)>,
 }
 
+/// The most required flows cmflow computes for one model. Each takes a few hundred bytes
+/// with its verdict; the largest generated model (9,300 servers, every phase) requires
+/// under a million. A model past it gets [`TooManyFlows`] instead of gigabytes.
+pub const MAX_FLOWS: usize = 2_000_000;
+
+/// A model requires more than [`MAX_FLOWS`] flows.
+#[derive(Clone, Copy, Debug)]
+pub struct TooManyFlows {
+    /// The catalog row or user `flow` that was adding flows when the limit was reached.
+    pub origin: Origin,
+    /// How many flows a user `flow` alone would add (refused before building them).
+    pub user_flow_count: Option<usize>,
+}
+
 /// Computes the required flows of `phases`, sorted by source, destination, protocol, ports.
 pub fn required_flows(model: &Model, phases: &[Phase]) -> Vec<RequiredFlow> {
     required_flows_with(model, crate::catalog::builtin(), phases)
+}
+
+/// [`required_flows`], stopping at [`MAX_FLOWS`].
+pub fn required_flows_bounded(
+    model: &Model,
+    phases: &[Phase],
+) -> Result<Vec<RequiredFlow>, TooManyFlows> {
+    compute(model, crate::catalog::builtin(), phases, MAX_FLOWS)
 }
 
 /// [`required_flows`] with an explicit catalog (tests).
@@ -183,9 +205,24 @@ pub fn required_flows_with(
     catalog: &'static Catalog,
     phases: &[Phase],
 ) -> Vec<RequiredFlow> {
+    compute(model, catalog, phases, usize::MAX).unwrap_or_default()
+}
+
+fn compute(
+    model: &Model,
+    catalog: &'static Catalog,
+    phases: &[Phase],
+    limit: usize,
+) -> Result<Vec<RequiredFlow>, TooManyFlows> {
     let h = Hierarchy::new(model);
-    let mut flows = FlowSet::default();
+    let mut flows = FlowSet {
+        limit,
+        ..FlowSet::default()
+    };
     for row in catalog.rows.iter().filter(|r| phases.contains(&r.phase)) {
+        if flows.overflow.is_some() {
+            break;
+        }
         for source in h.parties(&row.from, row) {
             for dest in h.destinations(row, &source) {
                 if !conditions_hold(&h, row, &source, &dest) {
@@ -212,7 +249,13 @@ pub fn required_flows_with(
     if phases.contains(&Phase::Operation) {
         add_user_flows(&h, &mut flows);
     }
-    super::waive::apply(model, flows.into_sorted())
+    if let Some(origin) = flows.overflow {
+        return Err(TooManyFlows {
+            origin,
+            user_flow_count: flows.user_flow_count,
+        });
+    }
+    Ok(super::waive::apply(model, flows.into_sorted()))
 }
 
 /// The role name shown for a catalog endpoint kind.
@@ -237,6 +280,10 @@ fn role_name(kind: &str) -> &'static str {
 struct FlowSet {
     index: HashMap<(FlowEndpoint, FlowEndpoint, Protocol, FlowPorts), usize>,
     flows: Vec<RequiredFlow>,
+    /// No new flow past this many; the first service refused is kept.
+    limit: usize,
+    overflow: Option<Origin>,
+    user_flow_count: Option<usize>,
 }
 
 impl FlowSet {
@@ -253,6 +300,10 @@ impl FlowSet {
             return;
         }
         let key = (source, destination, protocol, ports);
+        if self.flows.len() >= self.limit && !self.index.contains_key(&key) {
+            self.overflow.get_or_insert(service.origin);
+            return;
+        }
         let i = *self.index.entry(key).or_insert_with(|| {
             self.flows.push(RequiredFlow {
                 source,
@@ -323,6 +374,9 @@ fn conditions_hold(
 fn add_user_flows(h: &Hierarchy<'_>, flows: &mut FlowSet) {
     let model = h.model;
     for (i, f) in model.flows.iter().enumerate() {
+        if flows.overflow.is_some() {
+            return;
+        }
         let sources = h.endpoint_hosts(&f.traffic.from);
         let dests = h.endpoint_hosts(&f.traffic.to);
         let service = FlowService {
@@ -331,6 +385,21 @@ fn add_user_flows(h: &Hierarchy<'_>, flows: &mut FlowSet) {
             destination_role: "flow",
             phase: Phase::Operation,
         };
+        let items = [&f.traffic.tcp, &f.traffic.udp]
+            .iter()
+            .filter_map(|l| l.as_ref().map(|l| l.items.len()))
+            .sum::<usize>()
+            + usize::from(f.traffic.icmp);
+        let count = sources
+            .len()
+            .saturating_mul(dests.len())
+            .saturating_mul(items);
+        if count > flows.limit {
+            // Refused before a single flow is built: memory stays flat.
+            flows.overflow = Some(service.origin);
+            flows.user_flow_count = Some(count);
+            return;
+        }
         for &s in &sources {
             for &d in &dests {
                 for (protocol, list) in [

@@ -18,7 +18,8 @@ pub use evaluate::{
     network_profile, rpc_range, rule_name, rule_ports,
 };
 pub use flows::{
-    FlowEndpoint, FlowPorts, FlowService, Origin, RequiredFlow, required_flows, required_flows_with,
+    FlowEndpoint, FlowPorts, FlowService, MAX_FLOWS, Origin, RequiredFlow, TooManyFlows,
+    required_flows, required_flows_bounded, required_flows_with,
 };
 pub use hierarchy::Hierarchy;
 pub use network::{Network, Place, Route, Tri, ZoneId};

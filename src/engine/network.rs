@@ -149,7 +149,11 @@ impl<'m> Network<'m> {
         let mut classes: Vec<(ZoneId, Vec<usize>)> = Vec::new();
         let mut class_of: HashMap<Vec<usize>, usize> = HashMap::new();
         for (zid, mut fws) in attached.into_iter().enumerate() {
-            fws.sort_unstable();
+            // Name order: a route lists equally near firewalls by name, whatever file
+            // declares them first.
+            fws.sort_unstable_by(|&x, &y| {
+                (&model.firewalls[x].name.value, x).cmp(&(&model.firewalls[y].name.value, y))
+            });
             // Zones on no firewall are each their own island.
             let class = if fws.is_empty() {
                 classes.push((zid, fws));
@@ -230,7 +234,8 @@ impl<'m> Network<'m> {
             return Route::Unrouted;
         }
         if ca == cb {
-            // Two zones on the same firewalls: one hop through each of them.
+            // Two zones on the same firewalls: one hop through each of them (equally
+            // near, so in name order: see `Network::new`).
             let fws = &self.classes[ca].1;
             return if fws.is_empty() {
                 Route::NoPath
@@ -337,7 +342,38 @@ impl<'m> Network<'m> {
                 break;
             }
         }
+        if best == Tri::Maybe {
+            best = best.max(self.cidr_union_matches(list, p));
+        }
         best
+    }
+
+    /// Whether the `cidr:` endpoints of a list, taken together, hold every subnet of the
+    /// place's zone: `cidr:10.2.0.0/24,cidr:10.3.0.0/24` names a zone with exactly those
+    /// two subnets, though neither does alone.
+    fn cidr_union_matches(&self, list: &[Spanned<Endpoint>], p: Place) -> Tri {
+        if let Place::Host(FlowEndpoint::Server(i)) = p
+            && self.model.servers[i].address.is_some()
+        {
+            return Tri::No;
+        }
+        let nets: Vec<IpNet> = list
+            .iter()
+            .filter_map(|e| match e.value {
+                Endpoint::Cidr(net) => Some(net),
+                _ => None,
+            })
+            .collect();
+        let zone = &self.zones[self.place_zone(p)];
+        if nets.len() < 2 || zone.subnets.is_empty() {
+            return Tri::No;
+        }
+        let union = IpNet::aggregate(&nets);
+        let covered = zone
+            .subnets
+            .iter()
+            .all(|s| union.iter().any(|u| u.contains(&s.value)));
+        if covered { Tri::Yes } else { Tri::No }
     }
 
     /// Whether one endpoint names the place.
@@ -404,11 +440,13 @@ impl<'m> Network<'m> {
                 Tri::Maybe
             };
         }
-        if net.prefix_len() == 0 {
-            return Tri::Yes;
-        }
         let zone = &self.zones[self.place_zone(p)];
         if zone.subnets.is_empty() {
+            // All addresses (`0.0.0.0/0`, `::/0`) name a host the model gives no address;
+            // a zone with subnets is answered by its subnets (and their address family).
+            if net.prefix_len() == 0 {
+                return Tri::Yes;
+            }
             // The Internet holds public addresses only: a private range never names it.
             if zone.name == "internet" && !is_global(net) {
                 return Tri::No;

@@ -20,6 +20,7 @@ use std::io::{self, Write};
 use super::plan::{ExportPlan, NetworkRule, PortRanges};
 use super::{Address, ExportInput, Output, address, count, phase_list};
 use crate::engine::{FlowEndpoint, FlowPorts};
+use crate::escape::yaml::{comment as yaml_comment, string as yaml_string};
 use crate::model::{Endpoint, Model, Protocol, Spanned};
 
 /// The networks file with `--out`.
@@ -28,14 +29,12 @@ pub const NETWORKS_FILE: &str = "def/networks.yaml";
 pub const SERVICES_FILE: &str = "def/services.yaml";
 /// The folder of the policies (`aclgen` looks for folders named `pol`).
 pub const POLICY_DIR: &str = "policies/pol";
+/// The words on the second line of every policy this target writes: a later export
+/// removes the policies it wrote before for firewalls that are gone, and only those.
+pub const MARKER: &str = "Written by `cmflow export --target aerleon`";
 
 /// The platforms each filter's header names; users add theirs (juniper, paloalto, ...).
 const TARGETS: [(&str, &str); 2] = [("iptables", "FORWARD DROP"), ("windows_advfirewall", "in")];
-
-/// A YAML double-quoted scalar (JSON strings are valid YAML).
-fn yaml_string(s: &str) -> String {
-    serde_json::Value::String(s.to_owned()).to_string()
-}
 
 /// An Aerleon token: letters, digits, `-` and `_`, upper case.
 fn token(prefix: &str, name: &str) -> String {
@@ -162,9 +161,14 @@ pub fn write(
     let mut deny_terms: HashMap<usize, Vec<String>> = HashMap::new();
     let mut intent_services: Vec<(Protocol, (u16, u16))> = Vec::new();
     for fp in &plan.firewalls {
+        // The firewall's position makes the tokens unique whatever its name.
         let stem = token(
             "INTENT",
-            &file_stem(&model.firewalls[fp.firewall].name.value),
+            &format!(
+                "{}-{}",
+                fp.firewall + 1,
+                model.firewalls[fp.firewall].name.value
+            ),
         );
         for (n, (name, traffic)) in super::carried_network_rules(input, fp.firewall)
             .into_iter()
@@ -288,9 +292,15 @@ pub fn write(
         }
         w.flush()?;
     }
-    for fp in &plan.firewalls {
+    let names: Vec<&str> = plan
+        .firewalls
+        .iter()
+        .map(|fp| model.firewalls[fp.firewall].name.value.as_str())
+        .collect();
+    let stems = file_stems(&names);
+    for (fp, stem) in plan.firewalls.iter().zip(stems) {
         let fw = &model.firewalls[fp.firewall];
-        let file = format!("{POLICY_DIR}/{}.yaml", file_stem(&fw.name.value));
+        let file = format!("{POLICY_DIR}/{stem}.yaml");
         let mut w = out.create(&file)?;
         let denies = deny_terms.remove(&fp.firewall).unwrap_or_default();
         write_policy(&mut w, input, &networks, &fw.name.value, &fp.rules, denies)?;
@@ -299,10 +309,15 @@ pub fn write(
     Ok(())
 }
 
+/// The longest file stem written: file systems allow 255 bytes per name, and a policy's
+/// path also holds `.yaml` and, while it is written, a temporary suffix.
+const MAX_STEM: usize = 100;
+
 /// A file name for a firewall: its name with anything but letters, digits, `-`, `_`
-/// and `.` replaced by `_`.
+/// and `.` replaced by `_`, cut to [`MAX_STEM`] bytes.
 fn file_stem(name: &str) -> String {
-    name.chars()
+    let mut stem: String = name
+        .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
                 c
@@ -310,7 +325,34 @@ fn file_stem(name: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .collect();
+    if stem.starts_with('.') {
+        // Never a hidden file, nor `..`.
+        stem.replace_range(..1, "_");
+    }
+    stem.truncate(MAX_STEM);
+    stem
+}
+
+/// One file stem per firewall name, in the given order: [`file_stem`], with `_2`, `_3`
+/// ... after a stem that an earlier firewall already has (compared without case, as
+/// Windows and macOS file systems do), so that no policy overwrites another.
+fn file_stems(names: &[&str]) -> Vec<String> {
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by_key(|&i| names[i]);
+    let mut used = std::collections::HashSet::new();
+    let mut stems = vec![String::new(); names.len()];
+    for i in order {
+        let base = file_stem(names[i]);
+        let mut stem = base.clone();
+        let mut n = 2;
+        while !used.insert(stem.to_ascii_lowercase()) {
+            stem = format!("{base}_{n}");
+            n += 1;
+        }
+        stems[i] = stem;
+    }
+    stems
 }
 
 fn write_policy(
@@ -340,7 +382,7 @@ fn write_policy(
                 _ = writeln!(
                     notes,
                     "      # {what} without address or zone subnet, left out: {}",
-                    unknown.join(", ")
+                    yaml_comment(&unknown.join(", "))
                 );
             }
         }
@@ -351,7 +393,7 @@ fn write_policy(
             terms.push(format!(
                 "      # skipped {}: no address for {} ({})\n",
                 yaml_comment(&rule_name),
-                name_list_str(&unknown_sources, &unknown_destinations),
+                yaml_comment(&name_list_str(&unknown_sources, &unknown_destinations)),
                 count(rule.flows, "flow")
             ));
             continue;
@@ -405,7 +447,8 @@ fn write_policy(
     }
     writeln!(
         w,
-        "# Firewall {name}: allows exactly the required flows that cross it ({}).",
+        "# Firewall {}: allows exactly the required flows that cross it ({}).",
+        yaml_comment(name),
         phase_list(input.phases)
     )?;
     writeln!(
@@ -422,6 +465,25 @@ fn write_policy(
         count(rules.len(), "rule"),
         count(skipped_flows, "flow")
     )?;
+    let ipv6 = rules
+        .iter()
+        .flat_map(|r| r.sources.iter().chain(&r.destinations))
+        .filter_map(|e| networks.tokens.get(e))
+        .any(|t| networks.defs[t].1.iter().any(|c| c.contains(':')));
+    if ipv6 {
+        writeln!(
+            w,
+            "# IPv6: this policy names IPv6 networks, and Aerleon's iptables target renders"
+        )?;
+        writeln!(
+            w,
+            "# IPv4 terms only (it drops the IPv6 ones without a word). Add targets for IPv6:"
+        )?;
+        writeln!(
+            w,
+            "# `iptables: FORWARD DROP inet6`, `nftables: mixed FORWARD` or `windows_advfirewall: in inet6`."
+        )?;
+    }
     writeln!(w, "filters:")?;
     writeln!(w, "  - header:")?;
     writeln!(
@@ -454,10 +516,6 @@ fn write_policy(
     Ok(())
 }
 
-fn yaml_comment(s: &str) -> String {
-    s.replace('\n', " ")
-}
-
 fn name_list_str(a: &[&str], b: &[&str]) -> String {
     let mut all: Vec<&str> = a.iter().chain(b).copied().collect();
     all.sort_unstable();
@@ -475,7 +533,18 @@ mod tests {
         assert_eq!(token("CLIENTS", "HQ desktops"), "CLIENTS_HQ_DESKTOPS");
         assert_eq!(service_token(Protocol::Tcp, (8530, 8531)), "TCP_8530-8531");
         assert_eq!(service_token(Protocol::Udp, (135, 135)), "UDP_135");
-        assert_eq!(yaml_string(r#"a "b": c"#), r#""a \"b\": c""#);
         assert_eq!(file_stem("fw core/1"), "fw_core_1");
+        assert_eq!(file_stem("../x"), "__x");
+        assert_eq!(file_stem(&"a".repeat(300)).len(), MAX_STEM);
+        assert_eq!(
+            file_stems(&["fw_a", "fw a", "FW_A", &"b".repeat(300), &"b".repeat(301)]),
+            vec![
+                "fw_a_2".to_owned(),
+                "fw_a_3".to_owned(),
+                "FW_A".to_owned(),
+                "b".repeat(MAX_STEM),
+                format!("{}_2", "b".repeat(MAX_STEM)),
+            ]
+        );
     }
 }

@@ -13,8 +13,9 @@ use std::io::{self, Write};
 
 use super::{ExportInput, Output, address};
 use crate::engine::FlowEndpoint;
+use crate::escape::csv::field as csv_field;
 use crate::model::Model;
-use crate::report::flows::{FlowRow, csv_field, rows};
+use crate::report::flows::{FlowRow, rows};
 
 /// The file name with `--out`.
 pub const FILE: &str = "flows.csv";

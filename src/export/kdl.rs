@@ -15,6 +15,7 @@ use super::plan::{ExportPlan, HostDirection, NetworkRule, PortKind, port_list};
 use super::windows_firewall::display_name;
 use super::{ExportInput, Output, count, phase_list};
 use crate::engine::FlowEndpoint;
+use crate::escape::kdl::{comment, string};
 use crate::model::{Action, Endpoint, Model, Protocol, Spanned, Traffic};
 
 /// The network firewalls' file with `--out`.
@@ -25,24 +26,6 @@ pub const HOSTS_FILE: &str = "windows-firewall.kdl";
 /// folder (the default `./cmflow-export`) would otherwise join the model on the next run
 /// and declare every firewall twice. Users copy the files in on purpose.
 pub const IGNORE_FILE: &str = ".ignore";
-
-/// A KDL quoted string.
-pub fn string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
 
 /// An endpoint as a rule names it: `host:`, `clients:`, or `zone:internet`.
 pub fn endpoint(model: &Model, e: FlowEndpoint) -> String {
@@ -153,7 +136,7 @@ pub fn write(
                 writeln!(
                     w,
                     "    // forbidden by policy {}",
-                    string(&policy.name.value)
+                    comment(&policy.name.value)
                 )?;
                 writeln!(
                     w,
@@ -177,7 +160,7 @@ pub fn write(
                     w,
                     "    // {}: {}",
                     count(rule.flows, "flow"),
-                    rule.services.join(", ")
+                    comment(&rule.services.join(", "))
                 )?;
                 let mut line = format!(
                     "    allow {} from={} to={}",
@@ -308,15 +291,4 @@ pub fn write(
         writeln!(w, "}}")?;
     }
     w.flush()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strings_escape_quotes_and_backslashes() {
-        assert_eq!(string(r#"Say "hi" \ there"#), r#""Say \"hi\" \\ there""#);
-        assert_eq!(string("a\nb"), r#""a\nb""#);
-    }
 }

@@ -9,15 +9,11 @@ use std::io::{self, Write};
 use super::plan::{ExportPlan, HostDirection, HostPlan, HostRule, PortKind};
 use super::{Address, ExportInput, Output, address, phase_list};
 use crate::engine::{FlowEndpoint, FlowPorts};
+use crate::escape::powershell::{BOM, comment, quote};
 use crate::model::{Action, Direction, Protocol};
 
 /// The file name with `--out`.
 pub const FILE: &str = "windows-firewall.ps1";
-
-/// A PowerShell single-quoted string: `'it''s'`.
-pub fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
 
 /// `Domain`, `Private`, `Public`.
 fn profile_word(profile: &str) -> String {
@@ -70,6 +66,7 @@ pub fn write(
 ) -> io::Result<()> {
     let mut w = out.create(FILE)?;
     let rules: usize = plan.hosts.iter().map(|h| h.rules.len()).sum();
+    write!(w, "{BOM}")?;
     writeln!(
         w,
         "# Windows Firewall rules that allow exactly the required flows ({}).",
@@ -141,9 +138,10 @@ fn write_host(w: &mut dyn Write, input: &ExportInput<'_>, host: &HostPlan) -> io
     };
     writeln!(
         w,
-        "# {what} {name} (zone {}, profile {}){}",
-        host.host.zone(model),
-        host.profile,
+        "# {what} {} (zone {}, profile {}){}",
+        comment(name),
+        comment(host.host.zone(model)),
+        comment(&host.profile),
         if host.outbound_default == Action::Deny {
             ", outbound blocked by default"
         } else {
@@ -179,14 +177,14 @@ fn write_host(w: &mut dyn Write, input: &ExportInput<'_>, host: &HostPlan) -> io
                 HostDirection::Inbound => "from",
                 HostDirection::Outbound => "to",
             },
-            super::name_list(model, &rule.remotes),
+            comment(&super::name_list(model, &rule.remotes)),
             super::count(rule.flows, "flow")
         )?;
         if !unknown.is_empty() {
             writeln!(
                 w,
                 "    # No address for {}: the rule accepts any remote address.",
-                unknown.join(", ")
+                comment(&unknown.join(", "))
             )?;
         }
         remote.sort();
@@ -277,7 +275,7 @@ fn write_blocks(w: &mut dyn Write, input: &ExportInput<'_>, host: &HostPlan) -> 
                 .collect::<Vec<_>>()
                 .join(",")
         };
-        writeln!(w, "    # the model's intent: {name}")?;
+        writeln!(w, "    # the model's intent: {}", comment(&name))?;
         let display = format!("cmflow: block {name}");
         let mut parts: Vec<String> = Vec::new();
         if traffic.matches_all_protocols() {
@@ -315,9 +313,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn single_quotes_are_doubled() {
-        assert_eq!(quote("HQ desktops"), "'HQ desktops'");
-        assert_eq!(quote("it's"), "'it''s'");
+    fn profiles() {
         assert_eq!(profile_word("private"), "Private");
     }
 }

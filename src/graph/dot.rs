@@ -5,32 +5,11 @@ use std::io::{self, Write};
 
 use super::{Graph, NodeKind};
 
-/// A DOT quoted string.
-pub fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => {}
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+pub use crate::escape::dot::quote;
 
 /// A label of several lines: each escaped, joined by DOT's `\n`.
 fn label(lines: &[String]) -> String {
-    let escaped: Vec<String> = lines
-        .iter()
-        .map(|l| {
-            let q = quote(l);
-            q[1..q.len() - 1].to_owned()
-        })
-        .collect();
+    let escaped: Vec<String> = lines.iter().map(|l| crate::escape::dot::inner(l)).collect();
     format!("\"{}\"", escaped.join("\\n"))
 }
 

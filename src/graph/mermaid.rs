@@ -8,22 +8,7 @@ use std::io::{self, Write};
 
 use super::{Graph, NodeKind};
 
-/// Label text with mermaid's entity codes for the characters it would interpret.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("#quot;"),
-            '#' => out.push_str("#35;"),
-            '<' => out.push_str("#lt;"),
-            '>' => out.push_str("#gt;"),
-            '&' => out.push_str("#amp;"),
-            '\n' | '\r' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::escape::mermaid::escape;
 
 fn label(lines: &[String]) -> String {
     let escaped: Vec<String> = lines.iter().map(|l| escape(l)).collect();

@@ -5,7 +5,7 @@ use kdl::KdlNode;
 
 use super::reader::{CheckedNode, Reader};
 use super::vocabulary::Context;
-use crate::diag::{Severity, SeverityOverride, Suppression};
+use crate::diag::{Diagnostic, Label, Severity, SeverityOverride, Suppression};
 use crate::model::{
     Action, Boundary, BoundaryGroup, ClientGroup, CloudKind, CloudService, Console, Direction,
     Endpoint, Fallback, FallbackTime, Firewall, FirewallRule, Forbid, HostFirewall, HostRule,
@@ -86,6 +86,27 @@ impl Reader<'_> {
                 "flow" => {
                     self.suppressions_only(&n, &mut out);
                     if let (Some(name), Some(traffic)) = (n.arg_str(0), self.traffic(&n)) {
+                        let only_any = |list: &[Spanned<Endpoint>]| {
+                            list.iter().all(|e| e.value == Endpoint::Any)
+                        };
+                        if only_any(&traffic.from) && only_any(&traffic.to) {
+                            // `any` in a flow is the Internet, and a host does not talk
+                            // to itself: such a flow would silently require nothing.
+                            self.report(
+                                Diagnostic::new(
+                                    &super::codes::INVALID_VALUE,
+                                    format!(
+                                        "flow `{}` goes from `any` to `any`: it requires no flow",
+                                        name.value
+                                    ),
+                                    Label::new(n.name_span, "requires nothing"),
+                                )
+                                .with_help(
+                                    "in a `flow`, `any` is the Internet: name the hosts, e.g. from=\"zone:office\" to=\"role:management-point\"",
+                                ),
+                            );
+                            continue;
+                        }
                         out.flows.push(UserFlow {
                             name,
                             traffic,

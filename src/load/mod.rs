@@ -10,6 +10,7 @@ mod build;
 pub mod codes;
 pub(crate) mod reader;
 mod resolve;
+pub mod scan;
 pub mod vocabulary;
 
 use std::path::{Path, PathBuf};
@@ -29,18 +30,18 @@ pub struct Inputs {
     /// skipping hidden folders).
     pub paths: Vec<PathBuf>,
     /// An unsaved buffer checked as if it were the file at this path (`--stdin-filename`).
-    pub stdin: Option<(PathBuf, String)>,
+    pub stdin: Option<(PathBuf, Vec<u8>)>,
 }
 
 /// Something that stops the run before any model exists (exit code 2).
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LoadError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     #[diagnostic(code(cmflow::io))]
     Unreadable {
         path: String,
-        #[source]
-        source: std::io::Error,
+        /// Shown in the message, not as a cause of its own (which would say it twice).
+        cause: std::io::Error,
     },
     #[error("no .kdl file found in {paths}")]
     #[diagnostic(
@@ -58,9 +59,32 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Files nested deeper than this are refused before parsing: the parser recurses, and the
-/// language needs five levels.
-const MAX_NESTING: usize = 128;
+pub use scan::MAX_NESTING;
+
+/// The stack of the threads that parse: the `kdl` parser recurses about 2 KB (release)
+/// to 10 KB (debug) per level of children, comment or slashdash, so 64 MB holds several
+/// thousand levels, far above [`MAX_NESTING`] whatever mix a file has (measured:
+/// `docs/decisions.md` § Hostile input).
+const PARSE_STACK: usize = 64 << 20;
+
+/// Runs `f` on the parsing threads: a rayon pool of their own with [`PARSE_STACK`]. Every
+/// `kdl` parse of user text happens inside it.
+pub fn on_parse_threads<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(PARSE_STACK)
+            .thread_name(|i| format!("cmflow-parse-{i}"))
+            .build()
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(f),
+        // No thread could be started: parse on this thread, whose nesting the limits
+        // still bound (a 2 MB stack holds about 300 levels in release builds).
+        None => f(),
+    }
+}
 
 /// Loads the user's model. `known_codes` are the rule codes `lint` and `suppress` may name.
 pub fn load(inputs: &Inputs, known_codes: &[&str]) -> Result<Loaded, LoadError> {
@@ -74,14 +98,14 @@ pub fn load(inputs: &Inputs, known_codes: &[&str]) -> Result<Loaded, LoadError> 
         .map(|(name, path)| {
             std::fs::read(&path)
                 .map(|bytes| (name, bytes))
-                .map_err(|source| LoadError::Unreadable {
+                .map_err(|cause| LoadError::Unreadable {
                     path: path.display().to_string(),
-                    source,
+                    cause,
                 })
         })
         .collect::<Result<_, _>>()?;
     if let Some((path, text)) = &inputs.stdin {
-        texts.push((display_path(path), text.clone().into_bytes()));
+        texts.push((display_path(path), text.clone()));
     }
     if texts.is_empty() {
         let paths = inputs
@@ -110,13 +134,26 @@ pub fn load_texts(texts: Vec<(String, Vec<u8>, bool)>, known_codes: &[&str]) -> 
             .add(SourceFile::new(name, Arc::from(text), builtin));
         files.push((id, utf8_error));
     }
-    let parsed: Vec<(FileModel, Vec<Diagnostic>)> = files
+    let sources = &model.sources;
+    let scans: Vec<scan::Scan> = files
         .par_iter()
-        .map(|&(id, utf8_error)| {
-            let text = &model.sources.get(id).text;
-            read_file(id, text, utf8_error)
-        })
+        .map(|&(id, _)| scan::scan(&sources.get(id).text))
         .collect();
+    if let Some(d) = too_many_tokens(&files, &scans) {
+        return Loaded {
+            model,
+            diagnostics: vec![d],
+        };
+    }
+    let parsed: Vec<(FileModel, Vec<Diagnostic>)> = on_parse_threads(|| {
+        files
+            .par_iter()
+            .zip(&scans)
+            .map(|(&(id, utf8_error), found)| {
+                read_file(id, &sources.get(id).text, utf8_error, found)
+            })
+            .collect()
+    });
     let mut diagnostics = Vec::new();
     let mut file_models = Vec::new();
     for (fm, diags) in parsed {
@@ -128,7 +165,12 @@ pub fn load_texts(texts: Vec<(String, Vec<u8>, bool)>, known_codes: &[&str]) -> 
 }
 
 /// Reads one file: syntax check, then the node walk.
-fn read_file(id: SourceId, text: &str, utf8_error: Option<usize>) -> (FileModel, Vec<Diagnostic>) {
+fn read_file(
+    id: SourceId,
+    text: &str,
+    utf8_error: Option<usize>,
+    found: &scan::Scan,
+) -> (FileModel, Vec<Diagnostic>) {
     let mut reader = Reader::new(id, text);
     if let Some(offset) = utf8_error {
         let span = Span::new(id, offset, (offset + 1).min(text.len()));
@@ -142,16 +184,8 @@ fn read_file(id: SourceId, text: &str, utf8_error: Option<usize>) -> (FileModel,
         );
         return (FileModel::default(), reader.diagnostics);
     }
-    if let Some(offset) = too_deep(text) {
-        let span = Span::new(id, offset, offset + 1);
-        reader.diagnostics.push(
-            Diagnostic::new(
-                &codes::KDL_SYNTAX,
-                format!("nodes are nested more than {MAX_NESTING} levels deep"),
-                Label::new(span, "too deep"),
-            )
-            .with_help("the cmflow language nests at most five levels"),
-        );
+    if let Some(d) = hostile(id, text, found) {
+        reader.diagnostics.push(d);
         return (FileModel::default(), reader.diagnostics);
     }
     match kdl::KdlDocument::parse(text) {
@@ -218,40 +252,73 @@ fn decode(bytes: Vec<u8>) -> (String, Option<usize>) {
     }
 }
 
-/// The offset of the first `{` that nests deeper than [`MAX_NESTING`], ignoring braces in
-/// strings and comments (roughly: enough to protect the recursive parser).
-fn too_deep(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    let mut in_string = false;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if in_string {
-            match b {
-                b'\\' => i += 1,
-                b'"' => in_string = false,
-                _ => {}
-            }
-        } else {
-            match b {
-                b'"' => in_string = true,
-                b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                    while i < bytes.len() && bytes[i] != b'\n' {
-                        i += 1;
-                    }
-                }
-                b'{' => {
-                    depth += 1;
-                    if depth > MAX_NESTING {
-                        return Some(i);
-                    }
-                }
-                b'}' => depth = depth.saturating_sub(1),
-                _ => {}
-            }
+/// A `kdl/syntax` diagnostic when the files together hold more than
+/// [`scan::MAX_TOTAL_TOKENS`]: on the file with the most, and no file is parsed.
+fn too_many_tokens(
+    files: &[(SourceId, Option<usize>)],
+    scans: &[scan::Scan],
+) -> Option<Diagnostic> {
+    let total: usize = scans.iter().map(|s| s.tokens).sum();
+    if total <= scan::MAX_TOTAL_TOKENS {
+        return None;
+    }
+    let (&(id, _), largest) = files.iter().zip(scans).max_by_key(|(_, s)| s.tokens)?;
+    Some(
+        Diagnostic::new(
+            &codes::KDL_SYNTAX,
+            format!(
+                "the model's {} files hold {total} names and values; cmflow reads at most {} (this file holds {})",
+                files.len(),
+                scan::MAX_TOTAL_TOKENS,
+                largest.tokens
+            ),
+            Label::new(Span::new(id, 0, 0), "the largest file"),
+        )
+        .with_help("check a part of the model at a time"),
+    )
+}
+
+/// A `kdl/syntax` diagnostic for a file the parser must not see: nested too deep (it
+/// would exhaust the stack) or too large (it would exhaust memory).
+pub fn hostile(id: SourceId, text: &str, found: &scan::Scan) -> Option<Diagnostic> {
+    let at = |offset: usize, label: &str| {
+        let end = text[offset..]
+            .chars()
+            .next()
+            .map_or(offset, |c| offset + c.len_utf8());
+        Label::new(Span::new(id, offset, end), label.to_owned())
+    };
+    let nested = [
+        (found.braces, "children blocks", "too deep"),
+        (found.comments, "block comments", "too deep"),
+        (found.slashdashes, "`/-` in a row", "too many"),
+    ];
+    for (depth, what, label) in nested {
+        if depth.max > MAX_NESTING {
+            let message = if what.starts_with('`') {
+                format!("more than {MAX_NESTING} {what}")
+            } else {
+                format!("{what} are nested more than {MAX_NESTING} levels deep")
+            };
+            return Some(
+                Diagnostic::new(&codes::KDL_SYNTAX, message, at(depth.at, label))
+                    .with_help("the cmflow language nests at most five levels"),
+            );
         }
-        i += 1;
+    }
+    if let Some(offset) = found.too_many_at {
+        return Some(
+            Diagnostic::new(
+                &codes::KDL_SYNTAX,
+                format!(
+                    "the file holds {} names and values; cmflow reads at most {} per file",
+                    found.tokens,
+                    scan::MAX_TOKENS
+                ),
+                at(offset, "the limit is reached here"),
+            )
+            .with_help("split the model into several files"),
+        );
     }
     None
 }
@@ -261,25 +328,31 @@ fn too_deep(text: &str) -> Option<usize> {
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<(String, PathBuf)>, LoadError> {
     let mut out = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path).map_err(|source| LoadError::Unreadable {
+        let meta = std::fs::metadata(path).map_err(|cause| LoadError::Unreadable {
             path: path.display().to_string(),
-            source,
+            cause,
         })?;
         if meta.is_file() {
             out.push(path.clone());
             continue;
         }
+        // Links are followed (a linked file is part of the model, never skipped in
+        // silence); the walker reports a link that loops or points nowhere.
         let walker = ignore::WalkBuilder::new(path)
+            .follow_links(true)
             .hidden(true)
             .require_git(false)
             .sort_by_file_name(std::cmp::Ord::cmp)
             .build();
         for entry in walker {
-            let entry = entry.map_err(|e| LoadError::Unreadable {
-                path: path.display().to_string(),
-                source: e
-                    .into_io_error()
-                    .unwrap_or_else(|| std::io::Error::other("cannot walk the folder")),
+            let entry = entry.map_err(|e| {
+                let text = e.to_string();
+                LoadError::Unreadable {
+                    path: path.display().to_string(),
+                    cause: e
+                        .into_io_error()
+                        .unwrap_or_else(|| std::io::Error::other(text)),
+                }
             })?;
             let p = entry.path();
             if entry.file_type().is_some_and(|t| t.is_file())
@@ -293,6 +366,10 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<(String, PathBuf)>, LoadError> 
         out.into_iter().map(|p| (display_path(&p), p)).collect();
     named.sort();
     named.dedup_by(|a, b| a.0 == b.0);
+    // One file reached through two spellings (a link, `a/../b`) is loaded once, under
+    // its first name.
+    let mut seen = std::collections::HashSet::new();
+    named.retain(|(_, p)| seen.insert(p.canonicalize().unwrap_or_else(|_| p.clone())));
     Ok(named)
 }
 
@@ -366,9 +443,14 @@ waive to="any"
 
     #[test]
     fn nesting_guard_ignores_braces_in_strings_and_comments() {
-        assert_eq!(too_deep("a \"{{{{\" // {{{{\n"), None);
+        let id = SourceId(0);
+        let check = |text: &str| hostile(id, text, &scan::scan(text));
+        assert!(check("a \"{{{{\" // {{{{\n").is_none());
+        let comment = format!("a /* {} */", "{".repeat(MAX_NESTING + 1));
+        assert!(check(&comment).is_none());
         let deep = "a{".repeat(MAX_NESTING + 1);
-        assert_eq!(too_deep(&deep), Some(MAX_NESTING * 2 + 1));
+        let d = check(&deep).unwrap();
+        assert_eq!(d.primary.span.start, MAX_NESTING * 2 + 1);
     }
 
     #[test]

@@ -154,6 +154,25 @@ impl<'a> Reader<'a> {
                 ));
             }
         }
+        if ENDPOINT_NAMED.contains(&name)
+            && let Some(Some(Spanned {
+                value: Value::Str(n),
+                span: vspan,
+            })) = args.first()
+            && (n.contains(',') || n.trim() != n)
+        {
+            self.report(
+                Diagnostic::new(
+                    &INVALID_VALUE,
+                    format!("a `{name}` name cannot hold a comma or start or end with a space"),
+                    Label::new(*vspan, "invalid name"),
+                )
+                .with_help(
+                    "rules name it in comma-separated endpoint lists (`from=\"clients:A,zone:B\"`): choose a name without commas",
+                ),
+            );
+            args[0] = None;
+        }
         for extra in positional {
             let vspan = self.value_span(extra);
             self.report(
@@ -365,6 +384,19 @@ impl<'a> Reader<'a> {
                 Label::new(reader.inner_span(span, e.offset, e.len), "here"),
             )
         };
+        if let Some((offset, c)) = crate::escape::first_forbidden(s) {
+            return Err(Diagnostic::new(
+                &INVALID_VALUE,
+                format!(
+                    "`{what}` holds the control character {}",
+                    crate::escape::visible(c)
+                ),
+                Label::new(self.inner_span(span, offset, c.len_utf8()), "here"),
+            )
+            .with_help(
+                "names and values are written into firewall scripts, policies and terminals: remove line breaks, control, bidirectional and zero-width characters",
+            ));
+        }
         let ok = Value::Str(s.to_owned());
         match kind {
             Kind::Text if s.trim().is_empty() => Err(Diagnostic::new(
@@ -478,6 +510,15 @@ impl<'a> Reader<'a> {
         }
     }
 }
+
+/// Nodes whose names endpoint lists refer to (`zone:NAME`, `clients:NAME`, `host:NAME`).
+const ENDPOINT_NAMED: &[&str] = &[
+    "zone",
+    "clients",
+    "console",
+    "cloud-management-gateway",
+    "cloud-distribution-point",
+];
 
 /// Strings never reach the numeric/bool kinds' success path: report them as wrong type.
 fn unreachable_kind(what: &str, span: Span) -> Result<Value, Diagnostic> {

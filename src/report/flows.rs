@@ -206,7 +206,10 @@ pub fn write(out: &mut dyn Write, format: FlowsFormat, rows: &[FlowRow<'_>]) -> 
         FlowsFormat::Csv => {
             writeln!(out, "{}", HEADERS.join(","))?;
             for r in rows {
-                let line: Vec<String> = cells(r).iter().map(|c| csv_field(c)).collect();
+                let line: Vec<String> = cells(r)
+                    .iter()
+                    .map(|c| crate::escape::csv::field(c))
+                    .collect();
                 writeln!(out, "{}", line.join(","))?;
             }
             Ok(())
@@ -259,8 +262,9 @@ const TABLE_COLUMNS: [&str; 10] = [
     "DECIDED BY",
 ];
 
+/// The readable cells of a row, each on one line with nothing that drives a terminal.
 fn table_cells(r: &FlowRow<'_>) -> [String; 10] {
-    [
+    let cells = [
         format!("{} ({})", r.source, r.source_role),
         r.source_zone.to_owned(),
         format!("{} ({})", r.destination, r.destination_role),
@@ -271,14 +275,6 @@ fn table_cells(r: &FlowRow<'_>) -> [String; 10] {
         r.phase.to_owned(),
         r.verdict.to_owned(),
         r.decided_by.join("; "),
-    ]
-}
-
-/// One CSV field, quoted as RFC 4180 asks when it holds a comma, a quote or a line break.
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
+    ];
+    cells.map(|c| crate::escape::terminal::line(&c).into_owned())
 }

@@ -4,8 +4,9 @@
 
 use std::io::{self, Write};
 
-use super::{CheckReport, Place, escape_chars, placed_message};
+use super::{CheckReport, Place, placed_message};
 use crate::diag::Severity;
+use crate::escape::workflow::{github_data, github_property};
 
 pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
     for d in report.diagnostics {
@@ -15,7 +16,7 @@ pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
             Severity::Warning => "warning",
             Severity::Info => "notice",
         };
-        let file = escape_property(place.file);
+        let file = github_property(place.file);
         write!(out, "::{command} file={file},line={}", place.line)?;
         // GitHub drops annotations that give columns across several lines.
         if place.end_line == place.line {
@@ -28,51 +29,9 @@ pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
         writeln!(
             out,
             ",title={}::{}",
-            escape_property(d.code),
-            escape_data(&placed_message(&place, "", d))
+            github_property(d.code),
+            github_data(&placed_message(&place, "", d))
         )?;
     }
     Ok(())
-}
-
-/// The escaping of a command's message: `%`, CR and LF.
-fn escape_data(s: &str) -> String {
-    escape_chars(s, &[('%', "%25"), ('\r', "%0D"), ('\n', "%0A")])
-}
-
-/// The escaping of a property value: the message's, plus `:` and `,`, which end a value.
-fn escape_property(s: &str) -> String {
-    escape_chars(
-        s,
-        &[
-            ('%', "%25"),
-            ('\r', "%0D"),
-            ('\n', "%0A"),
-            (':', "%3A"),
-            (',', "%2C"),
-        ],
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn data_escapes_percent_and_line_breaks_only() {
-        assert_eq!(
-            escape_data("100% sure: a, b\r\nc – Île"),
-            "100%25 sure: a, b%0D%0Ac – Île"
-        );
-    }
-
-    #[test]
-    fn properties_also_escape_colons_and_commas() {
-        assert_eq!(
-            escape_property("Ventes – Île-de-France 100%, a:b\n"),
-            "Ventes – Île-de-France 100%25%2C a%3Ab%0A"
-        );
-        // `%` first, so that an escape is never escaped again.
-        assert_eq!(escape_property("%3A"), "%253A");
-    }
 }

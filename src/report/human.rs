@@ -7,8 +7,11 @@ use std::sync::Arc;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
 
+use std::borrow::Cow;
+
 use super::HumanOptions;
 use crate::diag::{Diagnostic, Severity, Summary};
+use crate::escape::terminal;
 use crate::model::{SourceId, SourceMap};
 
 /// A view of one diagnostic (or of its labels in one other file) as a miette report.
@@ -70,9 +73,19 @@ impl miette::Diagnostic for Report {
     }
 }
 
+/// A file as miette shows it: its name and text with every character that would drive
+/// the terminal made harmless (same byte offsets, so spans still fit).
 fn named_source(sources: &SourceMap, id: SourceId) -> NamedSource<Arc<str>> {
     let file = sources.get(id);
-    NamedSource::new(file.name.clone(), Arc::clone(&file.text))
+    let text = match terminal::source(&file.text) {
+        Cow::Borrowed(_) => Arc::clone(&file.text),
+        Cow::Owned(clean) => Arc::from(clean),
+    };
+    NamedSource::new(terminal::line(&file.name), text)
+}
+
+fn label_text(text: &str) -> Option<String> {
+    Some(terminal::text(text).into_owned())
 }
 
 fn miette_span(span: crate::model::Span) -> SourceSpan {
@@ -82,12 +95,12 @@ fn miette_span(span: crate::model::Span) -> SourceSpan {
 fn to_report(sources: &SourceMap, d: &Diagnostic) -> Report {
     let home = d.primary.span.source;
     let mut labels = vec![LabeledSpan::new_primary_with_span(
-        Some(d.primary.text.clone()),
+        label_text(&d.primary.text),
         miette_span(d.primary.span),
     )];
     let mut others: Vec<(SourceId, Vec<LabeledSpan>)> = Vec::new();
     for l in &d.labels {
-        let ls = LabeledSpan::new_with_span(Some(l.text.clone()), miette_span(l.span));
+        let ls = LabeledSpan::new_with_span(label_text(&l.text), miette_span(l.span));
         if l.span.source == home {
             labels.push(ls);
         } else if let Some((_, v)) = others.iter_mut().find(|(s, _)| *s == l.span.source) {
@@ -99,7 +112,7 @@ fn to_report(sources: &SourceMap, d: &Diagnostic) -> Report {
     let related = others
         .into_iter()
         .map(|(id, labels)| Report {
-            message: format!("related: {}", sources.get(id).name),
+            message: format!("related: {}", terminal::line(&sources.get(id).name)),
             code: None,
             severity: miette::Severity::Advice,
             help: None,
@@ -110,14 +123,14 @@ fn to_report(sources: &SourceMap, d: &Diagnostic) -> Report {
         })
         .collect();
     Report {
-        message: d.message.clone(),
+        message: terminal::text(&d.message).into_owned(),
         code: Some(d.code),
         severity: match d.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
             Severity::Info => miette::Severity::Advice,
         },
-        help: d.help.clone(),
+        help: d.help.as_deref().map(|h| terminal::text(h).into_owned()),
         url: crate::rules::find(d.code).map(crate::diag::RuleInfo::url),
         source: named_source(sources, home),
         labels,

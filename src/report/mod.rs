@@ -111,19 +111,6 @@ fn placed_message(place: &Place<'_>, prefix: &str, d: &Diagnostic) -> String {
     text
 }
 
-/// `s` with each character of `table` replaced by its escape, in one pass (so that an
-/// escape is never escaped again).
-fn escape_chars(s: &str, table: &[(char, &str)]) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match table.iter().find(|(from, _)| *from == c) {
-            Some((_, to)) => out.push_str(to),
-            None => out.push(c),
-        }
-    }
-    out
-}
-
 /// Options of the human renderer.
 #[derive(Clone, Copy, Debug)]
 pub struct HumanOptions {

@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use crate::diag::Diagnostic;
+use crate::escape::terminal;
 use crate::model::SourceMap;
 
 pub fn write(
@@ -17,16 +18,11 @@ pub fn write(
         writeln!(
             out,
             "{}:{line}:{col}: {}[{}] {}",
-            file.name,
+            terminal::line(&file.name),
             d.severity,
             d.code,
-            one_line(&d.message)
+            terminal::line(&d.message)
         )?;
     }
     Ok(())
-}
-
-/// Messages are one line by construction; make sure of it for line-based readers.
-fn one_line(s: &str) -> String {
-    s.replace(['\r', '\n'], " ")
 }

@@ -83,9 +83,9 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
         }
         let waive = format!(
             "waive {} from={} to={}{}",
-            crate::export::kdl::string(&policy.name.value),
-            crate::export::kdl::string(&super::context::endpoint_ref(model, source)),
-            crate::export::kdl::string(&super::context::endpoint_ref(model, destination)),
+            crate::escape::kdl::string(&policy.name.value),
+            crate::escape::kdl::string(&super::context::endpoint_ref(model, source)),
+            crate::escape::kdl::string(&super::context::endpoint_ref(model, destination)),
             ports.kdl_props(crate::engine::rpc_range(model, destination))
         );
         out.push(d.with_help(format!(
