@@ -534,13 +534,13 @@ mod tests {
         assert_eq!(service_token(Protocol::Tcp, (8530, 8531)), "TCP_8530-8531");
         assert_eq!(service_token(Protocol::Udp, (135, 135)), "UDP_135");
         assert_eq!(file_stem("fw core/1"), "fw_core_1");
-        assert_eq!(file_stem("../x"), "__x");
+        assert_eq!(file_stem("../x"), "_._x");
         assert_eq!(file_stem(&"a".repeat(300)).len(), MAX_STEM);
         assert_eq!(
             file_stems(&["fw_a", "fw a", "FW_A", &"b".repeat(300), &"b".repeat(301)]),
             vec![
-                "fw_a_2".to_owned(),
                 "fw_a_3".to_owned(),
+                "fw_a_2".to_owned(),
                 "FW_A".to_owned(),
                 "b".repeat(MAX_STEM),
                 format!("{}_2", "b".repeat(MAX_STEM)),

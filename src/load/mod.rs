@@ -289,7 +289,7 @@ pub fn hostile(id: SourceId, text: &str, found: &scan::Scan) -> Option<Diagnosti
         Label::new(Span::new(id, offset, end), label.to_owned())
     };
     let nested = [
-        (found.braces, "children blocks", "too deep"),
+        (found.braces, "nodes", "too deep"),
         (found.comments, "block comments", "too deep"),
         (found.slashdashes, "`/-` in a row", "too many"),
     ];
