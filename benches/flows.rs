@@ -5,7 +5,9 @@
 //! - `load`: `cmflow::load::load` of that folder (discovery, reading, parsing and
 //!   resolving every file into one model), as `cmflow check`/`flows` do first;
 //! - `required_flows`: `cmflow::engine::required_flows` of the loaded model for the
-//!   `operation` phase.
+//!   `operation` phase;
+//! - `required_flows_with_boundary_groups`: the same on the model with the generator's
+//!   boundary groups (`--boundary-groups`), which describe the same design.
 //!
 //! ```text
 //! cargo bench --bench flows            # every scale
@@ -64,6 +66,20 @@ fn flows(c: &mut Criterion) {
         });
         group.bench_function("required_flows", |b| {
             b.iter(|| required_flows(black_box(&loaded.model), OPERATION));
+        });
+        let with_groups = tempfile::tempdir().expect("a temporary folder");
+        generate::write_scale_with_boundary_groups(scale, with_groups.path())
+            .expect("the generated model with boundary groups");
+        let grouped = load(
+            &Inputs {
+                paths: vec![with_groups.path().to_path_buf()],
+                stdin: None,
+            },
+            SPEC_CODES,
+        )
+        .expect("the generated model with boundary groups loads");
+        group.bench_function("required_flows_with_boundary_groups", |b| {
+            b.iter(|| required_flows(black_box(&grouped.model), OPERATION));
         });
         group.finish();
     }

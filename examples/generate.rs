@@ -45,9 +45,10 @@ use std::process::ExitCode;
 #[path = "generate/model.rs"]
 mod model;
 
-const USAGE: &str = "usage: generate --scale small|medium|max OUT_DIR
+const USAGE: &str = "usage: generate --scale small|medium|max [--boundary-groups] OUT_DIR
 
-Writes a ConfigMgr model (KDL 2 files) into OUT_DIR, creating it.
+Writes a ConfigMgr model (KDL 2 files) into OUT_DIR, creating it; --boundary-groups adds
+boundaries.kdl (campus, branch and default site boundary groups).
   small   CAS + 1 primary + 3 secondaries, about 50 servers
   medium  CAS + 4 primaries with 150 secondaries each, about 1,000 servers
   max     CAS + 25 primaries with 250 secondaries each, about 9,300 servers";
@@ -56,11 +57,13 @@ Writes a ConfigMgr model (KDL 2 files) into OUT_DIR, creating it.
 struct Args {
     scale: &'static str,
     out_dir: String,
+    boundary_groups: bool,
 }
 
 fn parse_args(args: &[String]) -> Result<Args, String> {
     let mut scale = None;
     let mut out_dir = None;
+    let mut boundary_groups = false;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         let value = if arg == "--scale" {
@@ -76,6 +79,8 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             if scale.replace(found).is_some() {
                 return Err("--scale given twice".into());
             }
+        } else if arg == "--boundary-groups" {
+            boundary_groups = true;
         } else if arg.starts_with('-') {
             return Err(format!("unknown option `{arg}`"));
         } else if out_dir.replace(arg.clone()).is_some() {
@@ -85,6 +90,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
     Ok(Args {
         scale: scale.ok_or("missing --scale")?,
         out_dir: out_dir.ok_or("missing OUT_DIR")?,
+        boundary_groups,
     })
 }
 
@@ -101,7 +107,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match model::write_scale(args.scale, Path::new(&args.out_dir)) {
+    let written = if args.boundary_groups {
+        model::write_scale_with_boundary_groups(args.scale, Path::new(&args.out_dir))
+    } else {
+        model::write_scale(args.scale, Path::new(&args.out_dir))
+    };
+    match written {
         Ok(summary) => {
             eprintln!("{summary}");
             ExitCode::SUCCESS

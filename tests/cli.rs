@@ -219,7 +219,9 @@ fn flows_show_verdicts_firewalls_and_the_deciding_rules() {
     assert_eq!(r.code, 0, "verdicts never change the exit code of flows");
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert!(
-        lines[0].ends_with(",firewalls,verdict,decided_by"),
+        lines[0].ends_with(
+            ",firewalls,verdict,decided_by,source_addresses,destination_addresses,waived_by"
+        ),
         "{}",
         lines[0]
     );
@@ -228,7 +230,9 @@ fn flows_show_verdicts_firewalls_and_the_deciding_rules() {
         .find(|l| l.contains(",10123,"))
         .expect("client notification flow");
     assert!(
-        notification.ends_with(",fw-core,blocked,\"fw-core: \"\"no client notification\"\"\""),
+        notification.ends_with(
+            ",fw-core,blocked,\"fw-core: \"\"no client notification\"\"\",10.20.0.0/16,10.0.0.10,"
+        ),
         "{notification}"
     );
     let sql = lines
@@ -236,7 +240,7 @@ fn flows_show_verdicts_firewalls_and_the_deciding_rules() {
         .find(|l| l.starts_with("cm01.contoso.com,") && l.contains(",1433,"))
         .expect("SQL flow");
     assert!(
-        sql.ends_with(",,blocked,sql01.contoso.com inbound: default"),
+        sql.ends_with(",,blocked,sql01.contoso.com inbound: default,10.0.0.10,10.0.0.20,"),
         "{sql}"
     );
     insta::assert_snapshot!("flows-blocked-table", run(&dir, &["flows"]).stdout);
@@ -651,7 +655,7 @@ fn flows_link_every_document_reference_to_microsoft_learn() {
     // CSV: the column after `reference`, empty for the user flow.
     let csv = run(&contoso, &["flows", "--format", "csv"]);
     assert!(csv.stdout.starts_with(
-        "source,source_kind,source_role,source_zone,destination,destination_kind,destination_role,destination_zone,protocol,ports,service,phase,reference,reference_url,firewalls,verdict,decided_by\n"
+        "source,source_kind,source_role,source_zone,destination,destination_kind,destination_role,destination_zone,protocol,ports,service,phase,reference,reference_url,firewalls,verdict,decided_by,source_addresses,destination_addresses,waived_by\n"
     ));
     assert!(
         csv.stdout
@@ -686,4 +690,69 @@ fn flows_link_every_document_reference_to_microsoft_learn() {
                 .is_some_and(|t| t.starts_with("needs this flow ("))
         );
     }
+}
+
+/// On a Windows Firewall (no rule order) a specific rule that a broad one also matches is
+/// not unused, and the broad rule's narrowed form leaves out what the specific one allows,
+/// so that following both pieces of advice keeps the site database reachable.
+#[test]
+fn windows_firewall_rules_have_no_order() {
+    let dir = root().join("tests/fixtures/windows-firewall-no-order");
+    let r = run(&dir, &["check", "--format", "short", "--fail-on", "info"]);
+    assert_eq!(
+        r.stdout,
+        "model.kdl:18:9: warning[firewall/overly-broad] rule \"high ports\" of the inbound \
+         Windows Firewall of `sql01.contoso.com` opens 48127 TCP ports that no required flow uses\n"
+    );
+    let json = run(&dir, &["check", "--format", "json", "--fail-on", "never"]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(
+        doc["diagnostics"][0]["help"],
+        "narrow it to the flows it serves that no other rule allows: allow in \"high ports\" \
+         from=\"host:cm01.contoso.com\" tcp=\"rpc\""
+    );
+}
+
+/// Suppressions are judged over every phase: one used only by an install-phase
+/// diagnostic is not "unused" under `--phase operation`.
+#[test]
+fn suppressions_are_judged_over_every_phase() {
+    let dir = root().join("tests/fixtures/suppression-phases");
+    for phase in ["operation", "install", "all"] {
+        let r = run(
+            &dir,
+            &[
+                "check",
+                "--format",
+                "short",
+                "--fail-on",
+                "info",
+                "--phase",
+                phase,
+            ],
+        );
+        assert_eq!((r.code, r.stdout.as_str()), (0, ""), "--phase {phase}");
+    }
+}
+
+/// `flows` lists waived flows with the waiver's reason and every endpoint's addresses.
+#[test]
+fn flows_list_waived_flows_and_addresses() {
+    let dir = root().join("tests/fixtures/export-intent");
+    let r = run(&dir, &["flows", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!("flows-intent-json", r.stdout);
+    let r = run(&dir, &["flows", "--format", "csv"]);
+    let waived: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.contains(",waived,"))
+        .collect();
+    assert_eq!(
+        waived,
+        [
+            "PAW01,console,console,admin,internet,internet,internet,internet,tcp,80,HTTP,operation,Ports used in Configuration Manager: Configuration Manager console --> Internet,https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#BKMK_PortsConsole-Internet,fw-core,waived,,10.5.0.10,,admin workstations are offline",
+            "PAW01,console,console,admin,internet,internet,internet,internet,tcp,443,HTTPS,operation,Ports used in Configuration Manager: Configuration Manager console --> Internet,https://learn.microsoft.com/en-us/intune/configmgr/core/plan-design/hierarchy/ports#BKMK_PortsConsole-Internet,fw-core,waived,,10.5.0.10,,admin workstations are offline",
+        ]
+    );
 }

@@ -248,6 +248,26 @@ fn strip_and_paste(doc: &mut KdlDocument, blocks: &mut HashMap<(String, String),
 /// Exports `model` as kdl (every phase), builds model-without-firewalls + export in a
 /// temporary folder, and returns `cmflow check`'s short output on it.
 fn round_trip(model: &Path, drop_first_network_rule: bool) -> String {
+    let joined = joined_model(model, drop_first_network_rule);
+    let r = run(
+        joined.path(),
+        &[
+            "check",
+            ".",
+            "--phase",
+            "all",
+            "--format",
+            "short",
+            "--fail-on",
+            "never",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.stdout
+}
+
+/// The model without its firewalls, plus the kdl export of its firewalls.
+fn joined_model(model: &Path, drop_first_network_rule: bool) -> tempfile::TempDir {
     let exported = tempfile::tempdir().expect("temporary folder");
     let r = run(
         &root(),
@@ -298,21 +318,66 @@ fn round_trip(model: &Path, drop_first_network_rule: bool) -> String {
         firewalls.replace_range(start..=end, "");
     }
     std::fs::write(joined.path().join("cmflow-firewalls.kdl"), firewalls).expect("write");
-    let r = run(
-        joined.path(),
-        &[
-            "check",
-            ".",
-            "--phase",
-            "all",
-            "--format",
-            "short",
-            "--fail-on",
-            "never",
-        ],
-    );
+    joined
+}
+
+/// Each flow's (source, destination, protocol, ports, verdict) in `flows --format json`.
+fn verdicts(dir: &Path) -> Vec<String> {
+    let r = run(dir, &["flows", ".", "--phase", "all", "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    r.stdout
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    doc["flows"]
+        .as_array()
+        .expect("flows")
+        .iter()
+        .map(|f| {
+            format!(
+                "{} -> {} {} {}: {}",
+                f["source"], f["destination"], f["protocol"], f["ports"], f["verdict"]
+            )
+        })
+        .collect()
+}
+
+/// Exports keep intent: a model with forbids (one in conflict with a required flow), deny
+/// rules and a waiver, exported and loaded back, gives the same verdicts and breaks no
+/// policy.
+#[test]
+fn round_trip_keeps_intent() {
+    for model in [
+        root().join("tests/fixtures/export-intent"),
+        root().join("examples/contoso"),
+        root().join("examples/standalone-primary"),
+    ] {
+        let joined = joined_model(&model, false);
+        let before = verdicts(&model);
+        assert_eq!(before, verdicts(joined.path()), "{}", model.display());
+        let out = round_trip(&model, false);
+        assert!(!out.contains("[policy/forbidden-flow]"), "{out}");
+    }
+    let model = root().join("tests/fixtures/export-intent");
+    let before = verdicts(&model);
+    assert!(
+        before.iter().any(|v| v.ends_with(": \"waived\"")),
+        "{before:#?}"
+    );
+    let firewalls = {
+        let out = tempfile::tempdir().expect("temporary folder");
+        let r = run(
+            &root(),
+            &[
+                "export",
+                model.to_str().expect("utf-8"),
+                "--target",
+                "kdl",
+                "--out",
+                out.path().to_str().expect("utf-8"),
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        std::fs::read_to_string(out.path().join("firewalls.kdl")).expect("text")
+    };
+    insta::assert_snapshot!("export-kdl-intent-firewalls", firewalls);
 }
 
 fn assert_round_trip(model: &Path) {
@@ -354,6 +419,22 @@ fn round_trip_generated_small() {
     let dir = tempfile::tempdir().expect("temporary folder");
     assert!(generate::SCALE_NAMES.contains(&"small"));
     generate::write_scale("small", dir.path()).expect("the generated model");
+    assert_round_trip(dir.path());
+}
+
+/// The generated model with boundary groups: the same flows and verdicts as without them
+/// (its groups describe the same design), and the round trip with intent holds.
+#[test]
+fn round_trip_generated_small_with_boundary_groups() {
+    let plain = tempfile::tempdir().expect("temporary folder");
+    generate::write_scale("small", plain.path()).expect("the generated model");
+    let dir = tempfile::tempdir().expect("temporary folder");
+    generate::write_scale_with_boundary_groups("small", dir.path()).expect("the model");
+    assert!(dir.path().join("boundaries.kdl").exists());
+    let before = verdicts(dir.path());
+    assert_eq!(before, verdicts(plain.path()));
+    let joined = joined_model(dir.path(), false);
+    assert_eq!(before, verdicts(joined.path()));
     assert_round_trip(dir.path());
 }
 

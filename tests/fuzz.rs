@@ -139,12 +139,15 @@ fn exercise(text: &str) {
         return;
     };
     let net = Network::new(&model);
+    let flows = cmflow::engine::intent::exported_flows(&net, &flows);
     let verdicts = evaluate(&net, &flows);
+    let carried = cmflow::engine::intent::carried(&net, &flows, &verdicts);
     let input = ExportInput {
         model: &model,
         flows: &flows,
         verdicts: &verdicts,
         phases: &phases,
+        carried: &carried,
     };
     for target in [
         Target::WindowsFirewall,

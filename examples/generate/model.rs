@@ -115,6 +115,76 @@ pub fn write_scale(name: &str, dir: &Path) -> io::Result<String> {
     ))
 }
 
+/// Writes the model of the scale `name` like [`write_scale`], plus `boundaries.kdl`: per
+/// primary a campus boundary group (its distribution points) and the default site
+/// boundary group (its management and software update points), per secondary a branch
+/// group (its server) that falls back to the primary's default group for software
+/// updates only. The flows are those of the model without boundary groups; the file
+/// makes the engine compute them through boundary groups (benchmarks, round trips).
+pub fn write_scale_with_boundary_groups(name: &str, dir: &Path) -> io::Result<String> {
+    let summary = write_scale(name, dir)?;
+    let scale = Scale::by_name(name).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("unknown scale `{name}`"),
+        )
+    })?;
+    let mut doc = Doc::new("Boundary groups", scale);
+    let mut groups = 0;
+    for primary in plan(scale) {
+        let lower = primary.lower();
+        let default = format!("{} datacenter", primary.code);
+        doc.open(format_args!(
+            "boundary-group {} site={}",
+            q(&format!("{} campus", primary.code)),
+            q(&primary.code)
+        ));
+        doc.line(format_args!("boundary {}", q(&primary.campus_subnet())));
+        for n in 1..=scale.distribution_points {
+            doc.line(format_args!(
+                "site-system {}",
+                q(&fqdn(&format!("dp{n:03}-{lower}")))
+            ));
+        }
+        doc.close();
+        doc.open(format_args!(
+            "boundary-group {} default-for={}",
+            q(&default),
+            q(&primary.code)
+        ));
+        for n in 1..=scale.management_points {
+            doc.line(format_args!(
+                "site-system {}",
+                q(&fqdn(&format!("mp{n:02}-{lower}")))
+            ));
+        }
+        for n in 1..=scale.software_update_points {
+            doc.line(format_args!(
+                "site-system {}",
+                q(&fqdn(&format!("sup{n:02}-{lower}")))
+            ));
+        }
+        doc.close();
+        groups += 2;
+        for (index, code) in primary.branches() {
+            doc.open(format_args!("boundary-group {} site={}", q(code), q(code)));
+            doc.line(format_args!(
+                "boundary {}",
+                q(&primary.branch_subnet(index))
+            ));
+            doc.line(format_args!("site-system {}", q(&secondary_server(code))));
+            doc.line(format_args!(
+                "fallback {} distribution-point=\"never\" management-point=\"never\"",
+                q(&default)
+            ));
+            doc.close();
+            groups += 1;
+        }
+    }
+    fs::write(dir.join("boundaries.kdl"), &doc.text)?;
+    Ok(format!("{summary}; {groups} boundary groups"))
+}
+
 /// Creates `dir`, removes `.kdl` files an earlier run left there, writes `files`, and
 /// returns the number of bytes written.
 fn write_files(dir: &Path, files: &[(String, String)]) -> io::Result<usize> {
@@ -853,7 +923,7 @@ fn core_rules(primaries: &[Primary]) -> Vec<Rule> {
         )
         .tcp("80,443"),
         Rule::allow("consoles to the internet", "zone:admin", "zone:internet").tcp("80,443"),
-        Rule::allow("remote tools", "zone:admin", "cidr:10.0.0.0/8").tcp("2701,3389"),
+        Rule::allow("remote tools", "zone:admin", "cidr:10.0.0.0/8").tcp("135,2701,3389"),
         Rule::deny("no SQL Server Browser").udp("1434"),
     ]
 }
@@ -926,7 +996,7 @@ fn region_rules(primary: &Primary) -> Vec<Rule> {
         .tcp("1433,4022"),
         site_systems_to_domain_controllers(),
         Rule::allow("Microsoft Update", "role:site-server", "zone:internet").tcp("80"),
-        Rule::allow("remote tools", "zone:admin", clients.as_str()).tcp("2701,3389"),
+        Rule::allow("remote tools", "zone:admin", clients.as_str()).tcp("135,2701,3389"),
         Rule::deny("no SQL Server Browser").udp("1434"),
         Rule::deny("no NetBIOS").tcp("139").udp("137,138"),
     ]

@@ -92,9 +92,23 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
     timings.lap("evaluate");
     let cx = rules::Context::new(&model, &net, &flows, &verdicts, &phases);
     findings.extend(rules::run(&cx));
+    // Suppressions are judged over every phase: a suppression used by a diagnostic of a
+    // phase that `--phase` leaves out is not unused.
+    let every_phase = if phases.len() < Phase::ALL.len() {
+        rules::run(&rules::Context::new(
+            &model,
+            &net,
+            &flows,
+            &verdicts,
+            &Phase::ALL,
+        ))
+    } else {
+        Vec::new()
+    };
     timings.lap("rules");
     let checked = flows.iter().filter(|f| cx.checked(f)).count();
-    let diagnostics = findings.finish(
+    let diagnostics = findings.finish_judged_over(
+        &every_phase,
         &model.sources,
         &model.severity_overrides,
         &model.suppressions,

@@ -11,6 +11,7 @@ use miette::miette;
 
 use super::loaded::{load_model, report_input_errors};
 use super::{ModelArgs, Outcome};
+use crate::engine::intent::{carried, exported_flows};
 use crate::engine::{Network, evaluate};
 use crate::export::{ExportInput, Output, Target, aerleon, export};
 use crate::model::Model;
@@ -228,12 +229,17 @@ pub fn run(args: &ExportArgs) -> miette::Result<Outcome> {
     let phases = args.model.phases();
     let flows = super::loaded::required_flows(model, &phases)?;
     let net = Network::new(model);
+    // Exports keep the model's intent: waived and forbidden flows are not opened, and the
+    // deny rules and forbids that stop none of the opened flows are written too.
+    let flows = exported_flows(&net, &flows);
     let verdicts = evaluate(&net, &flows);
+    let carried = carried(&net, &flows, &verdicts);
     let input = ExportInput {
         model,
         flows: &flows,
         verdicts: &verdicts,
         phases: &phases,
+        carried: &carried,
     };
     let result = match (&args.out, args.target.is_multi_file()) {
         (None, false) => export(args.target, &input, &mut Stdout),

@@ -215,7 +215,31 @@ impl Findings {
         suppressions: &[Suppression],
         unused: impl Fn(&Suppression) -> Diagnostic,
     ) -> Vec<Diagnostic> {
-        let mut used = vec![false; suppressions.len()];
+        self.finish_judged_over(&[], sources, overrides, suppressions, unused)
+    }
+
+    /// [`Findings::finish`], where a suppression also counts as used when it would
+    /// silence one of `also` (the diagnostics of phases the run does not report).
+    pub fn finish_judged_over(
+        self,
+        also: &[Diagnostic],
+        sources: &SourceMap,
+        overrides: &[SeverityOverride],
+        suppressions: &[Suppression],
+        unused: impl Fn(&Suppression) -> Diagnostic,
+    ) -> Vec<Diagnostic> {
+        let mut used: Vec<bool> = suppressions
+            .iter()
+            .map(|s| {
+                also.iter().any(|d| {
+                    let span = d.primary.span;
+                    s.code == d.code
+                        && s.scope.source == span.source
+                        && s.scope.start <= span.start
+                        && span.end <= s.scope.end
+                })
+            })
+            .collect();
         let mut out: Vec<Diagnostic> = self
             .diagnostics
             .into_iter()

@@ -99,6 +99,8 @@ pub enum Verdict {
     Indeterminate,
     Blocked,
     NoPath,
+    /// A `waive` covers the flow: it is not required, and not evaluated.
+    Waived,
 }
 
 impl Verdict {
@@ -108,6 +110,7 @@ impl Verdict {
             Verdict::Blocked => "blocked",
             Verdict::NoPath => "no-path",
             Verdict::Indeterminate => "indeterminate",
+            Verdict::Waived => "waived",
         }
     }
 }
@@ -180,6 +183,31 @@ pub fn rpc_range(model: &Model, e: FlowEndpoint) -> (u16, u16) {
     match e {
         FlowEndpoint::Server(i) => model.servers[i].rpc_ports,
         _ => (49152, 65535),
+    }
+}
+
+/// The source port of a required flow is any port of the ephemeral range.
+const EPHEMERAL: (u32, u32) = (49152, 65535);
+
+/// Whether a host rule's source ports (`remote-port` of an `in` rule, `local-port` of an
+/// `out` rule) match a required flow's source port: yes when they hold the whole
+/// ephemeral range, no when disjoint from it, maybe otherwise (`language.md`).
+fn source_port_match(rule: &crate::model::HostRule) -> Tri {
+    let Some(list) = &rule.source_ports else {
+        return Tri::Yes;
+    };
+    let ranges = intervals::merge(list.value.items.iter().map(|item| match *item {
+        PortItem::Range(a, b) => (u32::from(a), u32::from(b)),
+        PortItem::Rpc => EPHEMERAL,
+        PortItem::RpcEpmap => (135, 135),
+    }));
+    let (inside, outside) = intervals::split(&[EPHEMERAL], &ranges);
+    if outside.is_empty() {
+        Tri::Yes
+    } else if inside.is_empty() {
+        Tri::No
+    } else {
+        Tri::Maybe
     }
 }
 
@@ -390,7 +418,8 @@ pub fn evaluate(net: &Network<'_>, flows: &[RequiredFlow]) -> Vec<FlowVerdict> {
                         let r = &fw.rules[i];
                         let tri = net
                             .list_matches(&r.traffic.from, Place::Host(source))
-                            .and(net.list_matches(&r.traffic.to, Place::Host(destination)));
+                            .and(net.list_matches(&r.traffic.to, Place::Host(destination)))
+                            .and(source_port_match(r));
                         (tri != Tri::No).then_some(Candidate {
                             index: i,
                             tri,
@@ -409,7 +438,9 @@ pub fn evaluate(net: &Network<'_>, flows: &[RequiredFlow]) -> Vec<FlowVerdict> {
         let inbound = host(destination, Direction::In);
         for flow in &flows[start..end] {
             let mut decisions = Vec::new();
-            let verdict = if route == Route::NoPath {
+            let verdict = if flow.is_waived() {
+                Verdict::Waived
+            } else if route == Route::NoPath {
                 Verdict::NoPath
             } else {
                 if let Some((rules, default)) = &outbound {

@@ -149,6 +149,9 @@ pub struct RequiredFlow {
     pub ports: FlowPorts,
     /// Every service needing the flow, in catalog order.
     pub services: Vec<FlowService>,
+    /// The `waive` (index in [`Model::waivers`]) that waives these ports: the flow is
+    /// listed with the verdict `waived` and is otherwise not required.
+    pub waived_by: Option<usize>,
 }
 
 impl RequiredFlow {
@@ -158,6 +161,11 @@ impl RequiredFlow {
         self.services
             .iter()
             .any(|s| matches!(s.origin, Origin::Catalog(row) if row.broadcast))
+    }
+
+    /// Whether a `waive` waives the flow (it is then not required).
+    pub fn is_waived(&self) -> bool {
+        self.waived_by.is_some()
     }
 
     /// The earliest phase any service needs the flow in.
@@ -265,7 +273,7 @@ fn compute(
             user_flow_count: flows.user_flow_count,
         });
     }
-    Ok(flows.into_sorted())
+    Ok(super::waive::apply(model, flows.into_sorted()))
 }
 
 /// The role name shown for a catalog endpoint kind.
@@ -322,6 +330,7 @@ impl FlowSet {
                 protocol,
                 ports,
                 services: Vec::new(),
+                waived_by: None,
             });
             self.flows.len() - 1
         });
@@ -666,6 +675,11 @@ impl<'m> Hierarchy<'m> {
                 .collect(),
             _ => {
                 let mut holders = self.site_holders(site, to);
+                if let FlowEndpoint::Clients(client) = source.endpoint
+                    && let Some(servers) = self.boundary_serving(client, to)
+                {
+                    return servers.iter().map(|&s| self.server_party(s, to)).collect();
+                }
                 let is_client = matches!(source.endpoint, FlowEndpoint::Clients(_));
                 if holders.is_empty()
                     && is_client

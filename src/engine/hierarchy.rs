@@ -21,6 +21,9 @@ pub struct Hierarchy<'m> {
     site_clients: Vec<Vec<usize>>,
     present: HashSet<&'m str>,
     databases: Vec<Option<(ServerId, usize)>>,
+    /// Per client group, the servers of each boundary-group role that serve it
+    /// (`engine::boundary`); empty when the model has no boundary group.
+    boundary_serving: Vec<Option<[Vec<ServerId>; 4]>>,
 }
 
 const NONE: &[usize] = &[];
@@ -81,7 +84,7 @@ impl<'m> Hierarchy<'m> {
                 model.instance_id(&r.server.value, &r.instance.value)
             })
             .collect();
-        Self {
+        let mut h = Self {
             model,
             sites,
             site_nodes,
@@ -90,7 +93,21 @@ impl<'m> Hierarchy<'m> {
             site_clients,
             present,
             databases,
-        }
+            boundary_serving: Vec::new(),
+        };
+        h.boundary_serving =
+            super::boundary::serving_table(model, |site, role| h.site_holders(site, role));
+        h
+    }
+
+    /// The servers holding `role` that serve client group `client` when boundary groups
+    /// decide it (see [`super::boundary::serving`]).
+    pub fn boundary_serving(&self, client: usize, role: &str) -> Option<&[ServerId]> {
+        let roles = self.boundary_serving.get(client)?.as_ref()?;
+        let i = super::boundary::BOUNDARY_ROLES
+            .iter()
+            .position(|r| *r == role)?;
+        Some(&roles[i])
     }
 
     /// Servers holding a role anywhere (`sql-server`: servers with a SQL instance).

@@ -3,12 +3,15 @@
 //! It reads the model and the catalog; it reports nothing itself (rules turn its results
 //! into diagnostics) and prints nothing.
 
+pub mod boundary;
 mod evaluate;
 mod flows;
 mod hierarchy;
+pub mod intent;
 pub mod intervals;
 mod network;
 mod space;
+pub mod waive;
 
 pub use evaluate::{
     DecidedBy, Decision, Filter, FlowVerdict, Outcome, Verdict, evaluate, host_firewall,

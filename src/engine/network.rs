@@ -414,13 +414,30 @@ impl<'m> Network<'m> {
 
     /// `cidr:` names hosts whose `address` lies inside it, and zones whose subnets all do.
     fn cidr_matches(&self, net: IpNet, p: Place) -> Tri {
-        if let Place::Host(FlowEndpoint::Server(i)) = p
-            && let Some(addr) = self.model.servers[i].address
-        {
+        let address = match p {
+            Place::Host(FlowEndpoint::Server(i)) => self.model.servers[i].address,
+            Place::Host(FlowEndpoint::Console(i)) => self.model.consoles[i].address,
+            _ => None,
+        };
+        if let Some(addr) = address {
             return if net.contains(&addr) {
                 Tri::Yes
             } else {
                 Tri::No
+            };
+        }
+        // A client group with its own subnets: named when they all lie inside.
+        if let Place::Host(FlowEndpoint::Clients(i)) = p
+            && !self.model.clients[i].subnets.is_empty()
+        {
+            let subnets = &self.model.clients[i].subnets;
+            let inside = subnets.iter().filter(|s| net.contains(&s.value)).count();
+            return if inside == subnets.len() {
+                Tri::Yes
+            } else if inside == 0 && !subnets.iter().any(|s| overlaps(s.value, net)) {
+                Tri::No
+            } else {
+                Tri::Maybe
             };
         }
         let zone = &self.zones[self.place_zone(p)];

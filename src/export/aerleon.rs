@@ -21,7 +21,7 @@ use super::plan::{ExportPlan, NetworkRule, PortRanges};
 use super::{Address, ExportInput, Output, address, count, phase_list};
 use crate::engine::{FlowEndpoint, FlowPorts};
 use crate::escape::yaml::{comment as yaml_comment, string as yaml_string};
-use crate::model::{Model, Protocol};
+use crate::model::{Endpoint, Model, Protocol, Spanned};
 
 /// The networks file with `--out`.
 pub const NETWORKS_FILE: &str = "def/networks.yaml";
@@ -79,14 +79,14 @@ enum Named {
 }
 
 /// Network tokens of every endpoint the plan names, with their addresses.
-struct Networks<'m> {
+struct Networks {
     tokens: HashMap<FlowEndpoint, String>,
     /// Token → (endpoint name, CIDRs), sorted by token.
-    defs: BTreeMap<String, (&'m str, Vec<String>)>,
+    defs: BTreeMap<String, (String, Vec<String>)>,
 }
 
-impl<'m> Networks<'m> {
-    fn new(model: &'m Model, plan: &ExportPlan<'_>) -> Self {
+impl Networks {
+    fn new(model: &Model, plan: &ExportPlan<'_>) -> Self {
         let mut endpoints: Vec<FlowEndpoint> = plan
             .firewalls
             .iter()
@@ -115,7 +115,7 @@ impl<'m> Networks<'m> {
                 t = format!("{base}_{n}");
                 n += 1;
             }
-            defs.insert(t.clone(), (e.name(model), cidrs));
+            defs.insert(t.clone(), (e.name(model).to_owned(), cidrs));
             tokens.insert(e, t);
         }
         Self { tokens, defs }
@@ -158,7 +158,94 @@ pub fn write(
     out: &mut dyn Output,
 ) -> io::Result<()> {
     let model = input.model;
-    let networks = Networks::new(model, plan);
+    let mut networks = Networks::new(model, plan);
+    // The model's intent: its forbids and deny rules that stop no exported flow, as deny
+    // terms before the allow terms, with networks and services of their own.
+    let mut deny_terms: HashMap<usize, Vec<String>> = HashMap::new();
+    let mut intent_services: Vec<(Protocol, (u16, u16))> = Vec::new();
+    for fp in &plan.firewalls {
+        // The firewall's position makes the tokens unique whatever its name.
+        let stem = token(
+            "INTENT",
+            &format!(
+                "{}-{}",
+                fp.firewall + 1,
+                model.firewalls[fp.firewall].name.value
+            ),
+        );
+        for (n, (name, traffic)) in super::carried_network_rules(input, fp.firewall)
+            .into_iter()
+            .enumerate()
+        {
+            let from = super::endpoint_list_cidrs(model, &traffic.from);
+            let to = super::endpoint_list_cidrs(model, &traffic.to);
+            if [&from, &to]
+                .iter()
+                .any(|c| c.as_ref().is_some_and(Vec::is_empty))
+            {
+                deny_terms.entry(fp.firewall).or_default().push(format!(
+                    "      # skipped {}: no address for its endpoints\n",
+                    yaml_comment(&name)
+                ));
+                continue;
+            }
+            let mut side =
+                |suffix: &str, cidrs: Option<Vec<String>>, list: &[Spanned<Endpoint>]| {
+                    cidrs.map(|cidrs| {
+                        let t = format!("{stem}_{}_{suffix}", n + 1);
+                        let text: Vec<String> = list.iter().map(|e| e.value.to_string()).collect();
+                        networks.defs.insert(t.clone(), (text.join(","), cidrs));
+                        t
+                    })
+                };
+            let sources = side("SRC", from, &traffic.from);
+            let destinations = side("DST", to, &traffic.to);
+            let mut protocols: Vec<(Protocol, Vec<(u16, u16)>)> =
+                [Protocol::Tcp, Protocol::Udp, Protocol::Icmp]
+                    .into_iter()
+                    .filter_map(|p| super::traffic_ports(traffic, p).map(|r| (p, r)))
+                    .collect();
+            let all = traffic.matches_all_protocols();
+            if all {
+                protocols.clear();
+            }
+            let comment = yaml_string(&format!("cmflow: the model's intent: {name}"));
+            let mut write_term = |suffix: &str,
+                                  protocol: Option<Protocol>,
+                                  ports: &[(u16, u16)]| {
+                let mut t = String::new();
+                _ = writeln!(t, "      - name: cmflow-deny-{:03}{suffix}", n + 1);
+                _ = writeln!(t, "        comment: {comment}");
+                if let Some(s) = &sources {
+                    _ = writeln!(t, "        source-address: {s}");
+                }
+                if let Some(d) = &destinations {
+                    _ = writeln!(t, "        destination-address: {d}");
+                }
+                if !ports.is_empty()
+                    && let Some(p) = protocol
+                {
+                    let tokens: Vec<String> = ports.iter().map(|&r| service_token(p, r)).collect();
+                    _ = writeln!(t, "        destination-port: {}", tokens.join(" "));
+                }
+                if let Some(p) = protocol {
+                    _ = writeln!(t, "        protocol: {}", p.as_str());
+                }
+                t.push_str("        action: deny\n");
+                deny_terms.entry(fp.firewall).or_default().push(t);
+            };
+            if all {
+                write_term("", None, &[]);
+            }
+            for (p, ports) in protocols {
+                if p != Protocol::Icmp {
+                    intent_services.extend(ports.iter().map(|&r| (p, r)));
+                }
+                write_term(&format!("-{}", p.as_str()), Some(p), &ports);
+            }
+        }
+    }
+    let networks = networks;
     {
         let mut w = out.create(NETWORKS_FILE)?;
         writeln!(
@@ -177,6 +264,9 @@ pub fn write(
         w.flush()?;
     }
     let mut services: BTreeMap<String, (Protocol, (u16, u16))> = BTreeMap::new();
+    for (p, r) in intent_services {
+        services.insert(service_token(p, r), (p, r));
+    }
     for rule in plan.firewalls.iter().flat_map(|f| &f.rules) {
         for (protocol, ranges) in [
             (Protocol::Tcp, &rule.ports.tcp),
@@ -215,7 +305,8 @@ pub fn write(
         let fw = &model.firewalls[fp.firewall];
         let file = format!("{POLICY_DIR}/{stem}.yaml");
         let mut w = out.create(&file)?;
-        write_policy(&mut w, input, &networks, &fw.name.value, &fp.rules)?;
+        let denies = deny_terms.remove(&fp.firewall).unwrap_or_default();
+        write_policy(&mut w, input, &networks, &fw.name.value, &fp.rules, denies)?;
         w.flush()?;
     }
     Ok(())
@@ -270,12 +361,13 @@ fn file_stems(names: &[&str]) -> Vec<String> {
 fn write_policy(
     w: &mut dyn Write,
     input: &ExportInput<'_>,
-    networks: &Networks<'_>,
+    networks: &Networks,
     name: &str,
     rules: &[NetworkRule<'_>],
+    deny_terms: Vec<String>,
 ) -> io::Result<()> {
     let model = input.model;
-    let mut terms: Vec<String> = Vec::new();
+    let mut terms: Vec<String> = deny_terms;
     let mut skipped_rules = 0;
     let mut skipped_flows = 0;
     let mut partial = 0;

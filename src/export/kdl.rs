@@ -16,7 +16,7 @@ use super::windows_firewall::display_name;
 use super::{ExportInput, Output, count, phase_list};
 use crate::engine::FlowEndpoint;
 use crate::escape::kdl::{comment, string};
-use crate::model::{Action, Model, Protocol};
+use crate::model::{Action, Endpoint, Model, Protocol, Spanned, Traffic};
 
 /// The network firewalls' file with `--out`.
 pub const FIREWALLS_FILE: &str = "firewalls.kdl";
@@ -34,6 +34,31 @@ pub fn endpoint(model: &Model, e: FlowEndpoint) -> String {
         FlowEndpoint::Internet => "zone:internet".into(),
         _ => format!("host:{}", e.name(model)),
     }
+}
+
+/// ` from="..." to="..." tcp="..." udp="..." icmp=#true` of a model rule or forbid, as
+/// written in the model.
+pub fn traffic_props(t: &Traffic) -> String {
+    let list = |l: &[Spanned<Endpoint>]| {
+        l.iter()
+            .map(|e| e.value.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut out = format!(
+        " from={} to={}",
+        string(&list(&t.from)),
+        string(&list(&t.to))
+    );
+    for (key, ports) in [("tcp", &t.tcp), ("udp", &t.udp)] {
+        if let Some(p) = ports {
+            _ = write!(out, " {key}={}", string(&p.value.to_string()));
+        }
+    }
+    if t.icmp {
+        out.push_str(" icmp=#true");
+    }
+    out
 }
 
 fn endpoints(model: &Model, list: &[FlowEndpoint]) -> String {
@@ -107,6 +132,31 @@ pub fn write(
             writeln!(w, "firewall {} default=\"deny\" {{", string(&fw.name.value))?;
             let zones: Vec<String> = fw.zones.iter().map(|z| string(&z.value)).collect();
             writeln!(w, "    zones {}", zones.join(" "))?;
+            // The model's intent first: forbids and deny rules that stop no opened flow.
+            for &(p, f) in &input.carried.firewall_forbids[fp.firewall] {
+                let policy = &model.policies[p];
+                writeln!(
+                    w,
+                    "    // forbidden by policy {}",
+                    comment(&policy.name.value)
+                )?;
+                writeln!(
+                    w,
+                    "    deny {}{}",
+                    string(&format!("policy: {}", policy.name.value)),
+                    traffic_props(&policy.forbids[f].traffic)
+                )?;
+            }
+            for &i in &input.carried.firewall_denies[fp.firewall] {
+                let rule = &fw.rules[i];
+                let name = rule
+                    .name
+                    .as_ref()
+                    .map(|n| format!(" {}", string(&n.value)))
+                    .unwrap_or_default();
+                writeln!(w, "    // a deny rule of the model")?;
+                writeln!(w, "    deny{name}{}", traffic_props(&rule.traffic))?;
+            }
             for rule in &fp.rules {
                 writeln!(
                     w,
@@ -204,6 +254,56 @@ pub fn write(
                 string(&host.profile)
             );
             writeln!(w, "{line}")?;
+        }
+        // The model's intent on this host: its block rules and the forbids that name it.
+        if let Some(fw) = crate::engine::host_firewall(model, host.host) {
+            for &i in input
+                .carried
+                .host_blocks
+                .get(&host.host)
+                .into_iter()
+                .flatten()
+            {
+                let r = &fw.rules[i];
+                let direction = match r.direction {
+                    crate::model::Direction::In => "in",
+                    crate::model::Direction::Out => "out",
+                };
+                let name = r
+                    .name
+                    .as_ref()
+                    .map(|n| format!(" {}", string(&n.value)))
+                    .unwrap_or_default();
+                let profile = if r.profiles.is_empty() {
+                    String::new()
+                } else {
+                    format!(" profile={}", string(&r.profiles.join(",")))
+                };
+                writeln!(
+                    w,
+                    "        block {direction}{name}{}{profile}",
+                    traffic_props(&r.traffic)
+                )?;
+            }
+        }
+        for &(d, p, f) in input
+            .carried
+            .host_forbids
+            .get(&host.host)
+            .into_iter()
+            .flatten()
+        {
+            let policy = &model.policies[p];
+            let direction = match d {
+                crate::model::Direction::In => "in",
+                crate::model::Direction::Out => "out",
+            };
+            writeln!(
+                w,
+                "        block {direction} {}{}",
+                string(&format!("policy: {}", policy.name.value)),
+                traffic_props(&policy.forbids[f].traffic)
+            )?;
         }
         writeln!(w, "    }}")?;
         writeln!(w, "}}")?;

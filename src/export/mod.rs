@@ -52,6 +52,8 @@ pub struct ExportInput<'a> {
     pub flows: &'a [RequiredFlow],
     pub verdicts: &'a [FlowVerdict],
     pub phases: &'a [Phase],
+    /// The model's deny rules and forbids every target writes besides its allow rules.
+    pub carried: &'a crate::engine::intent::Carried,
 }
 
 /// Writes `target` for the input.
@@ -76,9 +78,10 @@ pub fn export(target: Target, input: &ExportInput<'_>, out: &mut dyn Output) -> 
 /// What the model says of an endpoint's addresses.
 #[derive(Clone, Copy, Debug)]
 pub enum Address<'m> {
-    /// A server's `address`.
+    /// A server's or console's `address`.
     Exact(IpAddr),
-    /// Its zone's subnets (client groups, consoles, servers without `address`).
+    /// A client group's `subnet`s, else its zone's subnets (client groups, consoles and
+    /// servers without `address`).
     Subnets(&'m [Spanned<IpNet>]),
     /// Anything: the Internet (and cloud services) when the `internet` zone declares no
     /// subnet.
@@ -109,10 +112,17 @@ impl Address<'_> {
 
 /// The addresses of a flow endpoint.
 pub fn address(model: &Model, e: FlowEndpoint) -> Address<'_> {
-    if let FlowEndpoint::Server(i) = e
-        && let Some(ip) = model.servers[i].address
-    {
-        return Address::Exact(ip);
+    match e {
+        FlowEndpoint::Server(i) if let Some(ip) = model.servers[i].address => {
+            return Address::Exact(ip);
+        }
+        FlowEndpoint::Console(i) if let Some(ip) = model.consoles[i].address => {
+            return Address::Exact(ip);
+        }
+        FlowEndpoint::Clients(i) if !model.clients[i].subnets.is_empty() => {
+            return Address::Subnets(&model.clients[i].subnets);
+        }
+        _ => {}
     }
     let zone = e.zone(model);
     match model.zone(zone) {
@@ -120,6 +130,140 @@ pub fn address(model: &Model, e: FlowEndpoint) -> Address<'_> {
         _ if zone == "internet" => Address::Any,
         _ => Address::Unknown,
     }
+}
+
+/// The addresses a model endpoint list names (a forbid's or a deny rule's `from`/`to`), as
+/// CIDRs sorted and without duplicates; `None` when it names any address (`any`, the
+/// Internet without subnets, a cloud service). Hosts of the list whose address the model
+/// does not know are left out.
+pub fn endpoint_list_cidrs(
+    model: &Model,
+    list: &[Spanned<crate::model::Endpoint>],
+) -> Option<Vec<String>> {
+    use crate::model::Endpoint;
+    let mut out: Vec<String> = Vec::new();
+    let add = |e: FlowEndpoint, out: &mut Vec<String>| match address(model, e) {
+        Address::Any => false,
+        a => {
+            out.extend(a.cidrs());
+            true
+        }
+    };
+    for item in list {
+        let servers = |keep: &dyn Fn(&crate::model::Server) -> bool| {
+            model
+                .servers
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| keep(s))
+                .map(|(i, _)| FlowEndpoint::Server(i))
+                .collect::<Vec<_>>()
+        };
+        let ends: Vec<FlowEndpoint> = match &item.value {
+            Endpoint::Any => return None,
+            Endpoint::Cidr(net) => {
+                out.push(net.to_string());
+                continue;
+            }
+            Endpoint::Zone(z) => match model.zone(z) {
+                Some(zone) if !zone.subnets.is_empty() => {
+                    out.extend(zone.subnets.iter().map(|s| s.value.to_string()));
+                    continue;
+                }
+                _ if z == "internet" => return None,
+                _ => Vec::new(),
+            },
+            Endpoint::Host(h) => {
+                if let Some(s) = model.server_id(h) {
+                    vec![FlowEndpoint::Server(s)]
+                } else if let Some(&c) = model.index.consoles.get(h) {
+                    vec![FlowEndpoint::Console(c)]
+                } else if let Some(&c) = model.index.cloud_services.get(h) {
+                    vec![FlowEndpoint::Cloud(c)]
+                } else {
+                    Vec::new()
+                }
+            }
+            Endpoint::Clients(g) => model
+                .index
+                .clients
+                .get(g)
+                .map(|&i| FlowEndpoint::Clients(i))
+                .into_iter()
+                .collect(),
+            Endpoint::Site(code) => servers(&|s: &crate::model::Server| {
+                s.site.is_some_and(|i| &model.sites[i].code.value == code)
+            }),
+            Endpoint::Role { role, site } => servers(&|s: &crate::model::Server| {
+                let holds =
+                    s.has_role(role) || (role == "sql-server" && !s.sql_instances.is_empty());
+                let in_site = site
+                    .as_ref()
+                    .is_none_or(|code| s.site.is_some_and(|i| &model.sites[i].code.value == code));
+                holds && in_site
+            }),
+        };
+        for e in ends {
+            if !add(e, &mut out) {
+                return None;
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
+/// The ports of a model rule or forbid per protocol, as ranges; `rpc` is the Windows
+/// default dynamic range 49152-65535 (a deny rule names no single destination) and
+/// `rpc-epmap` TCP 135. `None` for a protocol the traffic does not name.
+pub fn traffic_ports(
+    traffic: &crate::model::Traffic,
+    protocol: crate::model::Protocol,
+) -> Option<Vec<(u16, u16)>> {
+    use crate::model::{PortItem, Protocol};
+    let list = match protocol {
+        Protocol::Tcp => traffic.tcp.as_ref()?,
+        Protocol::Udp => traffic.udp.as_ref()?,
+        Protocol::Icmp => return traffic.icmp.then(Vec::new),
+    };
+    Some(
+        list.value
+            .items
+            .iter()
+            .map(|item| match *item {
+                PortItem::Range(a, b) => (a, b),
+                PortItem::Rpc => (49152, 65535),
+                PortItem::RpcEpmap => (135, 135),
+            })
+            .collect(),
+    )
+}
+
+/// The carried deny rules and forbids of a network firewall, as (name, traffic), forbids
+/// first, in the model's order.
+pub fn carried_network_rules<'m>(
+    input: &ExportInput<'m>,
+    firewall: usize,
+) -> Vec<(String, &'m crate::model::Traffic)> {
+    let model = input.model;
+    let mut out = Vec::new();
+    for &(p, f) in &input.carried.firewall_forbids[firewall] {
+        let policy = &model.policies[p];
+        out.push((
+            format!("policy: {}", policy.name.value),
+            &policy.forbids[f].traffic,
+        ));
+    }
+    for &i in &input.carried.firewall_denies[firewall] {
+        let rule = &model.firewalls[firewall].rules[i];
+        let name = rule
+            .name
+            .as_ref()
+            .map_or_else(|| format!("deny rule {}", i + 1), |n| n.value.clone());
+        out.push((name, &rule.traffic));
+    }
+    out
 }
 
 /// The phases as a comment: `operation`, `operation, install`.

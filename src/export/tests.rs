@@ -91,14 +91,17 @@ fn renamed(name: &str) -> Model {
 fn files(target: Target, name: &str) -> BTreeMap<String, String> {
     let model = renamed(name);
     let phases = [Phase::Operation];
-    let flows = required_flows(&model, &phases);
     let net = Network::new(&model);
+    // As `cmflow export` does: the flows an export opens, and the intent it carries.
+    let flows = crate::engine::intent::exported_flows(&net, &required_flows(&model, &phases));
     let verdicts = evaluate(&net, &flows);
+    let carried = crate::engine::intent::carried(&net, &flows, &verdicts);
     let input = ExportInput {
         model: &model,
         flows: &flows,
         verdicts: &verdicts,
         phases: &phases,
+        carried: &carried,
     };
     let mut out = Memory::default();
     export(target, &input, &mut out).expect("export");

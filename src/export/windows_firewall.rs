@@ -10,7 +10,7 @@ use super::plan::{ExportPlan, HostDirection, HostPlan, HostRule, PortKind};
 use super::{Address, ExportInput, Output, address, phase_list};
 use crate::engine::{FlowEndpoint, FlowPorts};
 use crate::escape::powershell::{BOM, comment, quote};
-use crate::model::{Action, Model, Protocol};
+use crate::model::{Action, Direction, Protocol};
 
 /// The file name with `--out`.
 pub const FILE: &str = "windows-firewall.ps1";
@@ -64,7 +64,6 @@ pub fn write(
     plan: &ExportPlan<'_>,
     out: &mut dyn Output,
 ) -> io::Result<()> {
-    let model = input.model;
     let mut w = out.create(FILE)?;
     let rules: usize = plan.hosts.iter().map(|h| h.rules.len()).sum();
     write!(w, "{BOM}")?;
@@ -115,7 +114,7 @@ pub fn write(
     writeln!(w, "}}")?;
     for host in &plan.hosts {
         writeln!(w)?;
-        write_host(&mut w, model, host)?;
+        write_host(&mut w, input, host)?;
     }
     writeln!(w)?;
     writeln!(w, "if (-not $matched) {{")?;
@@ -127,7 +126,8 @@ pub fn write(
     w.flush()
 }
 
-fn write_host(w: &mut dyn Write, model: &Model, host: &HostPlan) -> io::Result<()> {
+fn write_host(w: &mut dyn Write, input: &ExportInput<'_>, host: &HostPlan) -> io::Result<()> {
+    let model = input.model;
     let name = host.host.name(model);
     let (what, condition) = match host.host {
         FlowEndpoint::Clients(_) => ("client group", format!("$ClientGroup -eq {}", quote(name))),
@@ -222,7 +222,97 @@ fn write_host(w: &mut dyn Write, model: &Model, host: &HostPlan) -> io::Result<(
         );
         writeln!(w, "{line}")?;
     }
+    write_blocks(w, input, host)?;
     writeln!(w, "}}")
+}
+
+/// The model's intent on this host: its own `block` rules and the forbids that name it,
+/// those that stop none of the flows the export allows (`engine::intent::Carried`).
+fn write_blocks(w: &mut dyn Write, input: &ExportInput<'_>, host: &HostPlan) -> io::Result<()> {
+    let model = input.model;
+    let mut blocks: Vec<(String, Direction, &crate::model::Traffic, Vec<String>)> = Vec::new();
+    if let Some(fw) = crate::engine::host_firewall(model, host.host) {
+        for &i in input
+            .carried
+            .host_blocks
+            .get(&host.host)
+            .into_iter()
+            .flatten()
+        {
+            let r = &fw.rules[i];
+            let name = r
+                .name
+                .as_ref()
+                .map_or_else(|| format!("block rule {}", i + 1), |n| n.value.clone());
+            blocks.push((name, r.direction, &r.traffic, r.profiles.clone()));
+        }
+    }
+    for &(d, p, f) in input
+        .carried
+        .host_forbids
+        .get(&host.host)
+        .into_iter()
+        .flatten()
+    {
+        let policy = &model.policies[p];
+        blocks.push((
+            format!("policy: {}", policy.name.value),
+            d,
+            &policy.forbids[f].traffic,
+            Vec::new(),
+        ));
+    }
+    for (name, direction, traffic, profiles) in blocks {
+        let (dir_word, port_flag, remote_list) = match direction {
+            Direction::In => ("Inbound", "-LocalPort", &traffic.from),
+            Direction::Out => ("Outbound", "-RemotePort", &traffic.to),
+        };
+        let remote = match super::endpoint_list_cidrs(model, remote_list) {
+            Some(list) if !list.is_empty() => {
+                list.iter().map(|r| quote(r)).collect::<Vec<_>>().join(",")
+            }
+            _ => "Any".to_owned(),
+        };
+        let profile = if profiles.is_empty() {
+            "Any".to_owned()
+        } else {
+            profiles
+                .iter()
+                .map(|p| profile_word(p))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        writeln!(w, "    # the model's intent: {}", comment(&name))?;
+        let display = format!("cmflow: block {name}");
+        let mut parts: Vec<String> = Vec::new();
+        if traffic.matches_all_protocols() {
+            parts.push(" -Protocol Any".to_owned());
+        }
+        for protocol in [Protocol::Tcp, Protocol::Udp, Protocol::Icmp] {
+            let Some(ports) = super::traffic_ports(traffic, protocol) else {
+                continue;
+            };
+            let mut part = format!(" -Protocol {}", protocol_word(protocol));
+            if protocol == Protocol::Icmp {
+                part.push_str(" -IcmpType 8");
+            } else if !ports.is_empty() {
+                let list: Vec<String> = ports
+                    .iter()
+                    .map(|&(a, b)| quote(&FlowPorts::Range(a, b).to_string()))
+                    .collect();
+                _ = write!(part, " {port_flag} {}", list.join(","));
+            }
+            parts.push(part);
+        }
+        for part in parts {
+            writeln!(
+                w,
+                "    New-NetFirewallRule -DisplayName {} -Group 'cmflow' -Direction {dir_word} -Action Block{part} -RemoteAddress {remote} -Profile {profile} | Out-Null",
+                quote(&display)
+            )?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

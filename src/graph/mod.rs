@@ -106,7 +106,7 @@ pub enum EdgeStyle {
     /// Parent to child (the site tree), or zone to firewall.
     Plain,
     /// Flows of one verdict: allowed green, blocked red, indeterminate orange, no-path
-    /// grey and dashed.
+    /// grey and dashed, waived light grey and dotted-dashed (drawn apart: never blocked).
     Verdict(Verdict),
 }
 
@@ -119,11 +119,12 @@ impl EdgeStyle {
             EdgeStyle::Verdict(Verdict::Blocked) => Some("#c62828"),
             EdgeStyle::Verdict(Verdict::Indeterminate) => Some("#ef6c00"),
             EdgeStyle::Verdict(Verdict::NoPath) => Some("#9e9e9e"),
+            EdgeStyle::Verdict(Verdict::Waived) => Some("#bdbdbd"),
         }
     }
 
     pub fn dashed(self) -> bool {
-        self == EdgeStyle::Verdict(Verdict::NoPath)
+        matches!(self, EdgeStyle::Verdict(Verdict::NoPath | Verdict::Waived))
     }
 }
 

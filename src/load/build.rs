@@ -7,10 +7,10 @@ use super::reader::{CheckedNode, Reader};
 use super::vocabulary::Context;
 use crate::diag::{Diagnostic, Label, Severity, SeverityOverride, Suppression};
 use crate::model::{
-    Action, CatalogChoice, ClientGroup, CloudKind, CloudService, Console, Direction, Edition,
-    Endpoint, Firewall, FirewallRule, Forbid, HostFirewall, HostRule, InstanceRef, Policy,
-    PortList, Role, Server, Site, SiteType, Span, Spanned, SqlInstance, Traffic, UserFlow, Value,
-    Zone,
+    Action, Boundary, BoundaryGroup, CatalogChoice, ClientGroup, CloudKind, CloudService, Console,
+    Direction, Edition, Endpoint, Fallback, FallbackTime, Firewall, FirewallRule, Forbid,
+    HostFirewall, HostRule, InstanceRef, Policy, PortList, Role, Server, Site, SiteType, Span,
+    Spanned, SqlInstance, Traffic, UserFlow, Value, Waiver, Zone,
 };
 
 /// The entities of one file, before names are resolved across files.
@@ -26,6 +26,8 @@ pub struct FileModel {
     pub firewalls: Vec<Firewall>,
     pub policies: Vec<Policy>,
     pub flows: Vec<UserFlow>,
+    pub boundary_groups: Vec<BoundaryGroup>,
+    pub waivers: Vec<Waiver>,
     pub severity_overrides: Vec<(SeverityOverride, Spanned<String>)>,
     pub suppressions: Vec<(Suppression, Span)>,
     /// `catalog` nodes (a model may have one; the merge reports a second).
@@ -54,10 +56,12 @@ impl Reader<'_> {
                     if let (Some(name), Some(site), Some(zone)) =
                         (n.arg_str(0), n.prop_str("site"), n.prop_str("zone"))
                     {
+                        let address = n.prop_str("address").and_then(|a| a.value.parse().ok());
                         out.consoles.push(Console {
                             name,
                             site,
                             zone,
+                            address,
                             span: n.span,
                         });
                     }
@@ -114,6 +118,19 @@ impl Reader<'_> {
                 }
                 "lint" => self.lint(&n, &mut out),
                 "catalog" => self.catalog(&n, &mut out),
+                "boundary-group" => self.boundary_group(&n, &mut out),
+                "waive" => {
+                    self.suppressions_only(&n, &mut out);
+                    if let (Some(reason), Some(traffic)) = (n.arg_str(0), self.traffic(&n)) {
+                        let phase = n.props.str("phase").filter(|p| p != "all");
+                        out.waivers.push(Waiver {
+                            reason,
+                            traffic,
+                            phase,
+                            span: n.span,
+                        });
+                    }
+                }
                 _ => {}
             }
         }
@@ -288,11 +305,38 @@ impl Reader<'_> {
         if let (Some(name), Some(site), Some(zone)) =
             (n.arg_str(0), n.prop_str("site"), n.prop_str("zone"))
         {
+            let subnets = n
+                .prop_str("subnet")
+                .and_then(|v| {
+                    let nets = crate::model::values::parse_cidr_list(&v.value).ok()?;
+                    Some(
+                        nets.into_iter()
+                            .map(|net| Spanned::new(net, v.span))
+                            .collect(),
+                    )
+                })
+                .unwrap_or_default();
+            let boundary_groups = n
+                .prop_str("boundary-group")
+                .and_then(|v| {
+                    let names = crate::model::values::parse_names(&v.value).ok()?;
+                    Some(
+                        names
+                            .into_iter()
+                            .map(|(name, off, len)| {
+                                Spanned::new(name, self.inner_span(v.span, off, len))
+                            })
+                            .collect(),
+                    )
+                })
+                .unwrap_or_default();
             out.clients.push(ClientGroup {
                 name,
                 site,
                 zone,
                 props: n.props.clone(),
+                subnets,
+                boundary_groups,
                 host_firewall,
                 span: n.span,
             });
@@ -325,6 +369,36 @@ impl Reader<'_> {
                         .collect()
                 })
                 .unwrap_or_default();
+            // `remote-port` on `in` rules and `local-port` on `out` rules restrict the
+            // source's port; the other combination is the same as `tcp`/`udp` and refused.
+            let (own, other) = match direction {
+                Direction::In => ("remote-port", "local-port"),
+                Direction::Out => ("local-port", "remote-port"),
+            };
+            if let Some(v) = c.props.get(other) {
+                let dir = if direction == Direction::In {
+                    "in"
+                } else {
+                    "out"
+                };
+                self.report(
+                    crate::diag::Diagnostic::new(
+                        &super::codes::UNKNOWN_PROPERTY,
+                        format!("`{other}` is not a property of `{dir}` rules"),
+                        crate::diag::Label::new(v.span, "unknown property here"),
+                    )
+                    .with_help(format!(
+                        "`tcp`/`udp` give the {} ports of `{dir}` rules; `{own}` gives the other side's",
+                        if direction == Direction::In { "local" } else { "remote" }
+                    )),
+                );
+                continue;
+            }
+            let source_ports = c.prop_str(own).and_then(|v| {
+                PortList::parse(&v.value, true)
+                    .ok()
+                    .map(|p| Spanned::new(p, v.span))
+            });
             rules.push(HostRule {
                 action: if c.spec.name == "allow" {
                     Action::Allow
@@ -335,6 +409,7 @@ impl Reader<'_> {
                 name: c.arg_str(1),
                 traffic,
                 profiles,
+                source_ports,
                 span: c.span,
             });
         }
@@ -441,6 +516,75 @@ impl Reader<'_> {
             includes,
             span: Some(n.span),
         });
+    }
+
+    fn boundary_group(&mut self, n: &CheckedNode<'_>, out: &mut FileModel) {
+        let mut boundaries = Vec::new();
+        let mut site_systems = Vec::new();
+        let mut fallbacks = Vec::new();
+        let time = |c: &CheckedNode<'_>, key: &str| match c.props.value(key) {
+            Some(Value::Int(i)) => FallbackTime::Minutes(u32::try_from(i).unwrap_or(u32::MAX)),
+            _ => FallbackTime::Never,
+        };
+        for c in self.children(n, out) {
+            match c.spec.name {
+                "boundary" => {
+                    match (c.arg_str(0), c.prop_str("ad-site")) {
+                        (Some(range), None) => {
+                            if let Ok(r) = crate::model::values::parse_boundary(&range.value) {
+                                boundaries.push(Boundary::Range(Spanned::new(r, range.span)));
+                            }
+                        }
+                        (None, Some(site)) => boundaries.push(Boundary::AdSite(site)),
+                        (Some(range), Some(_)) => self.report(
+                            crate::diag::Diagnostic::new(
+                                &super::codes::INVALID_VALUE,
+                                "a `boundary` is either an address space or an `ad-site`, not both",
+                                crate::diag::Label::new(range.span, "and an ad-site"),
+                            )
+                            .with_help("write two `boundary` nodes"),
+                        ),
+                        (None, None) => {
+                            // An invalid argument or property was already reported.
+                            if c.node.entries().is_empty() {
+                                self.report(
+                                crate::diag::Diagnostic::new(
+                                    &super::codes::MISSING_VALUE,
+                                    "`boundary` needs a subnet, prefix or range, or `ad-site=`",
+                                    crate::diag::Label::new(c.name_span, "empty boundary"),
+                                )
+                                .with_help("e.g. boundary \"10.1.0.0/16\" or boundary ad-site=\"HQ-Site\""),
+                            );
+                            }
+                        }
+                    }
+                }
+                "site-system" => site_systems.extend(c.arg_str(0)),
+                "fallback" => {
+                    if let Some(to) = c.arg_str(0) {
+                        fallbacks.push(Fallback {
+                            to,
+                            distribution_point: time(&c, "distribution-point"),
+                            software_update_point: time(&c, "software-update-point"),
+                            management_point: time(&c, "management-point"),
+                            span: c.span,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(name) = n.arg_str(0) {
+            out.boundary_groups.push(BoundaryGroup {
+                name,
+                site: n.prop_str("site"),
+                default_for: n.prop_str("default-for"),
+                boundaries,
+                site_systems,
+                fallbacks,
+                span: n.span,
+            });
+        }
     }
 
     fn lint(&mut self, n: &CheckedNode<'_>, out: &mut FileModel) {

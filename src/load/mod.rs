@@ -394,6 +394,53 @@ pub fn display_path(path: &Path) -> String {
 mod tests {
     use super::*;
 
+    fn messages(text: &str) -> Vec<String> {
+        load_texts(
+            vec![("m.kdl".into(), text.as_bytes().to_vec(), false)],
+            crate::rules::SPEC_CODES,
+        )
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}: {}", d.code, d.message))
+        .collect()
+    }
+
+    #[test]
+    fn boundary_groups_waivers_and_addresses_are_checked() {
+        let m = messages(
+            r#"
+zone "hq" { subnet "10.1.0.0/16"; }
+site "P01" type="primary"
+boundary-group "HQ" site="P01" {
+    boundary "10.1.0.0/16"
+    boundary ad-site="HQ" "10.2.0.0/16"
+    boundary "10.1.0.9-10.1.0.1"
+    site-system "dp99.contoso.com"
+    fallback "Nowhere" distribution-point="soon"
+}
+clients "HQ desktops" site="P01" zone="hq" subnet="10.1.1.0/24,10.9.0.0/24" boundary-group="HQ,Branch"
+console "PAW01" zone="hq" site="P01" address="10.7.0.1"
+waive "x" to="role:sql-server" udp="1434" phase="sometimes"
+waive to="any"
+"#,
+        );
+        assert_eq!(
+            m,
+            [
+                "schema/invalid-value: `subnet, prefix or range`: `10.1.0.9-10.1.0.1` is not a range from a lower to a higher address of one family",
+                "schema/invalid-value: `distribution-point` must be minutes (a number) or \"never\", not \"soon\"",
+                "schema/invalid-value: a `boundary` is either an address space or an `ad-site`, not both",
+                "schema/invalid-value: `phase` must be one of \"all\", \"operation\", \"install\", \"client-install\", not \"sometimes\"",
+                "schema/missing-value: `waive` needs its reason as argument 1",
+                "schema/unknown-reference: boundary group `Branch` does not exist",
+                "schema/invalid-value: subnet 10.9.0.0/24 of client group `HQ desktops` is not inside a subnet of zone `hq`",
+                "schema/invalid-value: address 10.7.0.1 of console `PAW01` is not inside a subnet of zone `hq`",
+                "schema/unknown-reference: server `dp99.contoso.com` does not exist",
+                "schema/unknown-reference: boundary group `Nowhere` does not exist",
+            ]
+        );
+    }
+
     #[test]
     fn nesting_guard_ignores_braces_in_strings_and_comments() {
         let id = SourceId(0);

@@ -327,6 +327,14 @@ impl<'a> Reader<'a> {
                 span,
                 None,
             )),
+            (Kind::Minutes, KdlValue::Integer(i)) if (0..=i128::from(u32::MAX)).contains(i) => {
+                Ok(Value::Int(i64::try_from(*i).unwrap_or(0)))
+            }
+            (Kind::Minutes, KdlValue::Integer(i)) => Err(invalid(
+                format!("`{what}` must be minutes (0 or more) or \"never\", not {i}"),
+                span,
+                None,
+            )),
             (Kind::Port | Kind::Count | Kind::CatalogPort, other)
                 if !matches!(other, KdlValue::String(_)) =>
             {
@@ -492,6 +500,22 @@ impl<'a> Reader<'a> {
                     parse_port_range(s).map(|_| ok).map_err(|e| at(e, self))
                 }
             }
+            Kind::Boundary => crate::model::values::parse_boundary(s)
+                .map(|_| ok)
+                .map_err(|e| at(e, self)),
+            Kind::CidrList => crate::model::values::parse_cidr_list(s)
+                .map(|_| ok)
+                .map_err(|e| at(e, self)),
+            Kind::Names => crate::model::values::parse_names(s)
+                .map(|_| ok)
+                .map_err(|e| at(e, self)),
+            Kind::Minutes if s == "never" => Ok(ok),
+            Kind::Minutes => Err(Diagnostic::new(
+                &INVALID_VALUE,
+                format!("`{what}` must be minutes (a number) or \"never\", not \"{s}\""),
+                Label::new(span, "invalid value"),
+            )
+            .with_help(format!("write {what}=120 or {what}=\"never\""))),
             Kind::Bool | Kind::Port | Kind::Count => unreachable_kind(what, span),
             Kind::Text | Kind::Enum(_) => Ok(ok),
         }
@@ -574,6 +598,7 @@ fn context_phrase(context: Context) -> &'static str {
         Context::SiteServer => "on a site's `server` (site system roles)",
         Context::InfraServer => "on a top-level `server` (infrastructure roles)",
         Context::Clients => "inside `clients`",
+        Context::BoundaryGroup => "inside a `boundary-group`",
         Context::WindowsFirewall => "inside a `windows-firewall`",
         Context::Firewall => "inside a `firewall`",
         Context::Policy => "inside a `policy`",

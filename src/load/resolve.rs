@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use super::build::FileModel;
-use super::codes::{DUPLICATE_NAME, MISSING_VALUE, UNKNOWN_REFERENCE};
-use super::vocabulary::{infra_role_names, site_role_names};
+use super::codes::{DUPLICATE_NAME, INVALID_VALUE, MISSING_VALUE, UNKNOWN_REFERENCE};
+use super::vocabulary::endpoint_role_names;
 use crate::diag::{Diagnostic, Label, did_you_mean};
 use crate::model::{Endpoint, Index, InstanceRef, Model, Span, Spanned, Traffic};
 
@@ -36,6 +36,8 @@ pub fn merge(
         model.firewalls.extend(f.firewalls);
         model.policies.extend(f.policies);
         model.flows.extend(f.flows);
+        model.boundary_groups.extend(f.boundary_groups);
+        model.waivers.extend(f.waivers);
         for (o, code) in f.severity_overrides {
             check_code(&code, known_codes, diags);
             model.severity_overrides.push(o);
@@ -124,7 +126,16 @@ fn build_index(model: &Model, diags: &mut Vec<Diagnostic>) -> Index {
             (Some(x), Some(y)) if model.sites[x].code.value != model.sites[y].code.value
         )
     };
+    let mut default_boundary_groups = HashMap::new();
+    for (i, g) in model.boundary_groups.iter().enumerate() {
+        if let Some(site) = &g.default_for {
+            default_boundary_groups
+                .entry(site.value.clone())
+                .or_insert(i);
+        }
+    }
     let idx = Index {
+        default_boundary_groups,
         zones: index(
             "zone",
             model.zones.iter().map(|z| &z.name),
@@ -163,6 +174,13 @@ fn build_index(model: &Model, diags: &mut Vec<Diagnostic>) -> Index {
         cloud_services: index(
             "cloud service",
             model.cloud_services.iter().map(|c| &c.name),
+            same,
+            never,
+            diags,
+        ),
+        boundary_groups: index(
+            "boundary group",
+            model.boundary_groups.iter().map(|b| &b.name),
             same,
             never,
             diags,
@@ -453,21 +471,28 @@ impl Resolver<'_> {
                 }
             }
             Endpoint::Role { role, site } => {
-                if !site_role_names()
-                    .chain(infra_role_names())
-                    .any(|r| r == role)
-                {
-                    self.diags.push(unknown(
-                        e.span,
-                        "role",
-                        role,
-                        site_role_names().chain(infra_role_names()),
-                    ));
+                if !endpoint_role_names().any(|r| r == role) {
+                    self.diags
+                        .push(unknown(e.span, "role", role, endpoint_role_names()));
                 }
                 if let Some(s) = site {
                     self.site(&Spanned::new(s.clone(), e.span));
                 }
             }
+        }
+    }
+}
+
+impl Resolver<'_> {
+    fn boundary_group(&mut self, name: &Spanned<String>) {
+        if !self.model.index.boundary_groups.contains_key(&name.value) {
+            let names = self
+                .model
+                .boundary_groups
+                .iter()
+                .map(|b| b.name.value.as_str());
+            self.diags
+                .push(unknown(name.span, "boundary group", &name.value, names));
         }
     }
 }
@@ -536,9 +561,67 @@ fn check_references(model: &Model, diags: &mut Vec<Diagnostic>) {
             }
         }
     }
+    for c in &model.clients {
+        for b in &c.boundary_groups {
+            r.boundary_group(b);
+        }
+        // `subnet`: CIDRs inside the zone's subnets (when the zone declares some).
+        if let Some(zone) = model.zone(&c.zone.value).filter(|z| !z.subnets.is_empty()) {
+            for net in &c.subnets {
+                if !zone.subnets.iter().any(|z| z.value.contains(&net.value)) {
+                    r.diags.push(
+                        Diagnostic::new(
+                            &INVALID_VALUE,
+                            format!(
+                                "subnet {} of client group `{}` is not inside a subnet of zone `{}`",
+                                net.value, c.name.value, zone.name.value
+                            ),
+                            Label::new(net.span, "outside the zone"),
+                        )
+                        .with_label(Label::new(zone.name.span, "the zone's subnets"))
+                        .with_help("correct the subnet, or add it to the zone"),
+                    );
+                }
+            }
+        }
+    }
+    for c in &model.consoles {
+        if let (Some(address), Some(zone)) = (
+            c.address,
+            model.zone(&c.zone.value).filter(|z| !z.subnets.is_empty()),
+        ) && !zone.subnets.iter().any(|z| z.value.contains(&address))
+        {
+            r.diags.push(
+                Diagnostic::new(
+                    &INVALID_VALUE,
+                    format!(
+                        "address {address} of console `{}` is not inside a subnet of zone `{}`",
+                        c.name.value, zone.name.value
+                    ),
+                    Label::new(c.name.span, "outside its zone"),
+                )
+                .with_label(Label::new(zone.name.span, "the zone's subnets"))
+                .with_help("correct the address, or the console's zone"),
+            );
+        }
+    }
     for c in &model.consoles {
         r.site(&c.site);
         r.zone(&c.zone);
+    }
+    for b in &model.boundary_groups {
+        for site in b.site.iter().chain(&b.default_for) {
+            r.site(site);
+        }
+        for s in &b.site_systems {
+            r.server(&s.value, s.span);
+        }
+        for f in &b.fallbacks {
+            r.boundary_group(&f.to);
+        }
+    }
+    for w in &model.waivers {
+        r.traffic(&w.traffic);
     }
     for c in &model.cloud_services {
         r.site(&c.site);

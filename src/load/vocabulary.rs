@@ -40,6 +40,14 @@ pub enum Kind {
     FqdnList,
     /// Catalog ports: a number, `START-END`, or a symbolic port (`client-http`, `sql`, ...).
     CatalogPort,
+    /// A boundary: an IPv4 subnet, an IPv6 prefix, or an address range `A.B.C.D-E.F.G.H`.
+    Boundary,
+    /// Comma-separated CIDRs: `10.1.10.0/24,10.1.11.0/24`.
+    CidrList,
+    /// Comma-separated names (boundary groups of a client group).
+    Names,
+    /// Minutes before fallback: an integer >= 0, or `"never"`.
+    Minutes,
 }
 
 /// A property of a node.
@@ -74,6 +82,8 @@ pub enum Context {
     /// A top-level `server`: infrastructure roles.
     InfraServer,
     Clients,
+    /// Children of a `boundary-group`.
+    BoundaryGroup,
     WindowsFirewall,
     Firewall,
     Policy,
@@ -201,6 +211,26 @@ const HOST_RULE_PROPS: &[PropSpec] = &[
     prop("udp", Kind::Ports),
     prop_default("icmp", Kind::Bool, "#false"),
     prop_default("profile", Kind::Profiles, "any"),
+    // `remote-port` on `in` rules, `local-port` on `out` rules: the source's port (the
+    // loader refuses the other combination).
+    prop("local-port", Kind::Ports),
+    prop("remote-port", Kind::Ports),
+];
+
+pub const WAIVER_PHASES: &[&str] = &["all", "operation", "install", "client-install"];
+
+const WAIVE_PROPS: &[PropSpec] = &[
+    prop_default("from", Kind::Endpoints, "any"),
+    prop_default("to", Kind::Endpoints, "any"),
+    prop("tcp", Kind::Ports),
+    prop("udp", Kind::Ports),
+    prop_default("icmp", Kind::Bool, "#false"),
+    PropSpec {
+        name: "phase",
+        kind: Kind::Enum(WAIVER_PHASES),
+        required: false,
+        default: Some("all"),
+    },
 ];
 
 /// Nodes allowed at the top of a file.
@@ -219,6 +249,7 @@ pub const TOP_LEVEL: &[NodeSpec] = &[
             prop("parent", Kind::Text),
             prop_default("published-to-ad", Kind::Bool, "#true"),
             prop_default("site-server-initiates", Kind::Bool, "#false"),
+            prop_default("enhanced-http", Kind::Bool, "#false"),
         ],
         children: Context::Site,
     },
@@ -250,14 +281,33 @@ pub const TOP_LEVEL: &[NodeSpec] = &[
             prop_default("workgroup", Kind::Bool, "#false"),
             prop_default("internet", Kind::Bool, "#false"),
             prop("forest", Kind::Text),
+            prop("subnet", Kind::CidrList),
+            prop("ad-site", Kind::Text),
+            prop("boundary-group", Kind::Names),
         ],
         children: Context::Clients,
     },
     node(
         "console",
         &[NAME],
-        &[required("zone", Kind::Text), required("site", Kind::Text)],
+        &[
+            required("zone", Kind::Text),
+            required("site", Kind::Text),
+            prop("address", Kind::Ip),
+        ],
     ),
+    NodeSpec {
+        name: "boundary-group",
+        args: &[NAME],
+        props: &[prop("site", Kind::Text), prop("default-for", Kind::Text)],
+        children: Context::BoundaryGroup,
+    },
+    NodeSpec {
+        name: "waive",
+        args: &[arg("reason", Kind::Text)],
+        props: WAIVE_PROPS,
+        children: Context::Leaf,
+    },
     node(
         "cloud-management-gateway",
         &[NAME],
@@ -487,6 +537,30 @@ const INFRA_SERVER_CHILDREN: &[NodeSpec] = &[
 
 const CLIENTS_CHILDREN: &[NodeSpec] = &[WINDOWS_FIREWALL];
 
+const BOUNDARY_GROUP_CHILDREN: &[NodeSpec] = &[
+    NodeSpec {
+        name: "boundary",
+        args: &[ArgSpec {
+            what: "subnet, prefix or range",
+            kind: Kind::Boundary,
+            required: false,
+            repeat: false,
+        }],
+        props: &[prop("ad-site", Kind::Text)],
+        children: Context::Leaf,
+    },
+    node("site-system", &[arg("FQDN", Kind::Fqdn)], &[]),
+    node(
+        "fallback",
+        &[arg("boundary group", Kind::Text)],
+        &[
+            prop_default("distribution-point", Kind::Minutes, "120"),
+            prop_default("software-update-point", Kind::Minutes, "120"),
+            prop_default("management-point", Kind::Minutes, "0"),
+        ],
+    ),
+];
+
 const HOST_RULE_ARGS: &[ArgSpec] = &[arg("direction", Kind::Enum(DIRECTIONS)), RULE_NAME];
 const WINDOWS_FIREWALL_CHILDREN: &[NodeSpec] = &[
     node("allow", HOST_RULE_ARGS, HOST_RULE_PROPS),
@@ -662,6 +736,7 @@ impl Context {
             Context::SiteServer => SITE_SERVER_CHILDREN,
             Context::InfraServer => INFRA_SERVER_CHILDREN,
             Context::Clients => CLIENTS_CHILDREN,
+            Context::BoundaryGroup => BOUNDARY_GROUP_CHILDREN,
             Context::WindowsFirewall => WINDOWS_FIREWALL_CHILDREN,
             Context::Firewall => FIREWALL_CHILDREN,
             Context::Policy => POLICY_CHILDREN,
@@ -693,6 +768,7 @@ impl Context {
         Context::SiteServer,
         Context::InfraServer,
         Context::Clients,
+        Context::BoundaryGroup,
         Context::WindowsFirewall,
         Context::Firewall,
         Context::Policy,
@@ -716,4 +792,12 @@ pub fn infra_role_names() -> impl Iterator<Item = &'static str> {
         .iter()
         .map(|n| n.name)
         .filter(|n| !matches!(*n, "sql-instance" | "windows-firewall"))
+}
+
+/// The roles `role:` endpoints may name: every role node, and `sql-server` (every server
+/// holding a `sql-instance`).
+pub fn endpoint_role_names() -> impl Iterator<Item = &'static str> {
+    site_role_names()
+        .chain(infra_role_names())
+        .chain(["sql-server"])
 }

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 pub use source::{SourceFile, SourceId, SourceMap, Span, Spanned};
-pub use values::{Endpoint, PortItem, PortList, Protocol};
+pub use values::{BoundaryRange, Endpoint, PortItem, PortList, Protocol};
 
 use crate::diag::{SeverityOverride, Suppression};
 use crate::load::vocabulary::NodeSpec;
@@ -215,6 +215,10 @@ pub struct ClientGroup {
     pub site: Spanned<String>,
     pub zone: Spanned<String>,
     pub props: Props,
+    /// `subnet`: where the group's computers are; empty means the zone's subnets.
+    pub subnets: Vec<Spanned<IpNet>>,
+    /// `boundary-group`: the groups it belongs to, when written (else from its subnets).
+    pub boundary_groups: Vec<Spanned<String>>,
     pub host_firewall: Option<HostFirewall>,
     pub span: Span,
 }
@@ -224,6 +228,68 @@ pub struct Console {
     pub name: Spanned<String>,
     pub site: Spanned<String>,
     pub zone: Spanned<String>,
+    pub address: Option<IpAddr>,
+    pub span: Span,
+}
+
+/// A `boundary` of a boundary group: an address space or an Active Directory site.
+#[derive(Clone, Debug)]
+pub enum Boundary {
+    Range(Spanned<BoundaryRange>),
+    AdSite(Spanned<String>),
+}
+
+/// Minutes before a client falls back to a neighbour for one role, or never.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FallbackTime {
+    Minutes(u32),
+    Never,
+}
+
+/// `fallback "NEIGHBOUR" distribution-point= software-update-point= management-point=`.
+#[derive(Clone, Debug)]
+pub struct Fallback {
+    pub to: Spanned<String>,
+    pub distribution_point: FallbackTime,
+    pub software_update_point: FallbackTime,
+    pub management_point: FallbackTime,
+    pub span: Span,
+}
+
+impl Fallback {
+    /// The time for a role (`distribution-point`, `software-update-point`,
+    /// `management-point`); other roles never fall back.
+    pub fn time(&self, role: &str) -> FallbackTime {
+        match role {
+            "distribution-point" => self.distribution_point,
+            "software-update-point" => self.software_update_point,
+            "management-point" => self.management_point,
+            _ => FallbackTime::Never,
+        }
+    }
+}
+
+/// A `boundary-group`.
+#[derive(Clone, Debug)]
+pub struct BoundaryGroup {
+    pub name: Spanned<String>,
+    /// `site`: the site assigned to clients in the group.
+    pub site: Option<Spanned<String>>,
+    /// `default-for`: this is that site's default site boundary group.
+    pub default_for: Option<Spanned<String>>,
+    pub boundaries: Vec<Boundary>,
+    pub site_systems: Vec<Spanned<String>>,
+    pub fallbacks: Vec<Fallback>,
+    pub span: Span,
+}
+
+/// `waive REASON ...`: required flows that are not wanted here.
+#[derive(Clone, Debug)]
+pub struct Waiver {
+    pub reason: Spanned<String>,
+    pub traffic: Traffic,
+    /// `None` for `"all"`.
+    pub phase: Option<String>,
     pub span: Span,
 }
 
@@ -308,6 +374,9 @@ pub struct HostRule {
     pub traffic: Traffic,
     /// Profiles the rule applies to; empty means any.
     pub profiles: Vec<String>,
+    /// The source's ports the rule restricts (`remote-port` of an `in` rule, `local-port`
+    /// of an `out` rule); `None`: any.
+    pub source_ports: Option<Spanned<PortList>>,
     pub span: Span,
 }
 
@@ -390,6 +459,10 @@ pub struct Index {
     pub clients: HashMap<String, usize>,
     pub consoles: HashMap<String, usize>,
     pub cloud_services: HashMap<String, usize>,
+    pub boundary_groups: HashMap<String, usize>,
+    /// Site code -> its default site boundary group (`default-for`; the first one when a
+    /// site has two, which `hierarchy/boundary-group` reports).
+    pub default_boundary_groups: HashMap<String, usize>,
 }
 
 /// One hierarchy, network and firewalls: the union of every file.
@@ -405,6 +478,8 @@ pub struct Model {
     pub firewalls: Vec<Firewall>,
     pub policies: Vec<Policy>,
     pub flows: Vec<UserFlow>,
+    pub boundary_groups: Vec<BoundaryGroup>,
+    pub waivers: Vec<Waiver>,
     pub severity_overrides: Vec<SeverityOverride>,
     pub suppressions: Vec<Suppression>,
     /// The catalog edition and extra catalogs (`catalog` node; default: 2020, none).

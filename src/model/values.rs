@@ -296,6 +296,125 @@ pub fn check_fqdn(s: &str) -> Result<(), ValueError> {
     Ok(())
 }
 
+/// A boundary's address space: a subnet or prefix, or an inclusive address range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BoundaryRange {
+    Net(IpNet),
+    Range(std::net::IpAddr, std::net::IpAddr),
+}
+
+impl BoundaryRange {
+    /// The first and last address, as integers of one family (IPv4 mapped into IPv6 so
+    /// that both compare; an IPv4 and an IPv6 range never overlap).
+    pub fn bounds(self) -> (u128, u128, bool) {
+        fn num(a: std::net::IpAddr) -> u128 {
+            match a {
+                std::net::IpAddr::V4(v) => u128::from(u32::from(v)),
+                std::net::IpAddr::V6(v) => u128::from(v),
+            }
+        }
+        match self {
+            BoundaryRange::Net(n) => (num(n.network()), num(n.broadcast()), n.addr().is_ipv4()),
+            BoundaryRange::Range(a, b) => (num(a), num(b), a.is_ipv4()),
+        }
+    }
+
+    /// Whether two address spaces share an address.
+    pub fn overlaps(self, other: BoundaryRange) -> bool {
+        let (a1, b1, v4a) = self.bounds();
+        let (a2, b2, v4b) = other.bounds();
+        v4a == v4b && a1 <= b2 && a2 <= b1
+    }
+}
+
+impl fmt::Display for BoundaryRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BoundaryRange::Net(n) => write!(f, "{n}"),
+            BoundaryRange::Range(a, b) => write!(f, "{a}-{b}"),
+        }
+    }
+}
+
+/// Parses a boundary: `10.1.0.0/16`, `2001:db8::/48` or `10.1.0.1-10.1.0.254`.
+pub fn parse_boundary(s: &str) -> Result<BoundaryRange, ValueError> {
+    if let Some((a, b)) = s.split_once('-') {
+        let parse = |t: &str, offset: usize| {
+            t.trim().parse::<std::net::IpAddr>().map_err(|_| {
+                ValueError::new(
+                    offset,
+                    t.len(),
+                    format!("`{}` is not an IP address", t.trim()),
+                )
+            })
+        };
+        let start = parse(a, 0)?;
+        let end = parse(b, a.len() + 1)?;
+        let range = BoundaryRange::Range(start, end);
+        let (lo, hi, _) = range.bounds();
+        if start.is_ipv4() != end.is_ipv4() || lo > hi {
+            return Err(ValueError::new(
+                0,
+                s.len(),
+                format!("`{s}` is not a range from a lower to a higher address of one family"),
+            ));
+        }
+        return Ok(range);
+    }
+    match s.parse::<IpNet>() {
+        Ok(net) if net.trunc() == net => Ok(BoundaryRange::Net(net)),
+        Ok(net) => Err(ValueError::new(
+            0,
+            s.len(),
+            format!("`{s}` has host bits set (did you mean {}?)", net.trunc()),
+        )),
+        Err(_) => Err(ValueError::new(
+            0,
+            s.len(),
+            format!(
+                "`{s}` is not a subnet, prefix or range such as 10.1.0.0/16 or 10.1.0.1-10.1.0.254"
+            ),
+        )),
+    }
+}
+
+/// Parses comma-separated CIDRs (`10.1.10.0/24,10.1.11.0/24`).
+pub fn parse_cidr_list(s: &str) -> Result<Vec<IpNet>, ValueError> {
+    let mut out = Vec::new();
+    for (offset, item) in items(s) {
+        match item.parse::<IpNet>() {
+            Ok(net) if net.trunc() == net => out.push(net),
+            Ok(net) => {
+                return Err(ValueError::new(
+                    offset,
+                    item.len(),
+                    format!("`{item}` has host bits set (did you mean {}?)", net.trunc()),
+                ));
+            }
+            Err(_) => {
+                return Err(ValueError::new(
+                    offset,
+                    item.len(),
+                    format!("`{item}` is not a CIDR such as 10.1.10.0/24"),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Parses comma-separated names, with each one's byte offset and length.
+pub fn parse_names(s: &str) -> Result<Vec<(String, usize, usize)>, ValueError> {
+    let mut out = Vec::new();
+    for (offset, item) in items(s) {
+        if item.is_empty() {
+            return Err(ValueError::new(offset, 0, "empty name in the list"));
+        }
+        out.push((item.to_owned(), offset, item.len()));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,6 +467,24 @@ mod tests {
         let e = check_fqdn("cm01..com").unwrap_err();
         assert_eq!(e.offset, 5);
         assert!(check_fqdn("cm_01.contoso.com").is_err());
+    }
+
+    #[test]
+    fn boundaries_parse_and_overlap() {
+        let a = parse_boundary("10.1.0.0/16").unwrap();
+        let b = parse_boundary("10.1.5.1-10.1.5.9").unwrap();
+        let c = parse_boundary("10.2.0.0/16").unwrap();
+        assert!(a.overlaps(b) && b.overlaps(a));
+        assert!(!a.overlaps(c));
+        assert!(parse_boundary("10.1.0.9-10.1.0.1").is_err());
+        assert!(parse_boundary("10.1.0.1/16").is_err());
+        assert!(parse_boundary("2001:db8::/48").is_ok());
+        assert_eq!(
+            parse_cidr_list("10.0.0.0/24, 10.0.1.0/24").unwrap().len(),
+            2
+        );
+        let e = parse_cidr_list("10.0.0.0/24,nope").unwrap_err();
+        assert_eq!((e.offset, e.len), (12, 4));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::engine::{FlowVerdict, RequiredFlow};
+use crate::engine::{FlowEndpoint, FlowVerdict, RequiredFlow};
 use crate::model::Model;
 
 /// `cmflow flows --format`.
@@ -25,10 +25,13 @@ pub struct FlowRow<'a> {
     pub source_kind: &'static str,
     pub source_role: &'static str,
     pub source_zone: &'a str,
+    /// The source's addresses or subnets (empty when unknown, or for the Internet).
+    pub source_addresses: Vec<String>,
     pub destination: &'a str,
     pub destination_kind: &'static str,
     pub destination_role: &'static str,
     pub destination_zone: &'a str,
+    pub destination_addresses: Vec<String>,
     pub protocol: &'static str,
     pub ports: String,
     pub service: &'a str,
@@ -38,6 +41,9 @@ pub struct FlowRow<'a> {
     pub reference_url: Option<&'static str>,
     pub firewalls: Vec<&'a str>,
     pub verdict: &'static str,
+    /// The reason of the `waive` that waives the flow (verdict `waived`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waived_by: Option<&'a str>,
     /// The rule (or `default`) of each filter that decided, in the order the flow meets them.
     pub decided_by: Vec<String>,
     /// Sent before the source has an address (DHCP): exports allow any source.
@@ -69,8 +75,14 @@ pub fn rows<'a>(
                 }
             }
             let broadcast = f.broadcast();
+            let source_addresses = addresses(model, f.source);
+            let destination_addresses = addresses(model, f.destination);
+            let waived_by = f.waived_by.map(|w| model.waivers[w].reason.value.as_str());
             f.services.iter().map(move |s| FlowRow {
                 source: f.source.name(model),
+                source_addresses: source_addresses.clone(),
+                destination_addresses: destination_addresses.clone(),
+                waived_by,
                 source_kind: f.source.kind(),
                 source_role: s.source_role,
                 source_zone: f.source.zone(model),
@@ -94,6 +106,15 @@ pub fn rows<'a>(
     rows.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
     rows.dedup_by(|a, b| sort_key(a) == sort_key(b));
     rows
+}
+
+/// An endpoint's addresses or subnets as the exports use them; none for the Internet and
+/// cloud services.
+fn addresses(model: &Model, e: FlowEndpoint) -> Vec<String> {
+    match e {
+        FlowEndpoint::Internet | FlowEndpoint::Cloud(_) => Vec::new(),
+        _ => crate::export::address(model, e).plain(),
+    }
 }
 
 type RowKey<'r> = (
@@ -126,7 +147,7 @@ fn sort_key<'r>(r: &'r FlowRow<'_>) -> RowKey<'r> {
     )
 }
 
-const HEADERS: [&str; 17] = [
+const HEADERS: [&str; 20] = [
     "source",
     "source_kind",
     "source_role",
@@ -144,9 +165,12 @@ const HEADERS: [&str; 17] = [
     "firewalls",
     "verdict",
     "decided_by",
+    "source_addresses",
+    "destination_addresses",
+    "waived_by",
 ];
 
-fn cells(r: &FlowRow<'_>) -> [String; 17] {
+fn cells(r: &FlowRow<'_>) -> [String; 20] {
     [
         r.source.to_owned(),
         r.source_kind.to_owned(),
@@ -165,6 +189,9 @@ fn cells(r: &FlowRow<'_>) -> [String; 17] {
         r.firewalls.join("; "),
         r.verdict.to_owned(),
         r.decided_by.join("; "),
+        r.source_addresses.join(" "),
+        r.destination_addresses.join(" "),
+        r.waived_by.unwrap_or_default().to_owned(),
     ]
 }
 

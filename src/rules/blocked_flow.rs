@@ -15,7 +15,7 @@ const TFTP_TRANSFER: &str = "BKMK_PortsClient-DP3-TFTP";
 /// The range a network rule may write `rpc` for: a server's `rpc-ports`. Other
 /// destinations (a client group's TFTP transfer ports) keep their numbers, which say
 /// what they are.
-fn server_rpc(model: &crate::model::Model, e: FlowEndpoint) -> Option<(u16, u16)> {
+pub(super) fn server_rpc(model: &crate::model::Model, e: FlowEndpoint) -> Option<(u16, u16)> {
     matches!(e, FlowEndpoint::Server(_)).then(|| rpc_range(model, e))
 }
 

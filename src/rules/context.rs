@@ -130,9 +130,9 @@ impl<'a, 'm> Context<'a, 'm> {
         out
     }
 
-    /// Whether a flow is needed in a checked phase.
+    /// Whether a flow is needed in a checked phase (a waived flow is not needed at all).
     pub fn checked(&self, flow: &RequiredFlow) -> bool {
-        flow.services.iter().any(|s| self.phases.contains(&s.phase))
+        !flow.is_waived() && flow.services.iter().any(|s| self.phases.contains(&s.phase))
     }
 
     /// The flows of the checked phases with their verdicts.

@@ -7,6 +7,8 @@
 
 mod alternate_same;
 mod blocked_flow;
+mod boundary_group;
+mod cmg_management_point;
 mod context;
 mod facts;
 mod forbidden_flow;
@@ -18,6 +20,7 @@ mod non_default_client_ports;
 mod overly_broad;
 mod policy_conflict;
 mod port_conflict;
+mod redundant_rule;
 mod removed_role;
 mod role_placement;
 mod secondary_override;
@@ -25,12 +28,14 @@ mod server_in_two_sites;
 mod shadowed_rule;
 mod site_code;
 mod site_parent;
+mod software_update_point;
 mod sql_browser_port;
 mod sql_duplicate_port;
 mod sql_dynamic_port;
 mod sql_shared_instance;
 mod unused_rule;
 pub mod unused_suppression;
+mod unused_waiver;
 mod wsus_https_port;
 
 pub use context::Context;
@@ -71,7 +76,12 @@ pub static RULES: &[&RuleInfo] = &[
     &forbidden_flow::RULE,
     &policy_conflict::RULE,
     &unused_suppression::RULE,
+    &boundary_group::RULE,
+    &software_update_point::RULE,
+    &cmg_management_point::RULE,
     &removed_role::RULE,
+    &redundant_rule::RULE,
+    &unused_waiver::RULE,
 ];
 
 /// Runs every check over the model and its evaluated flows.
@@ -93,13 +103,18 @@ pub fn run(cx: &Context<'_, '_>) -> Vec<Diagnostic> {
     sql_shared_instance::check(model, &mut out);
     sql_duplicate_port::check(model, &mut out);
     removed_role::check(model, &mut out);
+    boundary_group::check(model, &mut out);
+    software_update_point::check(model, &mut out);
+    cmg_management_point::check(model, &mut out);
+    unused_waiver::check(cx, &mut out);
     let shadowed = shadowed_rule::find(cx);
     blocked_flow::check(cx, &mut out);
     no_path::check(cx, &mut out);
     indeterminate::check(cx, &mut out);
     shadowed_rule::check(cx, &shadowed, &mut out);
     unused_rule::check(cx, &shadowed_rule::keys(&shadowed), &mut out);
-    overly_broad::check(cx, &mut out);
+    let broad = overly_broad::check(cx, &mut out);
+    redundant_rule::check(cx, &broad, &mut out);
     sql_browser_port::check(cx, &mut out);
     forbidden_flow::check(cx, &mut out);
     policy_conflict::check(cx, &mut out);
@@ -140,8 +155,20 @@ pub const SPEC_CODES: &[&str] = &[
     "policy/forbidden-flow",
     "policy/conflict",
     "lint/unused-suppression",
+    "hierarchy/boundary-group",
+    "hierarchy/software-update-point",
+    "hierarchy/cmg-management-point",
     "catalog/removed-role",
+    "firewall/redundant-rule",
+    "source/unsupported",
+    "source/parse",
+    "lint/unused-waiver",
 ];
+
+/// Codes of `rules.md` that no check reports yet (their checks come with other work: the
+/// catalog editions and the firewall `source` readers). [`RULES`] is [`SPEC_CODES`]
+/// without these, in order; `lint` and `suppress` may already name them.
+pub const PENDING_CODES: &[&str] = &["source/unsupported", "source/parse"];
 
 /// `docs/rules.md`: the index of every rule and each rule's documentation, generated from
 /// [`RULES`] (a test keeps the file in sync; `CMFLOW_UPDATE_DOCS=1 cargo test` rewrites it).
@@ -222,7 +249,12 @@ mod tests {
     #[test]
     fn the_registry_holds_every_code_of_the_spec_in_its_order() {
         let codes: Vec<&str> = RULES.iter().map(|r| r.code).collect();
-        assert_eq!(codes, SPEC_CODES);
+        let expected: Vec<&str> = SPEC_CODES
+            .iter()
+            .copied()
+            .filter(|c| !PENDING_CODES.contains(c))
+            .collect();
+        assert_eq!(codes, expected);
     }
 
     #[test]

@@ -20,7 +20,10 @@ For every `allow` rule that lets required flows through, compares what it opens 
 what those flows use. It reports the rule when, for TCP or UDP, more than 100 of the
 ports it opens are used by none of them, and any rule that allows `any` to `any` on
 every protocol. The help is the narrowed rule: exactly the endpoints and ports of the
-flows it serves (the dynamic RPC range written as `rpc`).
+flows it serves (the dynamic RPC range written as `rpc`). On a Windows Firewall, which
+has no rule order, the narrowed rule leaves out the flows that other allow rules of the
+same host (not overly broad themselves) already allow, so that following this advice and
+`firewall/unused-rule`'s keeps every required flow.
 
 ## Why
 Configuration Manager's ports are documented one by one ("Ports used in Configuration
@@ -68,9 +71,11 @@ fn unused_ports(
     intervals::count(&intervals::split(&opened, &used).1)
 }
 
-pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
+/// Reports the overly broad rules and returns them (`firewall/redundant-rule` reads them).
+pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) -> Vec<super::context::RuleKey> {
     let model = cx.model;
     let usage = cx.usage();
+    let mut found = Vec::new();
     for (key, traffic, action, span) in cx.all_rules() {
         if action != Action::Allow {
             continue;
@@ -109,6 +114,36 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
             )
         };
         let used_text = describe(&used.ports);
+        found.push((key, span, message, used_text, rpc));
+    }
+    // On a Windows Firewall (no rule order) the narrowed rule leaves out what other allow
+    // rules of the same host, not overly broad themselves, already allow for the same
+    // flows: following this advice and `firewall/unused-rule`'s keeps every flow.
+    let broad: Vec<super::context::RuleKey> = found.iter().map(|f| f.0).collect();
+    for (key, span, message, used_text, rpc) in found {
+        let Some(used) = usage.get(&key) else {
+            continue;
+        };
+        let filter = key.0;
+        let rest = if matches!(filter, Filter::Network(_)) {
+            None
+        } else {
+            Some(not_allowed_elsewhere(cx, key, &broad))
+        };
+        let used_for_help = rest.as_ref().unwrap_or(used);
+        let help = if used_for_help.flows == 0 {
+            "delete it: other rules of this Windows Firewall allow every flow it serves".to_owned()
+        } else {
+            format!(
+                "narrow it to the flows it serves{}: {}",
+                if rest.is_some() {
+                    " that no other rule allows"
+                } else {
+                    ""
+                },
+                narrowed(cx, key, used_for_help, rpc)
+            )
+        };
         out.push(
             Diagnostic::new(
                 &RULE,
@@ -123,12 +158,61 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
                     ),
                 ),
             )
-            .with_help(format!(
-                "narrow it to the flows it serves: {}",
-                narrowed(cx, key, used, rpc)
-            )),
+            .with_help(help),
         );
     }
+    broad
+}
+
+/// The flow parts a Windows Firewall rule decides that no other allow rule of the same
+/// filter (not in `broad`) matches.
+fn not_allowed_elsewhere(
+    cx: &Context<'_, '_>,
+    (filter, i): super::context::RuleKey,
+    broad: &[super::context::RuleKey],
+) -> super::context::RuleUse {
+    let mut rest = super::context::RuleUse::default();
+    let Some(fw) = filter.host_firewall(cx.model) else {
+        return rest;
+    };
+    let direction = match filter {
+        Filter::HostIn(_) => crate::model::Direction::In,
+        _ => crate::model::Direction::Out,
+    };
+    let others: Vec<&crate::model::HostRule> = fw
+        .rules
+        .iter()
+        .enumerate()
+        .filter(|&(j, r)| {
+            j != i
+                && r.action == Action::Allow
+                && r.direction == direction
+                && !broad.contains(&(filter, j))
+        })
+        .map(|(_, r)| r)
+        .collect();
+    for (flow, verdict) in cx.flows.iter().zip(cx.verdicts) {
+        for d in &verdict.decisions {
+            if d.filter != filter || d.by != DecidedBy::Rule(i) {
+                continue;
+            }
+            let part = crate::engine::RequiredFlow {
+                ports: d.ports,
+                ..flow.clone()
+            };
+            if others
+                .iter()
+                .any(|r| crate::engine::intent::may_match(cx.net, &r.traffic, &part))
+            {
+                continue;
+            }
+            rest.ports.add(flow.protocol, d.ports);
+            rest.sources.insert(flow.source);
+            rest.destinations.insert(flow.destination);
+            rest.flows += 1;
+        }
+    }
+    rest
 }
 
 fn describe(ports: &PortSet) -> String {

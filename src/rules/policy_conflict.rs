@@ -77,9 +77,20 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
         if let Some(label) = cx.requirement(parts[0].0) {
             d = d.with_label(label);
         }
-        out.push(d.with_help(
-            "the design contradicts itself: narrow the `forbid` to leave these flows out, or \
-             change the design so that they are not required",
-        ));
+        let mut ports = super::context::PortSet::default();
+        for (flow, part) in &parts {
+            ports.add(flow.protocol, *part);
+        }
+        let waive = format!(
+            "waive {} from={} to={}{}",
+            crate::escape::kdl::string(&policy.name.value),
+            crate::escape::kdl::string(&super::context::endpoint_ref(model, source)),
+            crate::escape::kdl::string(&super::context::endpoint_ref(model, destination)),
+            ports.kdl_props(super::blocked_flow::server_rpc(model, destination))
+        );
+        out.push(d.with_help(format!(
+            "the design contradicts itself: if these flows are not wanted here, say so with \
+             `{waive}`; otherwise narrow the `forbid` to leave them out"
+        )));
     }
 }

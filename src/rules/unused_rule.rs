@@ -1,10 +1,10 @@
 //! `firewall/unused-rule`: an `allow` rule that lets no required flow through.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::context::{Context, RuleKey};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
-use crate::engine::{DecidedBy, Outcome};
+use crate::engine::{DecidedBy, Filter, Outcome, RequiredFlow};
 use crate::model::Action;
 
 pub static RULE: RuleInfo = RuleInfo {
@@ -14,7 +14,10 @@ pub static RULE: RuleInfo = RuleInfo {
     docs: r#"## What it does
 Evaluates every required flow of every phase (operation, install and client
 installation) and reports each `allow` rule, of a network firewall or of a Windows
-Firewall, that decides none of them. A rule that earlier rules shadow is reported as
+Firewall, that decides none of them. A Windows Firewall has no rule order: every allow
+rule that matches a flow permits it, so one of its allow rules is unused only when no
+required flow matches it at all (a broader rule matching the same flow does not make a
+specific one unused). A rule that earlier rules shadow is reported as
 `firewall/shadowed-rule` instead, and one whose match cannot be decided as
 `firewall/indeterminate`.
 
@@ -53,13 +56,46 @@ pub fn check(cx: &Context<'_, '_>, shadowed: &HashSet<RuleKey>, out: &mut Vec<Di
             _ => None,
         })
         .collect();
-    for (key, _, action, span) in cx.all_rules() {
+    // Required flows by host and direction, for Windows Firewall rules (built on demand).
+    let mut by_host: Option<HashMap<Filter, Vec<&RequiredFlow>>> = None;
+    for (key, traffic, action, span) in cx.all_rules() {
         if action != Action::Allow
             || usage.contains_key(&key)
             || shadowed.contains(&key)
             || undecided.contains(&key)
         {
             continue;
+        }
+        if !matches!(key.0, Filter::Network(_)) {
+            let flows = by_host.get_or_insert_with(|| {
+                let mut map: HashMap<Filter, Vec<&RequiredFlow>> = HashMap::new();
+                for f in cx.flows.iter().filter(|f| !f.is_waived()) {
+                    map.entry(Filter::HostOut(f.source)).or_default().push(f);
+                    map.entry(Filter::HostIn(f.destination))
+                        .or_default()
+                        .push(f);
+                }
+                map
+            });
+            let profile = match key.0 {
+                Filter::HostIn(e) | Filter::HostOut(e) => {
+                    crate::engine::network_profile(cx.model, e)
+                }
+                Filter::Network(_) => String::new(),
+            };
+            let applies = key
+                .0
+                .host_firewall(cx.model)
+                .and_then(|fw| fw.rules.get(key.1))
+                .is_none_or(|r| r.profiles.is_empty() || r.profiles.contains(&profile));
+            let matched = applies
+                && flows.get(&key.0).is_some_and(|list| {
+                    list.iter()
+                        .any(|f| crate::engine::intent::may_match(cx.net, traffic, f))
+                });
+            if matched {
+                continue;
+            }
         }
         let (filter, i) = key;
         out.push(

@@ -239,3 +239,47 @@ firewall "fw" default="deny" {
         ]
     );
 }
+
+#[test]
+fn source_ports_of_host_rules_match_the_ephemeral_range() {
+    let v = verdicts(&with(
+        r#"
+flow "app" from="host:a1.contoso.com" to="host:b1.contoso.com" tcp="80,443,8080"
+server "c1.contoso.com" zone="b" {
+    windows-firewall {
+        allow in "any source port" tcp="80" remote-port="1024-65535"
+        allow in "low source ports" tcp="443" remote-port="1-1023"
+        allow in "some high ports" tcp="8080" remote-port="50000-60000"
+    }
+}
+flow "to c1" from="host:a1.contoso.com" to="host:c1.contoso.com" tcp="80,443,8080"
+"#,
+    ));
+    assert_eq!(
+        v[3..],
+        [
+            "a1.contoso.com -> c1.contoso.com tcp 80: allowed by c1.contoso.com inbound: \"any source port\" 80",
+            "a1.contoso.com -> c1.contoso.com tcp 443: blocked by c1.contoso.com inbound: default 443",
+            "a1.contoso.com -> c1.contoso.com tcp 8080: indeterminate by c1.contoso.com inbound: \"some high ports\" 8080",
+        ]
+    );
+}
+
+#[test]
+fn local_port_on_an_in_rule_is_refused() {
+    let loaded = crate::load::load_texts(
+        vec![(
+            "m.kdl".into(),
+            with(
+                r#"server "c1.contoso.com" zone="b" {
+    windows-firewall { allow in tcp="80" local-port="80"; }
+}"#,
+            )
+            .into_bytes(),
+            false,
+        )],
+        crate::rules::SPEC_CODES,
+    );
+    let codes: Vec<&str> = loaded.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["schema/unknown-property"]);
+}
