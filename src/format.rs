@@ -43,7 +43,7 @@ pub fn format_kdl(text: &str) -> Formatted {
 fn format_checked(text: &str) -> Formatted {
     let mut doc = match KdlDocument::parse_v2(text) {
         Ok(doc) => doc,
-        Err(_) if KdlDocument::parse_v1(text).is_ok() => return Formatted::KdlV1,
+        Err(_) if crate::load::is_kdl_v1(text) => return Formatted::KdlV1,
         Err(_) => return Formatted::Invalid,
     };
     let original = doc.clone();

@@ -211,6 +211,8 @@ fn the_red_team_reproducers_end_in_diagnostics() {
         format!("{}a", "/- ".repeat(5000)),
         format!("a \"\"\"\n\" {}", "{".repeat(3000)),
         format!("{BASE}{}", "{".repeat(100_000)),
+        // Found by the long run: the KDL 1 parser panicked on a line separator after `/-`.
+        "(true/-\u{2028}".to_owned(),
     ] {
         exercise(&text);
     }

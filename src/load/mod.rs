@@ -188,7 +188,7 @@ fn read_file(
         reader.diagnostics.push(d);
         return (FileModel::default(), reader.diagnostics);
     }
-    match kdl::KdlDocument::parse(text) {
+    match parse_document(text) {
         Ok(doc) => {
             let fm = reader.read_document(doc.nodes());
             (fm, reader.diagnostics)
@@ -250,6 +250,40 @@ fn decode(bytes: Vec<u8>) -> (String, Option<usize>) {
             )
         }
     }
+}
+
+/// Parses KDL 2, falling back to KDL 1 as the `kdl` crate does. Its KDL 1 parser can
+/// panic on some invalid input (found by the fuzz harness: a line separator inside a
+/// comment); such a panic is caught, kept quiet, and the file gets its KDL 2 syntax errors.
+pub fn parse_document(text: &str) -> Result<kdl::KdlDocument, kdl::KdlError> {
+    quietly(|| kdl::KdlDocument::parse(text)).unwrap_or_else(|| kdl::KdlDocument::parse_v2(text))
+}
+
+/// Whether the text is a valid KDL 1 document (`None` when the KDL 1 parser panics).
+pub fn is_kdl_v1(text: &str) -> bool {
+    quietly(|| kdl::KdlDocument::parse_v1(text).is_ok()).unwrap_or(false)
+}
+
+std::thread_local! {
+    /// Set while a parser runs whose panics are caught: the panic hook stays silent.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic (`None`) without printing it.
+fn quietly<R>(f: impl FnOnce() -> R) -> Option<R> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok();
+    QUIET.with(|q| q.set(false));
+    result
 }
 
 /// A `kdl/syntax` diagnostic when the files together hold more than
