@@ -283,3 +283,54 @@ fn local_port_on_an_in_rule_is_refused() {
     let codes: Vec<&str> = loaded.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["schema/unknown-property"]);
 }
+
+/// Red-team findings: `cidr:::/0` does not name an IPv4-only zone (it named every host
+/// without an address before); a `cidr:` list that covers a zone's subnets only together
+/// names it; equally near firewalls are listed by name, whatever the declaration order.
+#[test]
+fn cidr_prefix_zero_follows_the_address_family_and_lists_cover_together() {
+    let flow = r#"flow "app" from="host:a1.contoso.com" to="host:b1.contoso.com" tcp="80""#;
+    let v = verdicts(&with(&format!(
+        r#"{flow}
+firewall "fw" default="deny" {{
+    zones "a" "b"
+    allow "v6 only" from="cidr:::/0" to="any" tcp="80"
+}}
+"#
+    )));
+    assert_eq!(
+        v,
+        ["a1.contoso.com -> b1.contoso.com tcp 80: blocked by fw: default 80"]
+    );
+    let two = r#"
+zone "a" { subnet "10.1.0.0/16" }
+zone "b" { subnet "10.2.0.0/24"; subnet "10.3.0.0/24" }
+server "a1.contoso.com" zone="a" address="10.1.0.1"
+server "b1.contoso.com" zone="b"
+flow "app" from="host:a1.contoso.com" to="host:b1.contoso.com" tcp="80"
+firewall "fw" default="deny" {
+    zones "a" "b"
+    allow "both" from="zone:a" to="cidr:10.2.0.0/24,cidr:10.3.0.0/24" tcp="80"
+}
+"#;
+    assert_eq!(
+        verdicts(two),
+        ["a1.contoso.com -> b1.contoso.com tcp 80: allowed by fw: \"both\" 80"]
+    );
+}
+
+#[test]
+fn equally_near_firewalls_are_listed_by_name() {
+    let model = |first: &str, second: &str| {
+        with(&format!(
+            r#"flow "app" from="host:a1.contoso.com" to="host:b1.contoso.com" tcp="80"
+firewall "{first}" default="allow" {{ zones "a" "b" }}
+firewall "{second}" default="allow" {{ zones "a" "b" }}
+"#
+        ))
+    };
+    let expected =
+        ["a1.contoso.com -> b1.contoso.com tcp 80: allowed by alpha: default 80; zulu: default 80"];
+    assert_eq!(verdicts(&model("zulu", "alpha")), expected);
+    assert_eq!(verdicts(&model("alpha", "zulu")), expected);
+}
