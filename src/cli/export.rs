@@ -87,8 +87,8 @@ impl Folder {
         if let Some(file) = inside {
             return Err(miette!(
                 "--out {} holds {}, a file of the model: choose a folder outside the model",
-                root.display(),
-                file.name
+                crate::escape::terminal::line(&root.display().to_string()),
+                crate::escape::terminal::line(&file.name)
             ));
         }
         Ok(Self {

@@ -52,6 +52,7 @@ pub fn run(args: &FmtArgs) -> miette::Result<Outcome> {
     let mut changed = 0;
     let mut invalid = false;
     for ((name, path), result) in files.iter().zip(results) {
+        let name = crate::escape::terminal::line(name);
         match result {
             FileResult::Unchanged => {}
             FileResult::Changed(text) => {
