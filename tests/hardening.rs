@@ -391,3 +391,23 @@ fn smaller_findings() {
         "m.kdl:1:1: error[schema/invalid-value] flow `all` goes from `any` to `any`: it requires no flow\n"
     );
 }
+
+/// The commands compute flows from the model's own catalog edition (the bounded flow
+/// computation once used the built-in 2020 catalog whatever the model chose).
+#[test]
+fn commands_use_the_models_catalog_edition() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    common::copy_tree(&root().join("examples/contoso"), tmp.path());
+    let browser = |dir: &Path| {
+        run(dir, &["flows", "--format", "csv"])
+            .stdout
+            .lines()
+            .filter(|l| l.contains(",udp,1434,"))
+            .count()
+    };
+    assert_eq!(browser(tmp.path()), 0);
+    std::fs::write(tmp.path().join("catalog.kdl"), "catalog edition=\"2025\"\n").expect("write");
+    assert!(browser(tmp.path()) > 0);
+    let r = run(tmp.path(), &["check", "--format", "short"]);
+    assert!(r.stdout.contains("[policy/conflict]"), "{}", r.stdout);
+}

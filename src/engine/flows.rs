@@ -214,7 +214,7 @@ pub fn required_flows_bounded(
     model: &Model,
     phases: &[Phase],
 ) -> Result<Vec<RequiredFlow>, TooManyFlows> {
-    compute(model, crate::catalog::builtin(), phases, MAX_FLOWS)
+    compute(model, crate::catalog::for_model(model), phases, MAX_FLOWS)
 }
 
 /// [`required_flows`] with an explicit catalog (tests).
