@@ -50,7 +50,9 @@ site "P01" type="primary" {
         management-point
         distribution-point
         sql-instance "MSSQLSERVER"
-        windows-firewall inbound="block" outbound="block"
+        windows-firewall inbound="block" outbound="block" {
+            block in "no telnet" from="zone:office" tcp="23"
+        }
     }
 }
 clients "HQ" site="P01" zone="office" remote-control=#true {
@@ -59,6 +61,10 @@ clients "HQ" site="P01" zone="office" remote-control=#true {
 console "ops" site="P01" zone="admin"
 firewall "core" {
     zones "office" "dc" "admin"
+    deny "no smb from offices" from="zone:office" to="zone:dc" tcp="139"
+}
+policy "no rdp" {
+    forbid from="zone:office" to="zone:dc" tcp="3389"
 }
 flow "backup" from="host:cm01.contoso.com" to="zone:admin" tcp="445"
 "#;
@@ -75,6 +81,19 @@ fn renamed(name: &str) -> Model {
     m.index.consoles.insert(console, 0);
     m.firewalls[0].name.value = format!("{name}f");
     m.flows[0].name.value = format!("{name}u");
+    m.policies[0].name.value = format!("{name}p");
+    for rule in &mut m.firewalls[0].rules {
+        if let Some(n) = &mut rule.name {
+            n.value = format!("{name}r");
+        }
+    }
+    if let Some(fw) = &mut m.servers[0].host_firewall {
+        for rule in &mut fw.rules {
+            if let Some(n) = &mut rule.name {
+                n.value = format!("{name}b");
+            }
+        }
+    }
     // The admin zone, everywhere it is named.
     m.zones[2].name.value.clone_from(&zone);
     m.index.zones.insert(zone.clone(), 2);
@@ -218,7 +237,14 @@ fn names_reach_every_target_intact_or_escaped() {
             .iter()
             .any(|t| matches!(t, tokenizer::Token::Code(c) if c.contains("Remove-Item")))
     );
+    // The carried intent (deny rules, forbids, host block rules) is exported too.
+    assert!(script.contains("-Action Block"), "{script}");
     let kdl = files(Target::Kdl, name);
+    assert!(
+        kdl["firewalls.kdl"].contains("\n    deny "),
+        "{}",
+        kdl["firewalls.kdl"]
+    );
     assert!(
         !kdl["firewalls.kdl"]
             .lines()
