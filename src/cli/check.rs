@@ -9,6 +9,7 @@ use super::{ColorChoice, ModelArgs, Outcome, known_codes, terminal_width};
 use crate::diag::{Findings, Severity, Summary};
 use crate::engine::{Network, Phase, evaluate};
 use crate::load::{Inputs, load};
+use crate::report::baseline::{self, Baseline};
 use crate::report::{CheckFormat, CheckReport, HumanOptions, write_check, write_statistics};
 use crate::rules;
 
@@ -32,6 +33,13 @@ pub struct CheckArgs {
     /// or a JSON list with `--format json`).
     #[arg(long)]
     statistics: bool,
+    /// Do not report the diagnostics recorded in this file (written by
+    /// `--write-baseline`); count its entries that no longer occur.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    baseline: Option<PathBuf>,
+    /// Record the current diagnostics in this file, report nothing and exit 0.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -63,6 +71,8 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
                 .map_or_else(String::new, |v| v.get_name().to_owned())
         );
     }
+    // Read before the model: a missing or malformed baseline stops the run at once.
+    let baseline = args.baseline.as_deref().map(read_baseline).transpose()?;
     let stdin = match &args.stdin_filename {
         Some(name) => {
             // Bytes, not a string: invalid UTF-8 is reported with its position like in
@@ -114,6 +124,30 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
         &model.suppressions,
         rules::unused_suppression::diagnostic,
     );
+    if let Some(path) = &args.write_baseline {
+        let entries = baseline::entries(&model.sources, &diagnostics);
+        let count = entries.len();
+        std::fs::write(path, baseline::to_text(entries)).map_err(|e| {
+            miette::miette!(
+                "cannot write {}: {e}",
+                crate::escape::terminal::line(&path.display().to_string())
+            )
+        })?;
+        eprintln!(
+            "cmflow: recorded {count} diagnostics in {}",
+            crate::escape::terminal::line(&path.display().to_string())
+        );
+        drop(cx);
+        std::mem::forget((model, flows, verdicts, diagnostics));
+        return Ok(Outcome::Clean);
+    }
+    let (diagnostics, applied) = match &baseline {
+        Some(b) => {
+            let (kept, applied) = b.apply(&model.sources, diagnostics);
+            (kept, Some(applied))
+        }
+        None => (diagnostics, None),
+    };
     let summary = Summary::new(&diagnostics, model.sources.user_file_count(), checked);
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         CheckFormat::Human
@@ -132,13 +166,30 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
         summary: &summary,
         rules: rules::RULES,
     };
-    if args.statistics {
-        write_statistics(&mut out, format, &report)
-    } else {
-        write_check(&mut out, format, &report, human)
+    // The counts of a baseline go into the rendered report where its format has a place
+    // for them, on stderr (after the report) otherwise.
+    let mut note = None;
+    match applied {
+        None if args.statistics => write_statistics(&mut out, format, &report),
+        None => write_check(&mut out, format, &report, human),
+        Some(applied) => {
+            let mut rendered = Vec::new();
+            let amended = if args.statistics {
+                write_statistics(&mut rendered, format, &report).into_diagnostic()?;
+                false
+            } else {
+                write_check(&mut rendered, format, &report, human).into_diagnostic()?;
+                baseline::amend(format, &mut rendered, applied)
+            };
+            note = (!amended).then_some(applied);
+            out.write_all(&rendered)
+        }
     }
     .or_else(super::ignore_broken_pipe)?;
     out.flush().or_else(super::ignore_broken_pipe)?;
+    if let Some(applied) = note {
+        eprintln!("cmflow: {applied}");
+    }
     timings.lap("report");
     let failed = args
         .fail_on
@@ -153,6 +204,20 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// The baseline at `path` (`--baseline`).
+fn read_baseline(path: &std::path::Path) -> miette::Result<Baseline> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        miette::miette!(
+            code = "cmflow::baseline",
+            help = "write one with `cmflow check --write-baseline FILE`",
+            "cannot read baseline {}: {e}",
+            crate::escape::terminal::line(&name)
+        )
+    })?;
+    Ok(Baseline::parse(&bytes, &name)?)
 }
 
 /// Stage timings on stderr when `CMFLOW_TIMINGS` is set (for benchmarks and profiling).

@@ -4,6 +4,7 @@
 //! in ([`CheckReport::rules`]); they never call the checks.
 
 mod azure;
+pub mod baseline;
 pub mod flows;
 mod github;
 mod human;

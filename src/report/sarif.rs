@@ -222,25 +222,20 @@ fn message(d: &Diagnostic) -> String {
 
 pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
     let sources = report.sources;
-    let mut occurrences: HashMap<u64, usize> = HashMap::new();
     let results = report
         .diagnostics
         .iter()
-        .map(|d| {
-            let hash = line_hash(sources, d);
-            let occurrence = occurrences.entry(hash).or_insert(0);
-            *occurrence += 1;
-            SarifResult {
-                rule_id: d.code,
-                rule_index: report.rules.iter().position(|r| r.code == d.code),
-                level: level(d.severity),
-                message: OwnedText { text: message(d) },
-                locations: [location(sources, d.primary.span, None, &d.primary.text)],
-                related_locations: related_locations(sources, d),
-                partial_fingerprints: Fingerprints {
-                    primary_location_line_hash: format!("{hash:016x}:{occurrence}"),
-                },
-            }
+        .zip(fingerprints(sources, report.diagnostics))
+        .map(|(d, fingerprint)| SarifResult {
+            rule_id: d.code,
+            rule_index: report.rules.iter().position(|r| r.code == d.code),
+            level: level(d.severity),
+            message: OwnedText { text: message(d) },
+            locations: [location(sources, d.primary.span, None, &d.primary.text)],
+            related_locations: related_locations(sources, d),
+            partial_fingerprints: Fingerprints {
+                primary_location_line_hash: fingerprint,
+            },
         })
         .collect();
     let log = Log {
@@ -261,6 +256,22 @@ pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
     };
     serde_json::to_writer_pretty(&mut *out, &log)?;
     writeln!(out)
+}
+
+/// The `primaryLocationLineHash` of each diagnostic, in order: the [`line_hash`] of its
+/// code, file and flagged lines, then `:N` for the Nth diagnostic of the list with that
+/// hash. Baselines record the same strings, so the list must be the whole run's.
+pub(crate) fn fingerprints(sources: &SourceMap, diagnostics: &[Diagnostic]) -> Vec<String> {
+    let mut occurrences: HashMap<u64, usize> = HashMap::new();
+    diagnostics
+        .iter()
+        .map(|d| {
+            let hash = line_hash(sources, d);
+            let occurrence = occurrences.entry(hash).or_insert(0);
+            *occurrence += 1;
+            format!("{hash:016x}:{occurrence}")
+        })
+        .collect()
 }
 
 /// The hash of what identifies a finding regardless of where its lines moved: its code,
