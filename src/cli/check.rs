@@ -148,7 +148,8 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
         }
         None => (diagnostics, None),
     };
-    let summary = Summary::new(&diagnostics, model.sources.user_file_count(), checked);
+    let mut summary = Summary::new(&diagnostics, model.sources.user_file_count(), checked);
+    summary.baseline = applied;
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         CheckFormat::Human
     } else {
@@ -166,28 +167,21 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
         summary: &summary,
         rules: rules::RULES,
     };
-    // The counts of a baseline go into the rendered report where its format has a place
-    // for them, on stderr (after the report) otherwise.
-    let mut note = None;
-    match applied {
-        None if args.statistics => write_statistics(&mut out, format, &report),
-        None => write_check(&mut out, format, &report, human),
-        Some(applied) => {
-            let mut rendered = Vec::new();
-            let amended = if args.statistics {
-                write_statistics(&mut rendered, format, &report).into_diagnostic()?;
-                false
-            } else {
-                write_check(&mut rendered, format, &report, human).into_diagnostic()?;
-                baseline::amend(format, &mut rendered, applied)
-            };
-            note = (!amended).then_some(applied);
-            out.write_all(&rendered)
-        }
+    if args.statistics {
+        write_statistics(&mut out, format, &report)
+    } else {
+        write_check(&mut out, format, &report, human)
     }
     .or_else(super::ignore_broken_pipe)?;
     out.flush().or_else(super::ignore_broken_pipe)?;
-    if let Some(applied) = note {
+    // The summary carries a baseline's counts in human, json and sarif; the formats
+    // without a summary (short is one line per diagnostic) say them on stderr.
+    let in_summary = !args.statistics
+        && matches!(
+            format,
+            CheckFormat::Human | CheckFormat::Json | CheckFormat::Sarif
+        );
+    if let Some(applied) = applied.filter(|_| !in_summary) {
         eprintln!("cmflow: {applied}");
     }
     timings.lap("report");

@@ -289,6 +289,29 @@ pub struct Summary {
     pub infos: usize,
     pub files: usize,
     pub flows: usize,
+    /// With `--baseline`: what the baseline hid and which of its entries are gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineCounts>,
+}
+
+/// What a `--baseline` did to a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BaselineCounts {
+    /// Diagnostics found in the baseline, not reported.
+    pub hidden: usize,
+    /// Baseline entries that no diagnostic of the run matched (fixed, or their line
+    /// changed): SARIF's `baselineState` name for them.
+    pub absent: usize,
+}
+
+impl fmt::Display for BaselineCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "baseline: {} hidden, {} no longer occurring",
+            self.hidden, self.absent
+        )
+    }
 }
 
 impl Summary {
@@ -300,6 +323,7 @@ impl Summary {
             infos: count(Severity::Info),
             files,
             flows,
+            baseline: None,
         }
     }
 }
@@ -310,7 +334,11 @@ impl fmt::Display for Summary {
             f,
             "{} errors, {} warnings, {} infos in {} files ({} required flows checked)",
             self.errors, self.warnings, self.infos, self.files, self.flows
-        )
+        )?;
+        match &self.baseline {
+            Some(b) => write!(f, "; {b}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -351,10 +379,22 @@ mod tests {
             infos: 0,
             files: 3,
             flows: 57,
+            baseline: None,
         };
         assert_eq!(
             s.to_string(),
             "1 errors, 2 warnings, 0 infos in 3 files (57 required flows checked)"
+        );
+        let with = Summary {
+            baseline: Some(BaselineCounts {
+                hidden: 3,
+                absent: 1,
+            }),
+            ..s
+        };
+        assert!(
+            with.to_string()
+                .ends_with("checked); baseline: 3 hidden, 1 no longer occurring")
         );
     }
 }

@@ -17,7 +17,6 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::CheckFormat;
 use crate::diag::Diagnostic;
 use crate::escape::terminal;
 use crate::model::SourceMap;
@@ -95,15 +94,8 @@ pub struct Baseline {
     fingerprints: BTreeSet<String>,
 }
 
-/// What applying a baseline did to a run's diagnostics.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Applied {
-    /// Diagnostics found in the baseline, not reported.
-    pub hidden: usize,
-    /// Baseline entries that no diagnostic of the run matched (fixed, or their line
-    /// changed): SARIF's `baselineState` name for them.
-    pub absent: usize,
-}
+/// What applying a baseline did to a run's diagnostics (shown by the summary).
+pub use crate::diag::BaselineCounts as Applied;
 
 impl Baseline {
     /// Reads a baseline file's bytes; `path` names it in errors.
@@ -172,77 +164,6 @@ impl Baseline {
     }
 }
 
-impl std::fmt::Display for Applied {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "baseline: {} hidden, {} no longer occurring",
-            self.hidden, self.absent
-        )
-    }
-}
-
-/// Adds the counts of a baseline to a report rendered in `format`: at the end of the
-/// summary line of `human`, as `summary.baseline` in `json`, as the run's
-/// `properties.baseline` in `sarif`. Returns false when `format` has no place for them
-/// (the caller says them on stderr).
-pub fn amend(format: CheckFormat, output: &mut Vec<u8>, applied: Applied) -> bool {
-    match format {
-        CheckFormat::Human => {
-            // The summary line is the last one.
-            if output.last() != Some(&b'\n') {
-                return false;
-            }
-            let at = output.len() - 1;
-            output.splice(at..at, format!("; {applied}").into_bytes());
-            true
-        }
-        CheckFormat::Json => insert_after(
-            output,
-            // The end of the summary object, whose fields are numbers.
-            "\n  }",
-            "\"summary\": {",
-            &format!(",\n    \"baseline\": {}", indented(&applied, "    ")),
-            true,
-        ),
-        CheckFormat::Sarif => insert_after(
-            output,
-            "\"columnKind\": \"unicodeCodePoints\",\n",
-            "",
-            &format!(
-                "      \"properties\": {{\n        \"baseline\": {}\n      }},\n",
-                indented(&applied, "        ")
-            ),
-            false,
-        ),
-        _ => false,
-    }
-}
-
-/// Inserts `text` at the first `anchor` that follows `after` (before the anchor when
-/// `before`, after it otherwise). False when either is missing.
-fn insert_after(output: &mut Vec<u8>, anchor: &str, after: &str, text: &str, before: bool) -> bool {
-    let Ok(rendered) = std::str::from_utf8(output) else {
-        return false;
-    };
-    let Some(start) = rendered.find(after) else {
-        return false;
-    };
-    let Some(found) = rendered[start..].find(anchor) else {
-        return false;
-    };
-    let at = start + found + if before { 0 } else { anchor.len() };
-    output.splice(at..at, text.bytes());
-    true
-}
-
-/// `value` as pretty JSON whose lines after the first are indented by `indent`.
-fn indented(value: &impl Serialize, indent: &str) -> String {
-    serde_json::to_string_pretty(value)
-        .unwrap_or_default()
-        .replace('\n', &format!("\n{indent}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,25 +201,5 @@ mod tests {
         assert!(text.starts_with("{\n  \"version\": 1,"));
         assert!(text.ends_with("}\n"));
         assert_eq!(Baseline::parse(text.as_bytes(), "b.json").unwrap().len(), 2);
-    }
-
-    #[test]
-    fn json_and_sarif_reports_get_the_counts_where_they_belong() {
-        let applied = Applied {
-            hidden: 3,
-            absent: 1,
-        };
-        let mut json = b"{\n  \"version\": 1,\n  \"summary\": {\n    \"errors\": 0,\n    \"flows\": 2\n  },\n  \"diagnostics\": []\n}\n".to_vec();
-        assert!(amend(CheckFormat::Json, &mut json, applied));
-        let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
-        assert_eq!(doc["summary"]["baseline"]["absent"], 1);
-        assert_eq!(doc["summary"]["flows"], 2);
-        let mut human = b"x\n1 errors\n".to_vec();
-        assert!(amend(CheckFormat::Human, &mut human, applied));
-        assert_eq!(
-            human,
-            b"x\n1 errors; baseline: 3 hidden, 1 no longer occurring\n"
-        );
-        assert!(!amend(CheckFormat::Short, &mut Vec::new(), applied));
     }
 }

@@ -34,6 +34,14 @@ struct Run<'a> {
     /// Columns count characters, as in every cmflow format (SARIF's default is UTF-16).
     column_kind: &'static str,
     results: Vec<SarifResult<'a>>,
+    /// With `--baseline`: `{"baseline": {"hidden": N, "absent": N}}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<RunProperties>,
+}
+
+#[derive(Serialize)]
+struct RunProperties {
+    baseline: crate::diag::BaselineCounts,
 }
 
 #[derive(Serialize)]
@@ -252,6 +260,10 @@ pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
             },
             column_kind: "unicodeCodePoints",
             results,
+            properties: report
+                .summary
+                .baseline
+                .map(|baseline| RunProperties { baseline }),
         }],
     };
     serde_json::to_writer_pretty(&mut *out, &log)?;
