@@ -8,7 +8,7 @@ use super::loaded::{load_model, report_input_errors};
 use super::{ModelArgs, Outcome};
 use crate::engine::{FlowEndpoint, Network, Place, RequiredFlow, Tri, evaluate};
 use crate::model::Endpoint;
-use crate::report::flows::{FlowsFormat, rows, write};
+use crate::report::flows::{FlowsFormat, write};
 
 #[derive(Debug, clap::Args)]
 pub struct FlowsArgs {
@@ -51,10 +51,9 @@ pub fn run(args: &FlowsArgs) -> miette::Result<Outcome> {
     let verdicts = evaluate(&net, &flows);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    write(&mut out, args.format, &rows(model, &flows, &verdicts))
-        .or_else(super::ignore_broken_pipe)?;
+    write(&mut out, args.format, model, &flows, &verdicts).or_else(super::ignore_broken_pipe)?;
     out.flush().or_else(super::ignore_broken_pipe)?;
-    // The process ends next: skip freeing millions of rows and flows one by one.
+    // The process ends next: skip freeing millions of flows one by one.
     drop(out);
     std::mem::forget((flows, verdicts));
     report_input_errors(&loaded)

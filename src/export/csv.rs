@@ -2,8 +2,8 @@
 //! change request (RFC 4180: CRLF line ends, fields quoted when they hold a comma, a
 //! quote or a line break).
 //!
-//! The rows are `cmflow flows`' rows ([`crate::report::flows::rows`]), one per flow and
-//! service, merged per flow so that one flow is one line listing its services; a flow
+//! The rows are `cmflow flows`' rows, one per flow and service, in the order of
+//! [`RowOrder`], merged per flow so that one flow is one line listing its services; a flow
 //! that crosses no network firewall (same zone, or a model without firewalls) has one
 //! row with an empty `firewall`. A DHCP flow's `source_address` is `any` (its clients
 //! send from 0.0.0.0 to the broadcast address). Rows are sorted by firewall (empty last), then as
@@ -17,7 +17,7 @@ use super::{ExportInput, Output, address};
 use crate::engine::FlowEndpoint;
 use crate::escape::csv::field as csv_field;
 use crate::model::Model;
-use crate::report::flows::{FlowRow, rows};
+use crate::report::flows::RowOrder;
 
 /// The file name with `--out`.
 pub const FILE: &str = "flows.csv";
@@ -68,41 +68,33 @@ fn push_unique(list: &mut String, item: &str) {
 }
 
 pub fn write(input: &ExportInput<'_>, out: &mut dyn Output) -> io::Result<()> {
-    let model = input.model;
-    let all = rows(model, input.flows, input.verdicts);
-    // One line per flow: the rows of one flow are consecutive (sorted so); `flows` holds
-    // each flow's range of rows, `lines` a (firewall, flow) per line.
-    let same = |a: &FlowRow<'_>, b: &FlowRow<'_>| {
-        (a.source, a.destination, a.protocol, &a.ports)
-            == (b.source, b.destination, b.protocol, &b.ports)
-    };
-    let mut flows: Vec<(usize, usize)> = Vec::new();
-    let mut start = 0;
-    while start < all.len() {
-        let end = start
-            + all[start..]
-                .iter()
-                .take_while(|r| same(&all[start], r))
-                .count();
-        flows.push((start, end));
-        start = end;
-    }
-    // Lines per firewall, each in flow order; firewalls by name, "none" last.
+    let (model, flows, verdicts) = (input.model, input.flows, input.verdicts);
+    // One line per group of rows with the same source, destination, protocol and ports
+    // (a flow), made when written: only the rows' order is kept.
+    let order = RowOrder::new(model, flows);
+    // Lines per firewall, each in flow order; firewalls by name, "none" last. A line's
+    // firewalls are its first row's.
     let mut by_firewall: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, &(first, _)) in flows.iter().enumerate() {
-        let firewalls = &all[first].firewalls;
+    for g in 0..order.groups() {
+        let Some(&(first, _)) = order.group(model, flows, g).first() else {
+            continue;
+        };
+        let firewalls = verdicts[first].firewalls();
         if firewalls.is_empty() {
-            by_firewall.entry("").or_default().push(i);
+            by_firewall.entry("").or_default().push(g);
         }
-        for f in firewalls {
-            by_firewall.entry(f).or_default().push(i);
+        for &f in firewalls {
+            by_firewall
+                .entry(&model.firewalls[f].name.value)
+                .or_default()
+                .push(g);
         }
     }
     let mut firewalls: Vec<&str> = by_firewall.keys().copied().collect();
     firewalls.sort_by_key(|f| (f.is_empty(), *f));
     let lines = firewalls
         .into_iter()
-        .flat_map(|f| by_firewall[f].iter().map(move |&i| (f, i)));
+        .flat_map(|f| by_firewall[f].iter().map(move |&g| (f, g)));
     let mut addresses: HashMap<(&str, &str), String> = HashMap::new();
     let mut address_of = |kind: &'static str, name| -> String {
         addresses
@@ -113,41 +105,47 @@ pub fn write(input: &ExportInput<'_>, out: &mut dyn Output) -> io::Result<()> {
     let mut w = out.create(FILE)?;
     write!(w, "{}\r\n", HEADERS.join(","))?;
     let mut line = String::new();
-    for (firewall, i) in lines {
-        let (start, end) = flows[i];
-        let first = &all[start];
+    for (firewall, g) in lines {
+        let rows = order.group(model, flows, g);
+        let Some(&(first, _)) = rows.first() else {
+            continue;
+        };
         let mut services = String::new();
         let mut phases = String::new();
         let mut reasons = String::new();
         let mut urls = String::new();
-        for r in &all[start..end] {
-            push_unique(&mut services, r.service);
-            push_unique(&mut phases, r.phase);
-            push_unique(&mut reasons, &format!("{}: {}", r.service, r.reference));
-            if let Some(url) = r.reference_url {
+        for &(i, n) in &rows {
+            let s = &flows[i].services[n];
+            let service = s.service(model);
+            push_unique(&mut services, service);
+            push_unique(&mut phases, s.phase.as_str());
+            push_unique(&mut reasons, &format!("{service}: {}", s.reference()));
+            if let Some(url) = s.reference_url() {
                 push_unique(&mut urls, url);
             }
         }
+        let f = &flows[first];
+        let (source, destination) = (f.source.name(model), f.destination.name(model));
         let cells = [
             firewall,
-            first.source,
-            first.source_kind,
-            &if first.broadcast {
+            source,
+            f.source.kind(),
+            &if f.broadcast() {
                 // DHCP: the clients send from 0.0.0.0 to the broadcast address.
                 "any".to_owned()
             } else {
-                address_of(first.source_kind, first.source)
+                address_of(f.source.kind(), source)
             },
-            first.source_zone,
-            first.destination,
-            first.destination_kind,
-            &address_of(first.destination_kind, first.destination),
-            first.destination_zone,
-            first.protocol,
-            &first.ports,
+            f.source.zone(model),
+            destination,
+            f.destination.kind(),
+            &address_of(f.destination.kind(), destination),
+            f.destination.zone(model),
+            f.protocol.as_str(),
+            &f.ports.to_string(),
             &services,
             &phases,
-            first.verdict,
+            verdicts[first].verdict.as_str(),
             &reasons,
             &urls,
         ];

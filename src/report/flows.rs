@@ -1,11 +1,17 @@
 //! Renderers of `cmflow flows`: `table`, `csv`, `json` and `markdown`, one row per
 //! (flow, service) as `cli.md` § flows output defines.
+//!
+//! Rows are written as they are made, one flow at a time in [`RowOrder`]; no format
+//! holds every row (the table measures its columns in a first pass and writes in a
+//! second).
 
+use std::cmp::Ordering;
 use std::io::{self, Write};
 
 use serde::Serialize;
+use serde::ser::{SerializeSeq, SerializeStruct};
 
-use crate::engine::{FlowEndpoint, FlowVerdict, RequiredFlow};
+use crate::engine::{FlowEndpoint, FlowPorts, FlowService, FlowVerdict, RequiredFlow};
 use crate::model::Model;
 
 /// `cmflow flows --format`.
@@ -18,7 +24,7 @@ pub enum FlowsFormat {
     Markdown,
 }
 
-/// One output row.
+/// One output row. The lists borrow the flow's, computed once for all its services.
 #[derive(Serialize)]
 pub struct FlowRow<'a> {
     pub source: &'a str,
@@ -26,12 +32,12 @@ pub struct FlowRow<'a> {
     pub source_role: &'static str,
     pub source_zone: &'a str,
     /// The source's addresses or subnets (empty when unknown, or for the Internet).
-    pub source_addresses: Vec<String>,
+    pub source_addresses: &'a [String],
     pub destination: &'a str,
     pub destination_kind: &'static str,
     pub destination_role: &'static str,
     pub destination_zone: &'a str,
-    pub destination_addresses: Vec<String>,
+    pub destination_addresses: &'a [String],
     pub protocol: &'static str,
     pub ports: String,
     pub service: &'a str,
@@ -39,50 +45,170 @@ pub struct FlowRow<'a> {
     pub reference: String,
     /// The reference's section on Microsoft Learn (`null` for a user-declared flow).
     pub reference_url: Option<&'static str>,
-    pub firewalls: Vec<&'a str>,
+    pub firewalls: &'a [&'a str],
     pub verdict: &'static str,
     /// The reason of the `waive` that waives the flow (verdict `waived`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waived_by: Option<&'a str>,
     /// The rule (or `default`) of each filter that decided, in the order the flow meets them.
-    pub decided_by: Vec<String>,
+    pub decided_by: &'a [String],
     /// Sent before the source has an address (DHCP): exports allow any source.
     #[serde(skip)]
     pub broadcast: bool,
 }
 
-/// The rows of a flow list, sorted and without duplicates; `verdicts` is parallel to
-/// `flows`.
-pub fn rows<'a>(
-    model: &'a Model,
-    flows: &'a [RequiredFlow],
-    verdicts: &'a [FlowVerdict],
-) -> Vec<FlowRow<'a>> {
-    let mut rows: Vec<FlowRow<'a>> = flows
-        .iter()
-        .zip(verdicts)
-        .flat_map(|(f, v)| {
-            let firewalls: Vec<&str> = v
-                .firewalls()
-                .iter()
-                .map(|&i| model.firewalls[i].name.value.as_str())
-                .collect();
-            let mut decided_by: Vec<String> = Vec::new();
-            for d in &v.decisions {
-                let text = d.describe(model);
-                if !decided_by.contains(&text) {
-                    decided_by.push(text);
-                }
+/// The order of the rows of a flow list, without the rows.
+///
+/// Rows are sorted by source, destination, protocol and ports (by name and text, first
+/// port numerically), then by service, roles and reference, and equal rows are left out.
+/// The flows come sorted by endpoint ids, not names, so only the flows are sorted here
+/// (their indices); a group is the flows with the same source, destination, protocol
+/// and ports by name (nearly always one), and its rows are sorted when asked for. Memory
+/// is a few words per flow, whatever the rows hold.
+pub struct RowOrder {
+    /// Indices into the flows, in row order; a sort that keeps ties in flow order, as the
+    /// rows' sort did.
+    order: Vec<usize>,
+    /// Where each group starts in `order`, and `order.len()` last.
+    bounds: Vec<usize>,
+}
+
+/// A row's place before its service: source, destination, protocol, first port.
+fn flow_key<'m>(model: &'m Model, f: &RequiredFlow) -> (&'m str, &'m str, &'static str, u32) {
+    let first_port = match f.ports {
+        FlowPorts::Range(a, _) => u32::from(a),
+        FlowPorts::Echo => 0,
+    };
+    (
+        f.source.name(model),
+        f.destination.name(model),
+        f.protocol.as_str(),
+        first_port,
+    )
+}
+
+/// Compares flows as their rows sort: by [`flow_key`], then the ports' text.
+fn flow_cmp(model: &Model, a: &RequiredFlow, b: &RequiredFlow) -> Ordering {
+    flow_key(model, a)
+        .cmp(&flow_key(model, b))
+        // Same first port: rare, so the text is only made here.
+        .then_with(|| a.ports.to_string().cmp(&b.ports.to_string()))
+}
+
+impl RowOrder {
+    pub fn new(model: &Model, flows: &[RequiredFlow]) -> Self {
+        let mut order: Vec<usize> = (0..flows.len()).collect();
+        order.sort_by(|&a, &b| flow_cmp(model, &flows[a], &flows[b]));
+        let mut bounds = Vec::new();
+        for (n, w) in order.windows(2).enumerate() {
+            if flow_cmp(model, &flows[w[0]], &flows[w[1]]) != Ordering::Equal {
+                bounds.push(n + 1);
             }
-            let broadcast = f.broadcast();
-            let source_addresses = addresses(model, f.source);
-            let destination_addresses = addresses(model, f.destination);
-            let waived_by = f.waived_by.map(|w| model.waivers[w].reason.value.as_str());
-            f.services.iter().map(move |s| FlowRow {
+        }
+        if !order.is_empty() {
+            bounds.insert(0, 0);
+            bounds.push(order.len());
+        }
+        RowOrder { order, bounds }
+    }
+
+    /// The number of groups (lines of `export --target csv`).
+    pub fn groups(&self) -> usize {
+        self.bounds.len().saturating_sub(1)
+    }
+
+    /// The rows of group `g` in order, as (flow, service) indices, equal rows left out.
+    pub fn group(&self, model: &Model, flows: &[RequiredFlow], g: usize) -> Vec<(usize, usize)> {
+        let members = &self.order[self.bounds[g]..self.bounds[g + 1]];
+        let mut keyed: Vec<(ServiceKey<'_>, (usize, usize))> = members
+            .iter()
+            .flat_map(|&i| {
+                flows[i]
+                    .services
+                    .iter()
+                    .enumerate()
+                    .map(move |(n, s)| (service_key(model, s), (i, n)))
+            })
+            .collect();
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        keyed.dedup_by(|a, b| a.0 == b.0);
+        keyed.into_iter().map(|(_, row)| row).collect()
+    }
+}
+
+/// A row's place within its group.
+type ServiceKey<'m> = (&'m str, &'static str, &'static str, String);
+
+fn service_key<'m>(model: &'m Model, s: &FlowService) -> ServiceKey<'m> {
+    (
+        s.service(model),
+        s.source_role,
+        s.destination_role,
+        s.reference(),
+    )
+}
+
+/// What the rows of one flow share.
+struct FlowShared<'m> {
+    firewalls: Vec<&'m str>,
+    decided_by: Vec<String>,
+    source_addresses: Vec<String>,
+    destination_addresses: Vec<String>,
+}
+
+impl<'m> FlowShared<'m> {
+    fn new(model: &'m Model, f: &RequiredFlow, v: &FlowVerdict) -> Self {
+        let firewalls = v
+            .firewalls()
+            .iter()
+            .map(|&i| model.firewalls[i].name.value.as_str())
+            .collect();
+        let mut decided_by: Vec<String> = Vec::new();
+        for d in &v.decisions {
+            let text = d.describe(model);
+            if !decided_by.contains(&text) {
+                decided_by.push(text);
+            }
+        }
+        FlowShared {
+            firewalls,
+            decided_by,
+            source_addresses: addresses(model, f.source),
+            destination_addresses: addresses(model, f.destination),
+        }
+    }
+}
+
+/// Calls `emit` with every row of a flow list in order, one group of flows at a time,
+/// so that only one group's rows exist at once; `verdicts` is parallel to `flows`.
+pub fn for_each_row<E>(
+    model: &Model,
+    flows: &[RequiredFlow],
+    verdicts: &[FlowVerdict],
+    order: &RowOrder,
+    mut emit: impl FnMut(&FlowRow<'_>) -> Result<(), E>,
+) -> Result<(), E> {
+    // (flow, what its rows share) for the flows of the group at hand.
+    let mut shared: Vec<(usize, FlowShared<'_>)> = Vec::new();
+    for g in 0..order.groups() {
+        let rows = order.group(model, flows, g);
+        shared.clear();
+        for &(i, _) in &rows {
+            if !shared.iter().any(|(j, _)| *j == i) {
+                shared.push((i, FlowShared::new(model, &flows[i], &verdicts[i])));
+            }
+        }
+        for (i, n) in rows {
+            let (f, v) = (&flows[i], &verdicts[i]);
+            let s = &f.services[n];
+            let Some((_, fs)) = shared.iter().find(|(j, _)| *j == i) else {
+                continue;
+            };
+            emit(&FlowRow {
                 source: f.source.name(model),
-                source_addresses: source_addresses.clone(),
-                destination_addresses: destination_addresses.clone(),
-                waived_by,
+                source_addresses: &fs.source_addresses,
+                destination_addresses: &fs.destination_addresses,
+                waived_by: f.waived_by.map(|w| model.waivers[w].reason.value.as_str()),
                 source_kind: f.source.kind(),
                 source_role: s.source_role,
                 source_zone: f.source.zone(model),
@@ -96,16 +222,14 @@ pub fn rows<'a>(
                 phase: s.phase.as_str(),
                 reference: s.reference(),
                 reference_url: s.reference_url(),
-                firewalls: firewalls.clone(),
+                firewalls: &fs.firewalls,
                 verdict: v.verdict.as_str(),
-                decided_by: decided_by.clone(),
-                broadcast,
-            })
-        })
-        .collect();
-    rows.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
-    rows.dedup_by(|a, b| sort_key(a) == sort_key(b));
-    rows
+                decided_by: &fs.decided_by,
+                broadcast: f.broadcast(),
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// An endpoint's addresses or subnets as the exports use them; none for the Internet and
@@ -115,36 +239,6 @@ fn addresses(model: &Model, e: FlowEndpoint) -> Vec<String> {
         FlowEndpoint::Internet | FlowEndpoint::Cloud(_) => Vec::new(),
         _ => crate::export::address(model, e).plain(),
     }
-}
-
-type RowKey<'r> = (
-    &'r str,
-    &'r str,
-    &'static str,
-    (u32, &'r str),
-    &'r str,
-    &'static str,
-    &'static str,
-    &'r str,
-);
-
-fn sort_key<'r>(r: &'r FlowRow<'_>) -> RowKey<'r> {
-    let first_port = r
-        .ports
-        .split('-')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    (
-        r.source,
-        r.destination,
-        r.protocol,
-        (first_port, r.ports.as_str()),
-        r.service,
-        r.source_role,
-        r.destination_role,
-        r.reference.as_str(),
-    )
 }
 
 const HEADERS: [&str; 20] = [
@@ -195,39 +289,73 @@ fn cells(r: &FlowRow<'_>) -> [String; 20] {
     ]
 }
 
-/// Writes the flow list.
-pub fn write(out: &mut dyn Write, format: FlowsFormat, rows: &[FlowRow<'_>]) -> io::Result<()> {
+/// The flow list's JSON document, serialized row by row as the rows are made.
+struct JsonDoc<'r, 'm> {
+    model: &'m Model,
+    flows: &'r [RequiredFlow],
+    verdicts: &'r [FlowVerdict],
+    order: &'r RowOrder,
+}
+
+impl Serialize for JsonDoc<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut doc = serializer.serialize_struct("Doc", 2)?;
+        doc.serialize_field("version", &1u32)?;
+        doc.serialize_field("flows", &JsonRows(self))?;
+        doc.end()
+    }
+}
+
+struct JsonRows<'d, 'r, 'm>(&'d JsonDoc<'r, 'm>);
+
+impl Serialize for JsonRows<'_, '_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let d = self.0;
+        let mut seq = serializer.serialize_seq(None)?;
+        for_each_row(d.model, d.flows, d.verdicts, d.order, |r| {
+            seq.serialize_element(r)
+        })?;
+        seq.end()
+    }
+}
+
+/// Writes the flow list, each row as it is made; `verdicts` is parallel to `flows`.
+pub fn write(
+    out: &mut dyn Write,
+    format: FlowsFormat,
+    model: &Model,
+    flows: &[RequiredFlow],
+    verdicts: &[FlowVerdict],
+) -> io::Result<()> {
+    let order = RowOrder::new(model, flows);
+    let each_row = |emit: &mut dyn FnMut(&FlowRow<'_>) -> io::Result<()>| {
+        for_each_row(model, flows, verdicts, &order, emit)
+    };
     match format {
         FlowsFormat::Json => {
-            #[derive(Serialize)]
-            struct Doc<'r, 'a> {
-                version: u32,
-                flows: &'r [FlowRow<'a>],
-            }
-            serde_json::to_writer_pretty(
-                &mut *out,
-                &Doc {
-                    version: 1,
-                    flows: rows,
-                },
-            )?;
+            let doc = JsonDoc {
+                model,
+                flows,
+                verdicts,
+                order: &order,
+            };
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)
         }
         FlowsFormat::Csv => {
             writeln!(out, "{}", HEADERS.join(","))?;
-            for r in rows {
+            each_row(&mut |r| {
                 let line: Vec<String> = cells(r)
                     .iter()
                     .map(|c| crate::escape::csv::field(c))
                     .collect();
-                writeln!(out, "{}", line.join(","))?;
-            }
-            Ok(())
+                writeln!(out, "{}", line.join(","))
+            })
         }
         FlowsFormat::Markdown => {
             writeln!(out, "| {} | REFERENCE |", TABLE_COLUMNS.join(" | "))?;
             writeln!(out, "|{}---|", TABLE_COLUMNS.map(|_| "---|").concat())?;
-            for r in rows {
+            each_row(&mut |r| {
                 let c = table_cells(r);
                 // The reference is a link to its section; its text and address are
                 // escaped like every other cell.
@@ -240,48 +368,41 @@ pub fn write(out: &mut dyn Write, format: FlowsFormat, rows: &[FlowRow<'_>]) -> 
                     "| {} | {} |",
                     c.map(|s| s.replace('|', "\\|")).join(" | "),
                     reference.replace('|', "\\|")
-                )?;
-            }
-            Ok(())
+                )
+            })
         }
         FlowsFormat::Table => {
             // Each row's reference as a footnote number; the notes, with the sections'
-            // addresses on Microsoft Learn, follow the table in order of first use.
-            let mut notes: Vec<(&str, Option<&str>)> = Vec::new();
-            let mut all: Vec<Vec<String>> = Vec::with_capacity(rows.len());
-            for r in rows {
-                let key = (r.reference.as_str(), r.reference_url);
-                let number = if let Some(found) = notes.iter().position(|k| *k == key) {
-                    found + 1
-                } else {
-                    notes.push(key);
-                    notes.len()
-                };
-                let mut cells = table_cells(r).to_vec();
-                cells.push(format!("[{number}]"));
-                all.push(cells);
-            }
+            // addresses on Microsoft Learn, follow the table in order of first use. The
+            // columns' widths need every row: a first pass measures (and numbers the
+            // notes), a second makes the rows again and writes them.
+            let mut notes: Vec<(String, Option<&str>)> = Vec::new();
             let headers: Vec<&str> = TABLE_COLUMNS.iter().copied().chain(["REF"]).collect();
             let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-            for c in &all {
-                for (w, s) in widths.iter_mut().zip(c) {
+            let mut count = 0usize;
+            each_row(&mut |r| {
+                let number = note_number(&mut notes, r);
+                let cells = table_cells(r);
+                let last = [format!("[{number}]")];
+                for (w, s) in widths.iter_mut().zip(cells.iter().chain(&last)) {
                     *w = (*w).max(s.chars().count());
                 }
-            }
-            let line = |c: &[String]| {
-                let parts: Vec<String> = c
-                    .iter()
-                    .zip(&widths)
-                    .map(|(s, &w)| format!("{s:<w$}"))
-                    .collect();
+                count += 1;
+                Ok(())
+            })?;
+            let line = |c: &mut dyn Iterator<Item = &str>| {
+                let parts: Vec<String> = c.zip(&widths).map(|(s, &w)| format!("{s:<w$}")).collect();
                 parts.join("  ").trim_end().to_owned()
             };
-            let header_cells: Vec<String> = headers.iter().map(|h| (*h).to_owned()).collect();
-            writeln!(out, "{}", line(&header_cells))?;
-            for c in &all {
-                writeln!(out, "{}", line(c))?;
-            }
-            writeln!(out, "\n{} flows", rows.len())?;
+            writeln!(out, "{}", line(&mut headers.iter().copied()))?;
+            each_row(&mut |r| {
+                let number = note_number(&mut notes, r);
+                let cells = table_cells(r);
+                let last = format!("[{number}]");
+                let mut all = cells.iter().map(String::as_str).chain([last.as_str()]);
+                writeln!(out, "{}", line(&mut all))
+            })?;
+            writeln!(out, "\n{count} flows")?;
             if !notes.is_empty() {
                 writeln!(out)?;
             }
@@ -293,6 +414,19 @@ pub fn write(out: &mut dyn Write, format: FlowsFormat, rows: &[FlowRow<'_>]) -> 
             }
             Ok(())
         }
+    }
+}
+
+/// The footnote number of a row's reference, numbering it when it is new.
+fn note_number(notes: &mut Vec<(String, Option<&'static str>)>, r: &FlowRow<'_>) -> usize {
+    if let Some(found) = notes
+        .iter()
+        .position(|(reference, url)| *reference == r.reference && *url == r.reference_url)
+    {
+        found + 1
+    } else {
+        notes.push((r.reference.clone(), r.reference_url));
+        notes.len()
     }
 }
 
