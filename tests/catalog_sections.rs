@@ -4,8 +4,9 @@
 //! contains the section's source and destination roles, and the complete set of flows
 //! that carry a service of that section (`Origin::Catalog(row)` with `row.anchor` equal
 //! to the section's anchor), rendered `SOURCE -> DEST PROTO PORTS`. The expected lines
-//! are written by hand from the seed tables (`shared/seeds/001`, "Ports used in
-//! Configuration Manager", and `002`'s client deployment tables) and `flows.md`: ports
+//! are written by hand from the seed tables (seed `001`, "Ports used in
+//! Configuration Manager", and `002`'s client deployment tables) and the product's flow
+//! rules: ports
 //! marked "alternate port available" come from the model's settings (client ports 80 /
 //! 443 / 10123 unless set, SQL 1433 / 4022 unless set, WSUS 8530 / 8531 unless set,
 //! "DYNAMISCHE" RPC is the destination server's `rpc-ports`, 49152-65535 unless set).
