@@ -67,7 +67,7 @@ pub use scan::MAX_NESTING;
 /// `docs/decisions.md` § Hostile input).
 const PARSE_STACK: usize = 64 << 20;
 
-/// Runs `f` on the parsing threads: a rayon pool of their own with [`PARSE_STACK`]. Every
+/// Runs `f` on the parsing threads: a rayon pool of their own with 64 MB stacks. Every
 /// `kdl` parse of user text happens inside it.
 pub fn on_parse_threads<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
