@@ -410,6 +410,7 @@ impl Reader<'_> {
                 traffic,
                 profiles,
                 source_ports,
+                uncertain: None,
                 span: c.span,
             });
         }
@@ -441,6 +442,8 @@ impl Reader<'_> {
                             action,
                             name: c.arg_str(0),
                             traffic,
+                            guard: crate::model::RuleGuard::Always,
+                            uncertain: None,
                             span: c.span,
                         });
                     }

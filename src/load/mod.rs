@@ -11,6 +11,7 @@ pub mod codes;
 pub(crate) mod reader;
 mod resolve;
 pub mod scan;
+pub mod sources;
 pub mod vocabulary;
 
 use std::path::{Path, PathBuf};

@@ -346,7 +346,26 @@ pub struct FirewallRule {
     pub action: Action,
     pub name: Option<Spanned<String>>,
     pub traffic: Traffic,
+    /// Which crossing flows the rule applies to at all (an Azure NSG's inbound rules
+    /// apply only to flows into its subnet).
+    pub guard: RuleGuard,
+    /// Set when the rule's source file holds a construct cmflow cannot represent (an
+    /// interface match, an unresolvable object): where the represented parts match,
+    /// whether the rule matches is unknown. The span is that construct's.
+    pub uncertain: Option<Span>,
     pub span: Span,
+}
+
+/// The flows a network firewall rule applies to, besides its own match.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum RuleGuard {
+    /// Every flow crossing the firewall (KDL rules, ACLs, chains).
+    #[default]
+    Always,
+    /// Only flows whose destination is in this zone (an NSG's `Inbound` rules).
+    IntoZone(String),
+    /// Only flows whose source is in this zone (an NSG's `Outbound` rules).
+    OutOfZone(String),
 }
 
 #[derive(Clone, Debug)]
@@ -377,6 +396,9 @@ pub struct HostRule {
     /// The source's ports the rule restricts (`remote-port` of an `in` rule, `local-port`
     /// of an `out` rule); `None`: any.
     pub source_ports: Option<Spanned<PortList>>,
+    /// As [`FirewallRule::uncertain`]: a program-, service- or interface-scoped rule, or
+    /// an address keyword cmflow cannot resolve, read from a source file.
+    pub uncertain: Option<Span>,
     pub span: Span,
 }
 

@@ -1,0 +1,7 @@
+//! `format="gpo-registry"`.
+
+use super::{HostRules, SourceError, SourceInput};
+
+pub fn read(input: &SourceInput<'_>) -> Result<HostRules, SourceError> {
+    Err(super::not_yet(input, "gpo-registry"))
+}

@@ -1,0 +1,7 @@
+//! `format="iptables-save"`.
+
+use super::{NetworkRules, SourceError, SourceInput};
+
+pub fn read(input: &SourceInput<'_>) -> Result<NetworkRules, SourceError> {
+    Err(super::not_yet(input, "iptables-save"))
+}

@@ -1,0 +1,7 @@
+//! `format="nftables-json"`.
+
+use super::{NetworkRules, SourceError, SourceInput};
+
+pub fn read(input: &SourceInput<'_>) -> Result<NetworkRules, SourceError> {
+    Err(super::not_yet(input, "nftables-json"))
+}
