@@ -13,6 +13,7 @@ use super::{Field, Filter, Target, Term, Word};
 use crate::load::sources::{NetworkRules, SourceError, Unsupported};
 use crate::model::{
     Action, Endpoint, FirewallRule, PortItem, PortList, RuleGuard, Span, Spanned, Traffic,
+    cidr_difference,
 };
 
 /// Fields that do not change what a term matches or does to a new connection.
@@ -154,12 +155,19 @@ pub fn convert(
             today,
         };
         for term in &f.terms {
-            if let Some(rule) = cx.rule(term, &mut out.unsupported)? {
-                out.rules.push(rule);
-            }
+            out.rules.extend(cx.rule(term, &mut out.unsupported)?);
         }
     }
     Ok(out)
+}
+
+/// What one term gives.
+enum TermRule {
+    /// Nothing: it never matches a new connection.
+    Never,
+    Rule(FirewallRule),
+    /// A rule whose action is unknown too (`verbatim`), given as its allow.
+    Unknown(FirewallRule),
 }
 
 struct Cx<'a> {
@@ -211,7 +219,25 @@ impl Cx<'_> {
         &self,
         term: &Term,
         unsupported: &mut Vec<Unsupported>,
-    ) -> Result<Option<FirewallRule>, SourceError> {
+    ) -> Result<Vec<FirewallRule>, SourceError> {
+        Ok(match self.term(term, unsupported)? {
+            TermRule::Never => Vec::new(),
+            TermRule::Rule(rule) => vec![rule],
+            // Either action, uncertainly: an uncertain allow then an uncertain deny, so
+            // that no verdict the term may reach is sure.
+            TermRule::Unknown(allow) => {
+                let mut deny = allow.clone();
+                deny.action = Action::Deny;
+                vec![allow, deny]
+            }
+        })
+    }
+
+    fn term(
+        &self,
+        term: &Term,
+        unsupported: &mut Vec<Unsupported>,
+    ) -> Result<TermRule, SourceError> {
         let name = &term.name.text;
         let mut uncertain: Option<Span> = None;
         let mut flag = |span: Span, construct: String, unsupported: &mut Vec<Unsupported>| {
@@ -235,8 +261,8 @@ impl Cx<'_> {
                 format!("`verbatim` in term `{name}`"),
                 unsupported,
             );
-            return Ok(Some(FirewallRule {
-                action: Action::Deny,
+            return Ok(TermRule::Unknown(FirewallRule {
+                action: Action::Allow,
                 name: Some(Spanned::new(name.clone(), term.name.span)),
                 traffic: Traffic {
                     from: vec![Spanned::new(Endpoint::Any, term.name.span)],
@@ -259,7 +285,7 @@ impl Cx<'_> {
             })?;
             if date < self.today {
                 // Aerleon's generators skip an expired term.
-                return Ok(None);
+                return Ok(TermRule::Never);
             }
         }
         // Platforms: the term is rendered for the filter's targets it names and does not
@@ -276,7 +302,7 @@ impl Cx<'_> {
                 })
                 .count();
             if kept == 0 {
-                return Ok(None);
+                return Ok(TermRule::Never);
             }
             if kept < self.platforms.len() {
                 let span = field(term, "platform")
@@ -304,7 +330,7 @@ impl Cx<'_> {
                 "accept" => Action::Allow,
                 "deny" | "reject" | "reject-with-tcp-rst" => Action::Deny,
                 // No verdict: evaluation goes on with the next term.
-                "next" | "count" => return Ok(None),
+                "next" | "count" => return Ok(TermRule::Never),
                 other => {
                     return Err(SourceError::at(
                         w.span,
@@ -317,7 +343,7 @@ impl Cx<'_> {
         };
         for w in words(term, "option") {
             if NEVER_NEW.contains(&w.text.as_str()) {
-                return Ok(None);
+                return Ok(TermRule::Never);
             }
             if !HARMLESS.contains(&w.text.as_str()) {
                 flag(
@@ -358,7 +384,7 @@ impl Cx<'_> {
             let (inside, outside) = ephemeral_split(list);
             match (inside, outside) {
                 (_, false) => {}
-                (false, true) => return Ok(None),
+                (false, true) => return Ok(TermRule::Never),
                 (true, true) => {
                     // Representable, but whether the flow's source port matches is
                     // unknown: the rule is uncertain without being unsupported.
@@ -375,13 +401,13 @@ impl Cx<'_> {
         }
         if restricted && !protocols.tcp && !protocols.udp && !protocols.icmp {
             // Only protocols no required flow uses (GRE, ESP...).
-            return Ok(None);
+            return Ok(TermRule::Never);
         }
         let Some(from) = self.side(term, "source-address", "source-exclude")? else {
-            return Ok(None);
+            return Ok(TermRule::Never);
         };
         let Some(to) = self.side(term, "destination-address", "destination-exclude")? else {
-            return Ok(None);
+            return Ok(TermRule::Never);
         };
         let proto_span = field(term, "protocol")
             .or_else(|| field(term, "protocol-except"))
@@ -422,7 +448,7 @@ impl Cx<'_> {
                 icmp: false,
             }
         };
-        Ok(Some(FirewallRule {
+        Ok(TermRule::Rule(FirewallRule {
             action,
             name: Some(Spanned::new(name.clone(), term.name.span)),
             traffic,
@@ -530,7 +556,7 @@ impl Cx<'_> {
         let mut out = Vec::new();
         let mut seen = BTreeSet::new();
         for (net, span) in nets {
-            for piece in subtract(net, &excluded) {
+            for piece in cidr_difference(net, &excluded) {
                 if seen.insert(piece) {
                     out.push(Spanned::new(Endpoint::Cidr(piece), span));
                 }
@@ -591,29 +617,6 @@ fn ephemeral_split(ranges: &[(u16, u16)]) -> (bool, bool) {
     (inside, !whole)
 }
 
-/// `net` less every excluded CIDR, as CIDRs: halves are split off until each piece is
-/// inside or outside the exclusions (CIDRs either nest or are disjoint).
-fn subtract(net: IpNet, excluded: &[IpNet]) -> Vec<IpNet> {
-    let mut pieces = vec![net];
-    for e in excluded {
-        pieces = pieces.into_iter().flat_map(|p| minus(p, *e)).collect();
-    }
-    pieces
-}
-
-fn minus(p: IpNet, e: IpNet) -> Vec<IpNet> {
-    if e.contains(&p) {
-        return Vec::new();
-    }
-    if !p.contains(&e) {
-        return vec![p];
-    }
-    match p.subnets(p.prefix_len() + 1) {
-        Ok(halves) => halves.flat_map(|h| minus(h, e)).collect(),
-        Err(_) => vec![p],
-    }
-}
-
 /// `YYYY-MM-DD`.
 fn parse_date(s: &str) -> Option<(i64, u32, u32)> {
     let mut parts = s.trim().splitn(3, '-');
@@ -640,7 +643,7 @@ mod unit {
     #[test]
     fn cidr_difference_is_exact() {
         let n = |s: &str| s.parse::<IpNet>().unwrap();
-        let out = subtract(n("10.0.0.0/8"), &[n("10.1.0.0/16")]);
+        let out = cidr_difference(n("10.0.0.0/8"), &[n("10.1.0.0/16")]);
         let text: Vec<String> = out.iter().map(ToString::to_string).collect();
         assert_eq!(
             text,
@@ -655,12 +658,12 @@ mod unit {
                 "10.128.0.0/9"
             ]
         );
-        assert!(subtract(n("10.1.2.0/24"), &[n("10.0.0.0/8")]).is_empty());
+        assert!(cidr_difference(n("10.1.2.0/24"), &[n("10.0.0.0/8")]).is_empty());
         assert_eq!(
-            subtract(n("10.0.0.0/8"), &[n("192.168.0.0/16")]),
+            cidr_difference(n("10.0.0.0/8"), &[n("192.168.0.0/16")]),
             [n("10.0.0.0/8")]
         );
-        assert_eq!(subtract(n("::/0"), &[n("10.0.0.0/8")]), [n("::/0")]);
+        assert_eq!(cidr_difference(n("::/0"), &[n("10.0.0.0/8")]), [n("::/0")]);
     }
 
     #[test]

@@ -413,12 +413,17 @@ fn platforms_expiration_verbatim_and_unknown_keywords() {
         .iter()
         .map(|x| x.name.as_ref().unwrap().value.as_str())
         .collect();
-    assert_eq!(names, ["not-windows", "later", "raw", "iface"]);
+    // `verbatim` gives an uncertain allow and an uncertain deny: its action is unknown.
+    assert_eq!(names, ["not-windows", "later", "raw", "raw", "iface"]);
     assert_eq!(at(&text, r.rules[0].uncertain.unwrap()), "platform-exclude");
     assert!(r.rules[1].uncertain.is_none());
-    assert_eq!(at(&text, r.rules[2].uncertain.unwrap()), "verbatim");
-    assert!(r.rules[2].traffic.matches_all_protocols());
-    assert_eq!(at(&text, r.rules[3].uncertain.unwrap()), "source-interface");
+    for (rule, action) in r.rules[2..4].iter().zip([Action::Allow, Action::Deny]) {
+        assert_eq!(rule.action, action);
+        assert_eq!(at(&text, rule.uncertain.unwrap()), "verbatim");
+        assert!(rule.traffic.matches_all_protocols());
+        assert_eq!(rule.span, r.rules[2].span);
+    }
+    assert_eq!(at(&text, r.rules[4].uncertain.unwrap()), "source-interface");
     let constructs: Vec<&str> = r.unsupported.iter().map(|u| u.construct.as_str()).collect();
     assert_eq!(
         constructs,
