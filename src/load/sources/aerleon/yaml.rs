@@ -185,10 +185,13 @@ impl MarkedEventReceiver for Builder<'_> {
                     .max(open.start);
                 // Block collections' start events are marked after their first key:
                 // the collection starts where its first item does.
+                // (Only on the same line: an alias's node keeps its anchor's span.)
                 let start = open
                     .items
                     .first()
-                    .map_or(open.start, |n| n.span().start.min(open.start));
+                    .map(|n| n.span().start)
+                    .filter(|&s| s <= open.start && !self.text[s..open.start].contains('\n'))
+                    .unwrap_or(open.start);
                 let span = Span::new(self.id, start, end);
                 let node = if open.map {
                     let mut entries = Vec::with_capacity(open.items.len() / 2);
