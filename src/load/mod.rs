@@ -48,7 +48,7 @@ pub enum LoadError {
     #[diagnostic(
         code(cmflow::no_input),
         help(
-            "give the files or folders that hold the model, e.g. `cmflow check examples/contoso`"
+            "give the files or folders that hold the model (`cmflow check path/to/model`), or write a starter model with `cmflow init`"
         )
     )]
     NoInput { paths: String },
@@ -60,6 +60,7 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+pub use resolve::endpoint_problems;
 pub use scan::MAX_NESTING;
 
 /// The stack of the threads that parse: the `kdl` parser recurses about 2 KB (release)
