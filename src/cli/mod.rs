@@ -3,6 +3,7 @@
 //! prints or exits.
 
 mod check;
+mod diff;
 mod explain;
 mod export;
 mod flows;
@@ -46,6 +47,8 @@ enum Command {
     Init(init::InitArgs),
     /// Format the KDL files (in place, or `--check` to list what would change).
     Fmt(fmt::FmtArgs),
+    /// Compare two revisions of a model: flows, verdicts, rules and diagnostics.
+    Diff(diff::DiffArgs),
 }
 
 /// The outcome of a command, as `cli.md` § Exit codes defines it.
@@ -78,6 +81,7 @@ pub fn run() -> miette::Result<Outcome> {
         Command::Rules(args) => rules::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Fmt(args) => fmt::run(&args),
+        Command::Diff(args) => diff::run(&args),
     }
 }
 
