@@ -42,7 +42,7 @@ build_started=$SECONDS
 (cd "$repo" && "$work/build/bin/maturin" build --release --locked --out "$work/wheels")
 echo "wheel built in $((SECONDS - build_started)) s"
 shopt -s nullglob
-wheels=("$work/wheels"/cmflow_lint-"$version"-*.whl)
+wheels=("$work/wheels/cmflow_lint-$version-"*.whl)
 shopt -u nullglob
 [ "${#wheels[@]}" = 1 ] || fail "expected one cmflow_lint-$version wheel, got: $(ls "$work/wheels")"
 wheel="${wheels[0]}"
