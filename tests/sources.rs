@@ -174,7 +174,9 @@ firewall "d" source="nsg.json" format="azure-nsg-json" { zones "hq" "dc"; }
     );
     let help = run(dir.path(), &["check", ".", "--format", "human"]).stdout;
     assert!(
-        help.contains("help: read it from a `windows-firewall` node; a `firewall` takes \"aerleon\","),
+        help.contains(
+            "help: read it from a `windows-firewall` node; a `firewall` takes \"aerleon\","
+        ),
         "{help}"
     );
 }

@@ -32,6 +32,10 @@ const MAX_RULES: usize = 200_000;
 const INDETERMINATE: &str =
     "whether the rule matches is unknown: the verdicts it decides are indeterminate";
 
+/// Rule visits beyond this are refused: chains that jump to one chain many times each
+/// multiply the work even when they add no rule (logging chains).
+const MAX_VISITS: usize = 2_000_000;
+
 /// The source port of a required flow lies in the ephemeral range (`language.md`).
 const EPHEMERAL: (u16, u16) = (49152, 65535);
 
@@ -50,6 +54,8 @@ pub fn read(input: &SourceInput<'_>) -> Result<NetworkRules, SourceError> {
         policy,
         out: &mut out,
         stack: Vec::new(),
+        visited: 0,
+        reported: std::collections::HashSet::new(),
     };
     flattener.chain("FORWARD", &Match::default(), Fall::Builtin)?;
     Ok(out)
@@ -121,8 +127,8 @@ fn tokenize(id: SourceId, line: &str, offset: usize) -> Result<Vec<Token>, Sourc
 struct Chain {
     /// Built-in chains only (`-` for user chains).
     policy: Option<Spanned<Action>>,
-    /// Each rule's line and its tokens after `-A CHAIN`.
-    rules: Vec<(Span, Vec<Token>)>,
+    /// Each rule, parsed once (a chain jumped to many times is visited many times).
+    rules: Vec<Rule>,
 }
 
 struct Table {
@@ -228,8 +234,7 @@ fn parse_filter_table(id: SourceId, text: &str) -> Result<Table, SourceError> {
             )
             .with_help("declare it with a `:CHAIN - [0:0]` line before its rules"));
         };
-        tokens.drain(..2);
-        c.rules.push((span, tokens));
+        c.rules.push(parse_rule(&tokens[2..], span)?);
     }
     if let Some((name, span)) = current {
         return Err(SourceError::at(
@@ -859,6 +864,10 @@ struct Flattener<'t, 'o> {
     out: &'o mut NetworkRules,
     /// The chains being expanded, for loops.
     stack: Vec<String>,
+    /// Rule lines visited so far, for [`MAX_VISITS`].
+    visited: usize,
+    /// The lines whose unsupported constructs are reported (by start offset).
+    reported: std::collections::HashSet<usize>,
 }
 
 impl Flattener<'_, '_> {
@@ -892,20 +901,28 @@ impl Flattener<'_, '_> {
         // After a conditional RETURN in a jumped-to chain, which packets the later rules
         // see is not representable: they match as unknown.
         let mut returned: Option<Span> = None;
-        for (span, tokens) in &chain.rules {
-            let rule = parse_rule(tokens, *span)?;
-            for u in rule.unsupported {
-                if !self.out.unsupported.contains(&u) {
-                    self.out.unsupported.push(u);
-                }
+        for rule in &chain.rules {
+            self.visited += 1;
+            if self.visited > MAX_VISITS {
+                return Err(SourceError::at(
+                    rule.span,
+                    format!("the chains' jumps visit more than {MAX_VISITS} rules"),
+                )
+                .with_help("a chain jumped to many times from chains themselves jumped to many times multiplies the rules"));
+            }
+            // Reported once per line, when the line is reached from FORWARD.
+            if self.reported.insert(rule.span.start) {
+                self.out
+                    .unsupported
+                    .extend(rule.unsupported.iter().cloned());
             }
             let mut m = outer.and(&rule.m);
             if m.uncertain.is_none() {
                 m.uncertain = returned;
             }
-            match rule.target {
+            match &rule.target {
                 Target::Continue => {}
-                Target::Action(a) | Target::Unknown(a) => self.push(&m, a, rule.span)?,
+                Target::Action(a) | Target::Unknown(a) => self.push(&m, *a, rule.span)?,
                 Target::Return => {
                     let unconditional = rule_is_unconditional(&rule.m);
                     match fall {
@@ -932,10 +949,10 @@ impl Flattener<'_, '_> {
                     }
                 }
                 Target::Jump(t) | Target::Goto(t) if m.never => {
-                    self.check_chain(&t)?;
+                    self.check_chain(t)?;
                 }
                 Target::Jump(t) => {
-                    self.enter(&t, &m, Fall::Continue)?;
+                    self.enter(t, &m, Fall::Continue)?;
                 }
                 Target::Goto(t) => {
                     let callee = if fall == Fall::Continue {
@@ -943,7 +960,7 @@ impl Flattener<'_, '_> {
                     } else {
                         Fall::Policy
                     };
-                    self.enter(&t, &m, callee)?;
+                    self.enter(t, &m, callee)?;
                     if let Some(p) = self.policy.clone().filter(|_| callee == Fall::Policy) {
                         self.push(&m, p.value, p.span)?;
                     }
@@ -1277,6 +1294,22 @@ COMMIT
             )
         );
         assert_eq!(error("*nat\nCOMMIT\n"), ("no `*filter` table".into(), None));
+        // Ten chains, each jumping ten times to the next: 10^10 visits, refused.
+        let mut text = String::from("*filter\n:FORWARD DROP [0:0]\n");
+        for c in 0..10 {
+            text.push_str(&format!(":c{c} - [0:0]\n"));
+        }
+        text.push_str("-A FORWARD -j c0\n");
+        for c in 0..9 {
+            for _ in 0..10 {
+                text.push_str(&format!("-A c{c} -j c{}\n", c + 1));
+            }
+        }
+        text.push_str("-A c9 -j LOG\nCOMMIT\n");
+        assert_eq!(
+            error(&text).0,
+            "the chains' jumps visit more than 2000000 rules"
+        );
         assert_eq!(
             error("*filter\n:FORWARD BLOCK [0:0]\nCOMMIT\n"),
             ("`BLOCK` is not a chain policy".into(), Some("BLOCK".into()))
