@@ -1029,6 +1029,7 @@ fn rule_is_unconditional(m: &Match) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
     use std::path::Path;
 
     use super::*;
@@ -1297,12 +1298,12 @@ COMMIT
         // Ten chains, each jumping ten times to the next: 10^10 visits, refused.
         let mut text = String::from("*filter\n:FORWARD DROP [0:0]\n");
         for c in 0..10 {
-            text.push_str(&format!(":c{c} - [0:0]\n"));
+            _ = writeln!(text, ":c{c} - [0:0]");
         }
         text.push_str("-A FORWARD -j c0\n");
         for c in 0..9 {
             for _ in 0..10 {
-                text.push_str(&format!("-A c{c} -j c{}\n", c + 1));
+                _ = writeln!(text, "-A c{c} -j c{}", c + 1);
             }
         }
         text.push_str("-A c9 -j LOG\nCOMMIT\n");
