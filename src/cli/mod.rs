@@ -9,6 +9,7 @@ mod export;
 mod flows;
 mod fmt;
 mod graph;
+mod import;
 mod init;
 mod loaded;
 mod rules;
@@ -61,6 +62,8 @@ enum Command {
     Init(init::InitArgs),
     /// Format the KDL files (in place, or `--check` to list what would change).
     Fmt(fmt::FmtArgs),
+    /// Convert a firewall's rules from another format into KDL.
+    Import(import::ImportArgs),
     /// Compare two revisions of a model: flows, verdicts, rules and diagnostics.
     Diff(diff::DiffArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
@@ -144,6 +147,7 @@ pub fn run() -> miette::Result<Outcome> {
         Command::Rules(args) => rules::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Fmt(args) => fmt::run(&args),
+        Command::Import(args) => import::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Completions(args) => completions(&args),
     }

@@ -361,7 +361,15 @@ impl CandidateCache {
                     } else {
                         &r.traffic.to
                     };
-                    let tri = net.list_matches(list, place);
+                    let mut tri = net
+                        .list_matches(list, place)
+                        .and(net.guard_matches(&r.guard, place, from_side));
+                    // A rule with a construct the model cannot represent matches as
+                    // unknown wherever its represented parts match (asked once, on
+                    // the source side).
+                    if from_side && r.uncertain.is_some() {
+                        tri = tri.and(Tri::Maybe);
+                    }
                     #[allow(clippy::cast_possible_truncation)]
                     (tri != Tri::No).then_some((i as u32, tri))
                 })
@@ -425,7 +433,12 @@ pub fn evaluate(net: &Network<'_>, flows: &[RequiredFlow]) -> Vec<FlowVerdict> {
                         let tri = net
                             .list_matches(&r.traffic.from, Place::Host(source))
                             .and(net.list_matches(&r.traffic.to, Place::Host(destination)))
-                            .and(source_port_match(r));
+                            .and(source_port_match(r))
+                            .and(if r.uncertain.is_some() {
+                                Tri::Maybe
+                            } else {
+                                Tri::Yes
+                            });
                         (tri != Tri::No).then_some(Candidate {
                             index: i,
                             tri,
