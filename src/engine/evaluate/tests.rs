@@ -398,7 +398,7 @@ fn an_uncertain_network_rule_matches_as_unknown_where_its_parts_match() {
 firewall "fw" default="deny" {{
     zones "a" "b"
     allow "iface" from="zone:a" tcp="80"
-    allow "rest" tcp="80"
+    deny "rest" tcp="80"
 }}
 "#
     ));
@@ -409,9 +409,10 @@ firewall "fw" default="deny" {{
     assert_eq!(
         v,
         [
+            // Allowed if the rule matches, blocked by the next one if not.
             "a1.contoso.com -> b1.contoso.com 80: indeterminate by fw: \"iface\"",
             // From b the represented part (`from` zone a) does not match: the next rule decides.
-            "b1.contoso.com -> a1.contoso.com 80: allowed by fw: \"rest\"",
+            "b1.contoso.com -> a1.contoso.com 80: blocked by fw: \"rest\"",
         ]
     );
 }
