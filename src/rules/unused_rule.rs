@@ -61,7 +61,7 @@ pub fn check(cx: &Context<'_, '_>, shadowed: &HashSet<RuleKey>, out: &mut Vec<Di
     for (key, traffic, action, span) in cx.all_rules() {
         // The stand-in rule of a firewall whose source file cannot be read (unknown as a
         // whole, at the `source=` value) is no rule of the user's.
-        if whole_unknown(cx, key, span) {
+        if whole_unknown(cx, key, span) || cx.follows_from_input_errors(traffic) {
             continue;
         }
         if action != Action::Allow
