@@ -53,6 +53,12 @@ fn diagnostics_point_at_the_lines_of_the_iptables_save_file() {
 #[test]
 fn verdicts_come_from_the_file_and_the_source_file_counts_as_a_file() {
     let r = run(&fixture(), &["flows", ".", "--format", "json"]);
+    // The loader's warning goes to stderr; it is no input error.
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        "rules/fw-core.rules:12:13: warning[source/unsupported] cmflow cannot represent interface match `-i eth1` exactly\n"
+    );
     let json: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
     let verdicts: Vec<String> = json["flows"]
         .as_array()
