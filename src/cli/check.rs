@@ -11,10 +11,18 @@ use crate::engine::{FlowVerdict, Network, Phase, RequiredFlow, evaluate};
 use crate::load::{Inputs, load};
 use crate::model::Model;
 use crate::report::baseline::{self, Baseline};
-use crate::report::{CheckFormat, CheckReport, HumanOptions, write_check, write_statistics};
+use crate::report::{
+    CheckFormat, CheckReport, HumanOptions, write_check, write_human, write_statistics,
+};
 use crate::rules;
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  cmflow check examples/contoso
+  cmflow check models --format short --fail-on warning
+  cmflow check models --format sarif --output-file cmflow.sarif
+  cmflow check models --write-baseline cmflow-baseline.json
+  cmflow check models --baseline cmflow-baseline.json")]
 pub struct CheckArgs {
     #[command(flatten)]
     model: ModelArgs,
@@ -41,6 +49,13 @@ pub struct CheckArgs {
     /// Record the current diagnostics in this file, report nothing and exit 0.
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// Write the report to this file instead of standard output (written beside it,
+    /// then renamed over it: a link at that path is replaced, not followed).
+    #[arg(long, value_name = "FILE")]
+    output_file: Option<PathBuf>,
+    /// Print the diagnostics only: no summary or success line, no notes on stderr.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -122,6 +137,7 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
     };
     let mut summary = Summary::new(&diagnostics, model.sources.user_file_count(), checked);
     summary.baseline = applied;
+    summary.unchecked_files = model.unparsed.len();
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         CheckFormat::Human
     } else {
@@ -131,21 +147,39 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
         color: args.color.enabled(),
         width: terminal_width(),
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
     let report = CheckReport {
         sources: &model.sources,
         diagnostics: &diagnostics,
         summary: &summary,
         rules: rules::RULES,
     };
-    if args.statistics {
-        write_statistics(&mut out, format, &report)
+    let write_report = |out: &mut dyn Write| -> std::io::Result<()> {
+        if args.statistics {
+            write_statistics(out, format, &report)
+        } else if args.quiet && format == CheckFormat::Human {
+            write_human(out, report.sources, report.diagnostics, human)
+        } else {
+            write_check(out, format, &report, human)?;
+            // A clean run says so (the short format has no summary line).
+            if format == CheckFormat::Short && diagnostics.is_empty() && !args.quiet {
+                writeln!(
+                    out,
+                    "All checks passed ({}, {} checked)",
+                    crate::diag::count(summary.files, "file"),
+                    crate::diag::count(summary.flows, "required flow")
+                )?;
+            }
+            Ok(())
+        }
+    };
+    if let Some(path) = &args.output_file {
+        write_output_file(path, write_report)?;
     } else {
-        write_check(&mut out, format, &report, human)
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        write_report(&mut out).or_else(super::ignore_broken_pipe)?;
+        out.flush().or_else(super::ignore_broken_pipe)?;
     }
-    .or_else(super::ignore_broken_pipe)?;
-    out.flush().or_else(super::ignore_broken_pipe)?;
     // The summary carries a baseline's counts in human, json and sarif; the formats
     // without a summary (short is one line per diagnostic) say them on stderr.
     let in_summary = !args.statistics
@@ -153,8 +187,14 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
             format,
             CheckFormat::Human | CheckFormat::Json | CheckFormat::Sarif
         );
-    if let Some(applied) = applied.filter(|_| !in_summary) {
+    if let Some(applied) = applied.filter(|_| !in_summary && !args.quiet) {
         eprintln!("cmflow: {applied}");
+    }
+    if summary.unchecked_files > 0 && !in_summary && !args.quiet {
+        eprintln!(
+            "cmflow: {} not checked (syntax errors): the model checks run once every file parses",
+            crate::diag::count(summary.unchecked_files, "file")
+        );
     }
     timings.lap("report");
     let failed = args
@@ -169,6 +209,30 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// Writes `--output-file`: a temporary file beside `path`, renamed over it when whole.
+fn write_output_file(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> miette::Result<()> {
+    let shown = crate::escape::terminal::line(&path.display().to_string()).into_owned();
+    let cannot = |e: &dyn std::fmt::Display| miette::miette!("cannot write {shown}: {e}");
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".cmflow-report-")
+        .tempfile_in(dir)
+        .map_err(|e| cannot(&e))?;
+    {
+        let mut out = std::io::BufWriter::new(temp.as_file_mut());
+        write(&mut out).map_err(|e| cannot(&e))?;
+        out.flush().map_err(|e| cannot(&e))?;
+    }
+    temp.persist(path).map_err(|e| cannot(&e.error))?;
+    Ok(())
 }
 
 /// A model with its flows, verdicts and diagnostics: what `check` reports and `diff`
@@ -195,6 +259,28 @@ pub fn check_model(
     let model = loaded.model;
     let mut findings = Findings::default();
     findings.extend(loaded.diagnostics);
+    if !model.unparsed.is_empty() {
+        // A file that does not parse leaves the model without whatever it declares:
+        // every model check would report what follows from that (unknown references,
+        // unused rules and suppressions, blocked flows), so none runs until it parses.
+        let diagnostics = findings
+            .finish(
+                &model.sources,
+                &model.severity_overrides,
+                &model.suppressions,
+                rules::unused_suppression::diagnostic,
+            )
+            .into_iter()
+            .filter(|d| d.code != rules::unused_suppression::RULE.code)
+            .collect();
+        return Ok(Checked {
+            model,
+            flows: Vec::new(),
+            verdicts: Vec::new(),
+            diagnostics,
+            in_phases: 0,
+        });
+    }
     // Every phase's flows are evaluated: a rule used only during installation is not unused.
     let flows = super::loaded::required_flows(&model, &Phase::ALL)?;
     timings.lap("flows");
@@ -218,13 +304,19 @@ pub fn check_model(
     };
     timings.lap("rules");
     let checked = flows.iter().filter(|f| cx.checked(f)).count();
-    let diagnostics = findings.finish_judged_over(
+    let mut diagnostics = findings.finish_judged_over(
         &every_phase,
         &model.sources,
         &model.severity_overrides,
         &model.suppressions,
         rules::unused_suppression::diagnostic,
     );
+    if diagnostics
+        .iter()
+        .any(|d| d.code == crate::load::codes::UNKNOWN_REFERENCE.code)
+    {
+        diagnostics.retain(|d| !rules::JUDGE_ABSENCE.contains(&d.code));
+    }
     drop(cx);
     drop(net);
     Ok(Checked {

@@ -20,6 +20,10 @@ use crate::model::Model;
 const DEFAULT_OUT: &str = "cmflow-export";
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  cmflow export examples/contoso --target windows-firewall --out fw/
+  cmflow export examples/contoso --target aerleon --phase all --out acl/
+  cmflow export examples/contoso --target csv > change-request.csv")]
 pub struct ExportArgs {
     #[command(flatten)]
     model: ModelArgs,
