@@ -223,7 +223,9 @@ flow "sql" from="host:a.contoso.com" to="host:b.contoso.com" tcp="1433"
         .expect("runs");
     assert_eq!(
         diagnostic_lines(&String::from_utf8_lossy(&out.stdout)),
-        ["sub/fw.rules:3:1: error[firewall/blocked-flow] rule 1 of firewall `fw` blocks a.contoso.com -> b.contoso.com: tcp 1433 (sql)"]
+        [
+            "sub/fw.rules:3:1: error[firewall/blocked-flow] rule 1 of firewall `fw` blocks a.contoso.com -> b.contoso.com: tcp 1433 (sql)"
+        ]
     );
 }
 
