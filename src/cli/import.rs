@@ -62,7 +62,8 @@ pub fn run(args: &ImportArgs) -> miette::Result<Outcome> {
         return import_configmgr(args);
     };
     let shown = crate::escape::terminal::line(&args.file.display().to_string()).into_owned();
-    let bytes = std::fs::read(&args.file).map_err(|e| miette!("cannot read {shown}: {e}"))?;
+    let bytes = crate::load::firewall_sources::read_capped(&args.file)
+        .map_err(|e| miette!("cannot read {shown}: {e}"))?;
     let imported =
         crate::import::firewall::import(format, &args.file, &bytes, args.attached.as_deref());
     crate::report::write_to_stderr(

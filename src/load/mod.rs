@@ -8,7 +8,7 @@
 
 mod build;
 pub mod codes;
-mod firewall_sources;
+pub mod firewall_sources;
 pub(crate) mod reader;
 mod resolve;
 pub mod scan;
