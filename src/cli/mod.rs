@@ -8,6 +8,7 @@ mod export;
 mod flows;
 mod fmt;
 mod graph;
+mod import;
 mod init;
 mod loaded;
 mod rules;
@@ -46,6 +47,8 @@ enum Command {
     Init(init::InitArgs),
     /// Format the KDL files (in place, or `--check` to list what would change).
     Fmt(fmt::FmtArgs),
+    /// Write KDL model files from another tool's data (`configmgr`: the inventory JSON).
+    Import(import::ImportArgs),
 }
 
 /// The outcome of a command, as `cli.md` § Exit codes defines it.
@@ -78,6 +81,7 @@ pub fn run() -> miette::Result<Outcome> {
         Command::Rules(args) => rules::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Fmt(args) => fmt::run(&args),
+        Command::Import(args) => import::run(&args),
     }
 }
 
