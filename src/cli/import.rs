@@ -62,7 +62,17 @@ pub fn run(args: &ImportArgs) -> miette::Result<Outcome> {
     let imported = match imported {
         Ok(i) => i,
         Err(e) => {
-            eprintln!("{:?}", miette::Report::new(e));
+            // Unwrapped, so that the message (file, JSON path, what was expected) stays
+            // on one line for whoever greps the output.
+            let mut rendered = String::new();
+            let written = miette::GraphicalReportHandler::new()
+                .with_width(super::terminal_width())
+                .with_wrap_lines(false)
+                .render_report(&mut rendered, &e);
+            if written.is_err() {
+                rendered = e.to_string();
+            }
+            eprintln!("{rendered}");
             return Ok(Outcome::Findings);
         }
     };

@@ -433,6 +433,25 @@ fn json_error(
 }
 
 fn parse(file: &str, text: &str) -> Result<Inventory, ImportError> {
+    // Syntax first, then the top level: serde would read a struct from an array too.
+    let _: de::IgnoredAny =
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text))
+            .map_err(|e| json_error(file, text, &e))?;
+    let start = text.len() - text.trim_start().len();
+    if !text[start..].starts_with('{') {
+        let found = match text[start..].chars().next() {
+            Some('[') => "an array",
+            Some('"') => "a string",
+            _ => "a single value",
+        };
+        return Err(ImportError::new(
+            file,
+            text,
+            format!("not an inventory: expected a JSON object, found {found}"),
+        )
+        .at(start, 1, "this")
+        .help("an inventory is one JSON object with `\"cmflow-inventory\": 1`"));
+    }
     let header: Header =
         serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text))
             .map_err(|e| json_error(file, text, &e))?;
