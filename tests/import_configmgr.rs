@@ -17,6 +17,7 @@ use kdl::{KdlDocument, KdlNode};
 use serde_json::{Value as Json, json};
 
 #[path = "../examples/generate/model.rs"]
+#[expect(dead_code, reason = "one scale is enough here: SCALE_NAMES is not used")]
 mod generate;
 
 const FIXTURE: &str = "tests/fixtures/import/configmgr/hierarchy.json";

@@ -279,15 +279,13 @@ impl<'de> Deserialize<'de> for Num {
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Num, E> {
                 // `ConvertTo-Json` writes a [double] that holds an integer as `80.0`.
-                #[expect(
-                    clippy::cast_possible_truncation,
-                    reason = "only integral values in the i64 range are accepted"
-                )]
-                let i = v as i64;
-                #[expect(clippy::cast_precision_loss, reason = "compared, not used")]
-                let exact = v.fract() == 0.0 && (i as f64) == v;
-                if exact {
-                    Ok(Num(i))
+                // Integral and below 2^53, so exactly an i64.
+                if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                    #[expect(
+                        clippy::cast_possible_truncation,
+                        reason = "integral and below 2^53: the conversion is exact"
+                    )]
+                    Ok(Num(v as i64))
                 } else {
                     Err(E::invalid_value(de::Unexpected::Float(v), &self))
                 }
@@ -810,10 +808,10 @@ impl Doc {
 }
 
 fn props_text(props: &[(String, String)]) -> String {
-    props
-        .iter()
-        .map(|(k, v)| format!(" {k}={v}"))
-        .collect::<String>()
+    props.iter().fold(String::new(), |mut out, (k, v)| {
+        let _ = write!(out, " {k}={v}");
+        out
+    })
 }
 
 /// Imports the inventory `text` (read from `file`, named in messages and headers).
@@ -1008,12 +1006,12 @@ pub fn import(file: &str, text: &str) -> Result<Imported, ImportError> {
         server
             .roles
             .sort_by_key(|r| order.iter().position(|n| *n == r.node));
-        if server.multicast {
-            if let Some(dp) = server.role_mut("distribution-point") {
-                for (k, v) in &mut dp.props {
-                    if k == "multicast" {
-                        *v = bool_kdl(true);
-                    }
+        if server.multicast
+            && let Some(dp) = server.role_mut("distribution-point")
+        {
+            for (k, v) in &mut dp.props {
+                if k == "multicast" {
+                    *v = bool_kdl(true);
                 }
             }
         }
@@ -1276,18 +1274,17 @@ fn boundary_groups(
                     ))
                 }
             };
-            match line {
-                Some(l) => lines.push(l),
-                None => {
-                    warnings.push(format!(
-                        "boundary group {name:?}: boundary {} ({value:?}) is not a valid value for its type {}: written as a comment",
-                        b.id.0, b.kind.0
-                    ));
-                    lines.push(format!(
-                        "// boundary {}: not a valid value for its type",
-                        comment(value)
-                    ));
-                }
+            if let Some(l) = line {
+                lines.push(l);
+            } else {
+                warnings.push(format!(
+                    "boundary group {name:?}: boundary {} ({value:?}) is not a valid value for its type {}: written as a comment",
+                    b.id.0, b.kind.0
+                ));
+                lines.push(format!(
+                    "// boundary {}: not a valid value for its type",
+                    comment(value)
+                ));
             }
         }
         let mut systems: Vec<String> = inv
