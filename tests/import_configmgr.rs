@@ -17,7 +17,10 @@ use kdl::{KdlDocument, KdlNode};
 use serde_json::{Value as Json, json};
 
 #[path = "../examples/generate/model.rs"]
-#[expect(dead_code, reason = "one scale is enough here: SCALE_NAMES is not used")]
+#[expect(
+    dead_code,
+    reason = "one scale is enough here: SCALE_NAMES is not used"
+)]
 mod generate;
 
 const FIXTURE: &str = "tests/fixtures/import/configmgr/hierarchy.json";
@@ -82,6 +85,9 @@ fn the_imported_fixture_loads_without_input_errors() {
             .map(|d| &d.message)
             .collect::<Vec<_>>()
     );
+    // The files are as `cmflow fmt` writes them.
+    let r = run(&common::root(), &["fmt", "--check", &dir_arg]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     // And the stdout stream is itself one loadable file.
     let one = out.path().join("one.kdl");
     std::fs::write(&one, &stdout).expect("write");
@@ -641,4 +647,24 @@ fn the_generated_model_round_trips_through_its_inventory() {
     generate::write_scale_with_boundary_groups("small", dir.path()).expect("generated");
     let flows = round_trip(dir.path());
     assert!(flows > 100, "{flows}");
+}
+
+/// `cargo test --release --test import_configmgr -- --ignored --nocapture`: the time to
+/// import the inventory of the generated medium model.
+#[test]
+#[ignore = "a measurement"]
+fn import_time_of_the_medium_generated_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    generate::write_scale_with_boundary_groups("medium", dir.path()).expect("generated");
+    let model = load_dir(dir.path());
+    let text = serde_json::to_string_pretty(&inventory_of(&model)).expect("JSON");
+    let start = std::time::Instant::now();
+    let imported = cmflow::import::configmgr::import("inventory.json", &text).expect("imports");
+    let elapsed = start.elapsed();
+    eprintln!(
+        "medium: {} servers, {} bytes of inventory, {} files written in {elapsed:?}",
+        model.servers.len(),
+        text.len(),
+        imported.files.len()
+    );
 }

@@ -1465,6 +1465,129 @@ mod tests {
         assert_eq!(minutes(None), None);
     }
 
+    fn text_of<'a>(imported: &'a Imported, name: &str) -> &'a str {
+        imported
+            .files
+            .iter()
+            .find(|f| f.name == name)
+            .map_or("", |f| f.text.as_str())
+    }
+
+    #[test]
+    fn roles_of_unknown_sites_and_odd_values_are_warned_about() {
+        let text = r#"{"cmflow-inventory": 1,
+            "SMS_Site": [{"SiteCode": "P01", "Type": 2}, {"SiteCode": "p01", "Type": 2},
+                         {"SiteCode": "S01", "Type": 1, "ReportingSiteCode": "P01"}],
+            "SMS_SCI_SysResUse": [
+              {"SiteCode": "P01", "RoleName": "SMS Management Point", "NetworkOSPath": "\\\\mp.contoso.com"},
+              {"SiteCode": "S01", "RoleName": "SMS Distribution Point", "NetworkOSPath": "\\\\mp.contoso.com"},
+              {"SiteCode": "X99", "RoleName": "SMS Fallback Status Point", "NetworkOSPath": "\\\\fsp.contoso.com"},
+              {"SiteCode": "P01", "RoleName": "SMS Site Server", "NetworkOSPath": "\\\\"},
+              {"SiteCode": "S01", "RoleName": "SMS Multicast Service Point", "NetworkOSPath": "\\\\mp.contoso.com"},
+              {"SiteCode": "S01", "RoleName": "SMS Distribution Point", "NetworkOSPath": "\\\\dp.contoso.com"}
+            ],
+            "SMS_SCI_Component": [{"SiteCode": "P01", "ItemName": "SMS_MP_CONTROL_MANAGER|SMS Management Point",
+              "Props": [{"PropertyName": "IISPortsList", "Value": 8080}]},
+              {"SiteCode": "S01", "ItemName": "SMS_MP_CONTROL_MANAGER|SMS Management Point",
+              "Props": [{"PropertyName": "IISPortsList", "Value1": "81"}]}],
+            "SMS_Boundary": [{"BoundaryID": 1, "BoundaryType": 7, "Value": "x"},
+                             {"BoundaryID": 2, "BoundaryType": 3, "Value": "10.0.0.1"}],
+            "SMS_BoundaryGroup": [{"GroupID": 1, "Name": "G"}, {"GroupID": 2, "Name": "G"}],
+            "SMS_BoundaryGroupMembers": [{"GroupID": 1, "BoundaryID": 1}, {"GroupID": 1, "BoundaryID": 2},
+                                         {"GroupID": 1, "BoundaryID": 3}],
+            "SMS_BoundaryGroupRelationships": [{"SourceGroupID": 1, "DestinationGroupID": 9},
+                                               {"SourceGroupID": 1, "DestinationGroupID": 8, "DestinationGroupName": "Elsewhere", "FallbackMP": "15"}]
+        }"#;
+        let imported = import("inv.json", text).unwrap();
+        assert_eq!(
+            imported.warnings,
+            [
+                "SMS_Site[1]: site p01 is listed twice: the first is kept",
+                "mp.contoso.com: holds roles of sites P01 and S01: it is written in site P01, with every role",
+                "SMS_SCI_SysResUse[2]: site \"X99\" of role \"SMS Fallback Status Point\" on fsp.contoso.com is not in SMS_Site: the role is skipped",
+                r#"SMS_SCI_SysResUse[3].NetworkOSPath: no server name in "\\\\": the role is skipped"#,
+                "boundary group \"G\": boundary 3 is not in SMS_Boundary",
+                "boundary group \"G\": boundary 2 (\"10.0.0.1\") is not a valid value for its type 3: written as a comment",
+                "boundary group \"G\": boundary 1 has the unknown BoundaryType 7: written as a comment",
+                "boundary group \"G\": fallback to group 9 that is not in SMS_BoundaryGroup: skipped",
+                "boundary group \"G\" is listed twice: the first is kept",
+            ]
+        );
+        let p01 = text_of(&imported, "site-p01.kdl");
+        assert!(p01.contains("    client-ports http=8080\n"), "{p01}");
+        assert!(
+            p01.contains("management-point http=#true https=#false\n        distribution-point pull=#false pxe=#false multicast=#true"),
+            "{p01}"
+        );
+        let s01 = text_of(&imported, "site-s01.kdl");
+        assert!(s01.starts_with("// Site S01 (secondary)"), "{s01}");
+        assert!(
+            !s01.contains("client-ports"),
+            "a secondary uses its parent's: {s01}"
+        );
+        assert!(s01.contains(r#"server "dp.contoso.com""#), "{s01}");
+        assert!(
+            !imported
+                .files
+                .iter()
+                .any(|f| f.text.contains("fsp.contoso.com"))
+        );
+        let groups = text_of(&imported, "boundary-groups.kdl");
+        assert!(
+            groups.contains("// boundary of unknown type 7: x"),
+            "{groups}"
+        );
+        assert!(
+            groups.contains("// boundary 10.0.0.1: not a valid value for its type"),
+            "{groups}"
+        );
+        assert!(
+            groups.contains(r#"fallback "Elsewhere" management-point=15"#),
+            "{groups}"
+        );
+    }
+
+    #[test]
+    fn boundaries_without_groups_are_a_warning() {
+        let text = r#"{"cmflow-inventory": 1, "SMS_Boundary": [{"BoundaryID": 1, "BoundaryType": 1, "Value": "Redmond"}]}"#;
+        let imported = import("inv.json", text).unwrap();
+        assert_eq!(
+            imported.warnings,
+            ["1 boundaries in no boundary group: cmflow models boundaries inside groups only"]
+        );
+        assert_eq!(
+            imported
+                .files
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>(),
+            ["zones.kdl"]
+        );
+    }
+
+    #[test]
+    fn errors_point_at_the_json_where_they_are() {
+        let text =
+            "{\"cmflow-inventory\": 1,\n \"SMS_Site\": [{\"SiteCode\": \"P01\", \"Type\": [2]}]}";
+        let e = import("inv.json", text).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "inv.json: SMS_Site[0].Type: invalid type: sequence, expected an integer (a number or a string of digits)"
+        );
+        let span = e.span.expect("a span");
+        assert_eq!(&text[span.offset()..=span.offset()], "[", "{span:?}");
+        let e = import("inv.json", "{\"cmflow-inventory\": \"two\"}").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "inv.json: cmflow-inventory: invalid value: string \"two\", expected an integer (a number or a string of digits)"
+        );
+        let e = import("inv.json", "\"text\"").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "inv.json: not an inventory: expected a JSON object, found a string"
+        );
+    }
+
     #[test]
     fn site_files_are_plain_names() {
         assert_eq!(site_file("P01", 0), "site-p01.kdl");
