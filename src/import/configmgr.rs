@@ -867,12 +867,18 @@ pub fn import(file: &str, text: &str) -> Result<Imported, ImportError> {
             })
             .map(str::to_owned);
         let database = definition.and_then(|d| {
-            let server = d.sql_server.as_ref().map(Text::trimmed)?;
-            let server = host_of_nal(server)?;
+            // `SQLServerName` may be a NetBIOS name or `SERVER\INSTANCE`; the FQDN
+            // property, when there, names the server as its site system role does.
+            let name = d.sql_server.as_ref().map_or("", Text::trimmed);
+            let server = prop_text(&d.props, "SQLServerFQDN")
+                .and_then(host_of_nal)
+                .or_else(|| host_of_nal(name))?;
             let db = d.sql_database.as_ref().map_or("", Text::trimmed);
-            let instance = db
-                .split_once('\\')
-                .map_or("MSSQLSERVER", |(inst, _)| inst.trim());
+            // `INSTANCE\DATABASE`, else `SERVER\INSTANCE`, else the default instance.
+            let instance = match (db.split_once('\\'), name.split_once('\\')) {
+                (Some((inst, _)), _) | (None, Some((_, inst))) => inst.trim(),
+                (None, None) => "",
+            };
             let instance = if instance.is_empty() {
                 "MSSQLSERVER"
             } else {
@@ -1114,7 +1120,10 @@ pub fn import(file: &str, text: &str) -> Result<Imported, ImportError> {
         let mut doc = Doc::new(&format!(
             "Servers outside any site (site database servers), written by\n`cmflow import configmgr {source}`."
         ));
-        for s in infrastructure {
+        for (i, s) in infrastructure.into_iter().enumerate() {
+            if i > 0 {
+                doc.blank();
+            }
             write_server(&mut doc, s);
         }
         files.push(doc.finish("infrastructure.kdl".into()));
@@ -1544,6 +1553,51 @@ mod tests {
         assert!(
             groups.contains(r#"fallback "Elsewhere" management-point=15"#),
             "{groups}"
+        );
+    }
+
+    #[test]
+    fn the_site_database_instance_comes_from_the_database_or_the_server_name() {
+        let text = r#"{"cmflow-inventory": 1,
+            "SMS_Site": [{"SiteCode": "P01", "Type": 2}, {"SiteCode": "P02", "Type": 2}, {"SiteCode": "P03", "Type": 2}],
+            "SMS_SCI_SiteDefinition": [
+              {"SiteCode": "P01", "SQLServerName": "SQL01", "SQLDatabaseName": "INST1\\CM_P01",
+               "Props": [{"PropertyName": "SQLServerFQDN", "Value1": "sql01.contoso.com"}]},
+              {"SiteCode": "P02", "SQLServerName": "sql02.contoso.com\\INST2", "SQLDatabaseName": "CM_P02",
+               "Props": [{"PropertyName": "SQL Server Service Broker Port", "Value": 4030}]},
+              {"SiteCode": "P03", "SQLServerName": "sql03.contoso.com", "SQLDatabaseName": "CM_P03"}
+            ]}"#;
+        let imported = import("inv.json", text).unwrap();
+        assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+        let p01 = text_of(&imported, "site-p01.kdl");
+        assert!(
+            p01.contains(r#"database server="sql01.contoso.com" instance="INST1""#),
+            "{p01}"
+        );
+        let p02 = text_of(&imported, "site-p02.kdl");
+        assert!(
+            p02.contains(r#"database server="sql02.contoso.com" instance="INST2""#),
+            "{p02}"
+        );
+        assert_eq!(
+            text_of(&imported, "infrastructure.kdl")
+                .lines()
+                .filter(|l| !l.starts_with("//"))
+                .collect::<Vec<_>>(),
+            [
+                "",
+                r#"server "sql01.contoso.com" zone="unassigned" {"#,
+                r#"    sql-instance "INST1""#,
+                "}",
+                "",
+                r#"server "sql02.contoso.com" zone="unassigned" {"#,
+                r#"    sql-instance "INST2" broker-port=4030"#,
+                "}",
+                "",
+                r#"server "sql03.contoso.com" zone="unassigned" {"#,
+                r#"    sql-instance "MSSQLSERVER""#,
+                "}",
+            ]
         );
     }
 
