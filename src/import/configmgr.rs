@@ -910,12 +910,11 @@ pub fn import(file: &str, text: &str) -> Result<Imported, ImportError> {
             .cmp(&rank(b.kind))
             .then_with(|| a.code.cmp(&b.code))
     });
-    let site_of = |code: &str| -> Option<String> {
-        sites
-            .iter()
-            .find(|s| s.code.eq_ignore_ascii_case(code))
-            .map(|s| s.code.clone())
-    };
+    let codes: HashMap<String, String> = sites
+        .iter()
+        .map(|s| (s.code.to_ascii_lowercase(), s.code.clone()))
+        .collect();
+    let site_of = |code: &str| -> Option<String> { codes.get(&code.to_ascii_lowercase()).cloned() };
 
     // Servers and their roles.
     let mut servers: BTreeMap<String, ServerOut> = BTreeMap::new();
@@ -1204,6 +1203,19 @@ fn boundary_groups(
         .collect();
     let boundaries: HashMap<i64, &SmsBoundary> =
         inv.boundaries.iter().map(|b| (b.id.0, b)).collect();
+    // By group, so that a hierarchy with thousands of groups stays linear.
+    let mut members_of: HashMap<i64, Vec<&GroupMember>> = HashMap::new();
+    for m in &inv.members {
+        members_of.entry(m.group.0).or_default().push(m);
+    }
+    let mut systems_of: HashMap<i64, Vec<&GroupSiteSystem>> = HashMap::new();
+    for s in &inv.group_systems {
+        systems_of.entry(s.group.0).or_default().push(s);
+    }
+    let mut relationships_of: HashMap<i64, Vec<&Relationship>> = HashMap::new();
+    for r in &inv.relationships {
+        relationships_of.entry(r.source.0).or_default().push(r);
+    }
     let mut groups: Vec<&SmsBoundaryGroup> = inv.groups.iter().collect();
     groups.sort_by(|a, b| a.name.trimmed().cmp(b.name.trimmed()));
     let mut inferred = 0usize;
@@ -1228,10 +1240,10 @@ fn boundary_groups(
             let _ = write!(head, " site={}", q(&code));
         }
         let mut lines: Vec<String> = Vec::new();
-        let mut members: Vec<&SmsBoundary> = inv
-            .members
-            .iter()
-            .filter(|m| m.group == g.id)
+        let mut members: Vec<&SmsBoundary> = members_of
+            .get(&g.id.0)
+            .into_iter()
+            .flatten()
             .filter_map(|m| {
                 let b = boundaries.get(&m.boundary.0).copied();
                 if b.is_none() {
@@ -1296,19 +1308,19 @@ fn boundary_groups(
                 ));
             }
         }
-        let mut systems: Vec<String> = inv
-            .group_systems
-            .iter()
-            .filter(|s| s.group == g.id)
+        let mut systems: Vec<String> = systems_of
+            .get(&g.id.0)
+            .into_iter()
+            .flatten()
             .filter_map(|s| host_of_nal(&s.nal_path.0))
             .collect();
         systems.sort_by_key(|s| s.to_ascii_lowercase());
         systems.dedup_by_key(|s| s.to_ascii_lowercase());
         lines.extend(systems.iter().map(|s| format!("site-system {}", q(s))));
-        let mut fallbacks: Vec<(&str, String)> = inv
-            .relationships
-            .iter()
-            .filter(|r| r.source == g.id)
+        let mut fallbacks: Vec<(&str, String)> = relationships_of
+            .get(&g.id.0)
+            .into_iter()
+            .flatten()
             .filter_map(|r| {
                 let to = names.get(&r.destination.0).copied().or_else(|| {
                     r.destination_name
