@@ -3,6 +3,7 @@
 //! prints or exits.
 
 mod check;
+mod diff;
 mod explain;
 mod export;
 mod flows;
@@ -49,6 +50,8 @@ enum Command {
     Fmt(fmt::FmtArgs),
     /// Write KDL model files from another tool's data (`configmgr`: the inventory JSON).
     Import(import::ImportArgs),
+    /// Compare two revisions of a model: flows, verdicts, rules and diagnostics.
+    Diff(diff::DiffArgs),
 }
 
 /// The outcome of a command, as `cli.md` § Exit codes defines it.
@@ -82,6 +85,7 @@ pub fn run() -> miette::Result<Outcome> {
         Command::Init(args) => init::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Import(args) => import::run(&args),
+        Command::Diff(args) => diff::run(&args),
     }
 }
 

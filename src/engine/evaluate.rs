@@ -72,14 +72,20 @@ pub struct Decision {
 impl Decision {
     /// `fw-core: "HQ to MP"`, `fw-core: rule 3`, `fw-core: default`.
     pub fn describe(&self, model: &Model) -> String {
-        let filter = self.filter.name(model);
-        match self.by {
-            DecidedBy::Default => format!("{filter}: default"),
-            DecidedBy::Rule(i) => match rule_name(model, self.filter, i) {
-                Some(name) => format!("{filter}: \"{name}\""),
-                None => format!("{filter}: rule {}", i + 1),
-            },
-        }
+        describe(model, self.filter, self.by)
+    }
+}
+
+/// How a flow list names a filter's rule or default: `fw-core: "HQ to MP"`,
+/// `fw-core: rule 3`, `fw-core: default`, `dp01.contoso.com inbound: rule 2`.
+pub fn describe(model: &Model, filter: Filter, by: DecidedBy) -> String {
+    let name = filter.name(model);
+    match by {
+        DecidedBy::Default => format!("{name}: default"),
+        DecidedBy::Rule(i) => match rule_name(model, filter, i) {
+            Some(rule) => format!("{name}: \"{rule}\""),
+            None => format!("{name}: rule {}", i + 1),
+        },
     }
 }
 
