@@ -74,7 +74,9 @@ $PropsRead = @(
 )
 $PropListsRead = @('SourceDistributionPoints', 'SourceDPRanks')
 
-$cim = @{ ComputerName = $SiteServer }
+# Local by default (DCOM-free local CIM); -SiteServer goes through WinRM.
+$cim = @{}
+if ($PSBoundParameters.ContainsKey('SiteServer')) { $cim.ComputerName = $SiteServer }
 if (-not $SiteCode) {
     $provider = Get-CimInstance @cim -Namespace 'root\SMS' -ClassName 'SMS_ProviderLocation' |
         Where-Object { $_.ProviderForLocalSite } | Select-Object -First 1

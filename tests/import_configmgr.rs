@@ -193,6 +193,29 @@ fn bad_inputs_name_the_file_the_json_path_and_what_was_expected() {
 }
 
 #[test]
+fn a_bad_input_writes_no_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("inv.json"),
+        r#"{"cmflow-inventory": 1, "SMS_Site": 5}"#,
+    )
+    .expect("write");
+    let r = run(
+        dir.path(),
+        &["import", "configmgr", "inv.json", "--out", "model"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "inv.json: SMS_Site: invalid type: integer `5`, expected an array of objects"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(!dir.path().join("model").exists());
+}
+
+#[test]
 fn an_unreadable_file_exits_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     let r = run(dir.path(), &["import", "configmgr", "missing.json"]);
