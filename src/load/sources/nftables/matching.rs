@@ -53,14 +53,14 @@ impl Match {
     #[must_use]
     pub fn and(&self, other: &Match) -> Match {
         Match {
-            src: and_nets(&self.src, &other.src),
-            dst: and_nets(&self.dst, &other.dst),
+            src: and_nets(self.src.as_ref(), other.src.as_ref()),
+            dst: and_nets(self.dst.as_ref(), other.dst.as_ref()),
             protos: match (self.protos, other.protos) {
                 (Some(a), Some(b)) => Some(a & b),
                 (a, b) => a.or(b),
             },
-            dports: and_ports(&self.dports, &other.dports),
-            sports: and_ports(&self.sports, &other.sports),
+            dports: and_ports(self.dports.as_ref(), other.dports.as_ref()),
+            sports: and_ports(self.sports.as_ref(), other.sports.as_ref()),
             never: self.never || other.never,
             uncertain: self.uncertain.or(other.uncertain),
         }
@@ -86,11 +86,11 @@ impl Match {
 }
 
 fn and_nets(
-    a: &Option<Vec<Spanned<IpNet>>>,
-    b: &Option<Vec<Spanned<IpNet>>>,
+    a: Option<&Vec<Spanned<IpNet>>>,
+    b: Option<&Vec<Spanned<IpNet>>>,
 ) -> Option<Vec<Spanned<IpNet>>> {
     match (a, b) {
-        (None, x) | (x, None) => x.clone(),
+        (None, x) | (x, None) => x.cloned(),
         (Some(a), Some(b)) => {
             let mut out = Vec::new();
             for x in a {
@@ -109,9 +109,9 @@ fn and_nets(
     }
 }
 
-fn and_ports(a: &Option<Ports>, b: &Option<Ports>) -> Option<Ports> {
+fn and_ports(a: Option<&Ports>, b: Option<&Ports>) -> Option<Ports> {
     match (a, b) {
-        (None, x) | (x, None) => x.clone(),
+        (None, x) | (x, None) => x.cloned(),
         (Some(a), Some(b)) => {
             let (inside, _) = intervals::split(&a.value, &b.value);
             Some(Spanned::new(inside, b.span))
@@ -339,20 +339,13 @@ pub fn apply(
     };
     match f {
         Field::Addr { src, v6 } => {
-            let mut nets = Vec::new();
-            for item in &items {
-                match addr_nets(item.node, v6) {
-                    Some(n) => nets.extend(n.into_iter().map(|n| Spanned::new(n, item.node.span))),
-                    None => {
-                        findings.unsupported(
-                            m,
-                            format!("`{name}` value {}", short(item.node)),
-                            item.node.span,
-                        );
-                        return Ok(());
-                    }
-                }
-            }
+            let Some(found) = values(&items, &name, m, findings, |n| addr_nets(n, v6)) else {
+                return Ok(());
+            };
+            let mut nets: Vec<Spanned<IpNet>> = found
+                .into_iter()
+                .flat_map(|(nets, span)| nets.into_iter().map(move |n| Spanned::new(n, span)))
+                .collect();
             if negate {
                 nets = complement(&nets, v6, right.span);
             }
@@ -364,20 +357,10 @@ pub fn apply(
             *m = m.and(&side);
         }
         Field::Port { src, protos } => {
-            let mut ports = Vec::new();
-            for item in &items {
-                match port_range(item.node) {
-                    Some(r) => ports.push(r),
-                    None => {
-                        findings.unsupported(
-                            m,
-                            format!("`{name}` value {}", short(item.node)),
-                            item.node.span,
-                        );
-                        return Ok(());
-                    }
-                }
-            }
+            let Some(found) = values(&items, &name, m, findings, port_range) else {
+                return Ok(());
+            };
+            let ports = found.into_iter().map(|(r, _)| r);
             let mut ports = intervals::merge(ports);
             if negate {
                 ports = intervals::split(&[(0, 65535)], &ports).1;
@@ -392,20 +375,10 @@ pub fn apply(
             *m = m.and(&side);
         }
         Field::L4proto => {
-            let mut bits = 0;
-            for item in &items {
-                match proto_bits(item.node) {
-                    Some(b) => bits |= b,
-                    None => {
-                        findings.unsupported(
-                            m,
-                            format!("`{name}` value {}", short(item.node)),
-                            item.node.span,
-                        );
-                        return Ok(());
-                    }
-                }
-            }
+            let Some(found) = values(&items, &name, m, findings, proto_bits) else {
+                return Ok(());
+            };
+            let mut bits = found.into_iter().fold(0, |acc, (b, _)| acc | b);
             if negate {
                 // `!= tcp` still leaves every other protocol, `OTHER` included.
                 bits = ALL & !bits | OTHER;
@@ -491,6 +464,30 @@ pub fn apply(
         }
     }
     Ok(())
+}
+
+/// Each item read by `read`; on the first that cannot be, reports it (`source/unsupported`)
+/// and gives `None`.
+fn values<T>(
+    items: &[Item<'_>],
+    name: &str,
+    m: &mut Match,
+    findings: &mut Findings<'_>,
+    read: impl Fn(&JsonNode) -> Option<T>,
+) -> Option<Vec<(T, Span)>> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(v) = read(item.node) else {
+            findings.unsupported(
+                m,
+                format!("`{name}` value {}", short(item.node)),
+                item.node.span,
+            );
+            return None;
+        };
+        out.push((v, item.node.span));
+    }
+    Some(out)
 }
 
 /// A value as written, shortened for a diagnostic.
@@ -648,7 +645,7 @@ mod tests {
         let net = |s: &str| Spanned::new(s.parse::<IpNet>().unwrap(), span);
         let a = Some(vec![net("10.0.0.0/8"), net("192.168.0.0/16")]);
         let b = Some(vec![net("10.1.0.0/16"), net("172.16.0.0/12")]);
-        let both = and_nets(&a, &b).unwrap();
+        let both = and_nets(a.as_ref(), b.as_ref()).unwrap();
         assert_eq!(both.len(), 1);
         assert_eq!(both[0].value.to_string(), "10.1.0.0/16");
     }

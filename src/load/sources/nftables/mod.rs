@@ -395,7 +395,7 @@ impl<'d> Ruleset<'d> {
         // a `goto` inside a jumped-to chain): later rules that overlap them are uncertain.
         let mut skips: Vec<(Match, Span)> = Vec::new();
         stack.push(name.to_owned());
-        for obj in self.rules.get(&key).map_or(&[][..], Vec::as_slice) {
+        'rules: for obj in self.rules.get(&key).map_or(&[][..], Vec::as_slice) {
             let rule = obj.get("rule").unwrap_or(obj);
             let name = rule
                 .get("comment")
@@ -431,35 +431,24 @@ impl<'d> Ruleset<'d> {
                     }
                     Some(Verdict::Goto(target, span)) => {
                         self.enter(base, target, span, &m, ret, stack, out, unsupported)?;
-                        // The end of the target chain is the end of this one.
-                        if self.end_of_chain(
-                            base,
-                            ret,
-                            &m,
-                            &own,
-                            obj.span,
-                            &mut skips,
-                            out,
-                            unsupported,
-                        ) {
-                            break;
-                        }
                     }
-                    Some(Verdict::Return) => {
-                        if self.end_of_chain(
-                            base,
-                            ret,
-                            &m,
-                            &own,
-                            obj.span,
-                            &mut skips,
-                            out,
-                            unsupported,
-                        ) {
-                            break;
-                        }
-                    }
-                    None => {}
+                    Some(Verdict::Return) | None => {}
+                }
+                // After a `goto` (once the target chain ends) or a `return`, this chain
+                // ends for the flows the rule matches.
+                if matches!(verdict, Some(Verdict::Goto(..) | Verdict::Return))
+                    && Self::end_of_chain(
+                        base,
+                        ret,
+                        &m,
+                        &own,
+                        obj.span,
+                        &mut skips,
+                        out,
+                        unsupported,
+                    )
+                {
+                    break 'rules;
                 }
             }
         }
@@ -472,7 +461,6 @@ impl<'d> Ruleset<'d> {
     /// the chain is unreachable (an unconditional leave).
     #[allow(clippy::too_many_arguments)]
     fn end_of_chain(
-        &self,
         base: &Chain,
         ret: Return,
         m: &Match,
@@ -593,11 +581,11 @@ impl<'d> Ruleset<'d> {
                     });
                 }
                 "return" => verdict = Some(Verdict::Return),
-                "continue" => {}
                 "vmap" => vmap = Some(body),
-                // Statements that count, log, mark or track without deciding.
-                "counter" | "log" | "mangle" | "notrack" | "set" | "ct helper" | "ct timeout"
-                | "ct expectation" | "dup" | "flow" => {}
+                // `continue`, and statements that count, log, mark or track without
+                // deciding.
+                "continue" | "counter" | "log" | "mangle" | "notrack" | "set" | "ct helper"
+                | "ct timeout" | "ct expectation" | "dup" | "flow" => {}
                 "queue" => {
                     // Userspace decides: a drop cmflow cannot be sure of.
                     findings.unsupported(&mut m, "`queue` to userspace".into(), stmt.span);

@@ -1,3 +1,4 @@
+use std::fmt::Write as _;
 use std::path::Path;
 
 use super::*;
@@ -47,8 +48,8 @@ fn endpoints(list: &[Spanned<Endpoint>]) -> Vec<String> {
     list.iter().map(|e| e.value.to_string()).collect()
 }
 
-fn ports(p: &Option<Spanned<PortList>>) -> Option<String> {
-    p.as_ref().map(|p| p.value.to_string())
+fn ports(p: Option<&Spanned<PortList>>) -> Option<String> {
+    p.map(|p| p.value.to_string())
 }
 
 #[test]
@@ -75,11 +76,14 @@ fn the_fixture_reads_as_one_chain_with_its_jump_inlined() {
         endpoints(&http.traffic.to),
         ["cidr:10.1.0.0/24", "cidr:10.2.0.10/32"]
     );
-    assert_eq!(ports(&http.traffic.tcp).as_deref(), Some("80,443"));
+    assert_eq!(ports(http.traffic.tcp.as_ref()).as_deref(), Some("80,443"));
     assert_eq!(http.traffic.udp, None);
     assert_eq!(http.uncertain, None);
     assert_eq!(rules.rules[1].action, Action::Deny, "reject is a deny");
-    assert_eq!(ports(&rules.rules[2].traffic.udp).as_deref(), Some("67-69"));
+    assert_eq!(
+        ports(rules.rules[2].traffic.udp.as_ref()).as_deref(),
+        Some("67-69")
+    );
     // The interface match: uncertain, reported where it is written.
     let iface = &rules.rules[3];
     assert_eq!(iface.action, Action::Allow);
@@ -152,7 +156,7 @@ fn not_equal_is_the_complement() {
     let rules = read_text(&text).unwrap();
     assert_eq!(endpoints(&rules.rules[0].traffic.from), ["cidr:0.0.0.0/1"]);
     assert_eq!(
-        ports(&rules.rules[1].traffic.tcp).as_deref(),
+        ports(rules.rules[1].traffic.tcp.as_ref()).as_deref(),
         Some("1024-65535")
     );
 }
@@ -201,7 +205,7 @@ fn protocols_icmp_and_l4proto() {
     assert_eq!(rules.rules.len(), 3);
     let udp = &rules.rules[0].traffic;
     assert_eq!(
-        (ports(&udp.tcp), ports(&udp.udp), udp.icmp),
+        (ports(udp.tcp.as_ref()), ports(udp.udp.as_ref()), udp.icmp),
         (None, Some("1-65535".into()), false)
     );
     let icmp = &rules.rules[1].traffic;
@@ -211,7 +215,7 @@ fn protocols_icmp_and_l4proto() {
     );
     let th = &rules.rules[2].traffic;
     assert_eq!(
-        (ports(&th.tcp), ports(&th.udp)),
+        (ports(th.tcp.as_ref()), ports(th.udp.as_ref())),
         (Some("53".into()), Some("53".into()))
     );
 }
@@ -236,7 +240,10 @@ fn ct_state_new_matches_and_other_states_never() {
     );
     let rules = read_text(&text).unwrap();
     assert_eq!(rules.rules.len(), 1);
-    assert_eq!(ports(&rules.rules[0].traffic.tcp).as_deref(), Some("22"));
+    assert_eq!(
+        ports(rules.rules[0].traffic.tcp.as_ref()).as_deref(),
+        Some("22")
+    );
 }
 
 #[test]
@@ -319,7 +326,10 @@ fn rules_without_a_verdict_are_left_out() {
     );
     let rules = read_text(&text).unwrap();
     assert_eq!(rules.rules.len(), 1);
-    assert_eq!(ports(&rules.rules[0].traffic.tcp).as_deref(), Some("81"));
+    assert_eq!(
+        ports(rules.rules[0].traffic.tcp.as_ref()).as_deref(),
+        Some("81")
+    );
 }
 
 /// A forward chain plus a regular chain `sub` with these rules.
@@ -330,10 +340,11 @@ fn with_sub(forward: &[&str], sub: &[&str]) -> String {
         r#",{"chain": {"family": "inet", "table": "filter", "name": "sub", "handle": 50}}"#,
     );
     for (i, e) in sub.iter().enumerate() {
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             r#",{{"rule": {{"family": "inet", "table": "filter", "chain": "sub", "handle": {}, "expr": {e}}}}}"#,
             60 + i
-        ));
+        );
     }
     text.push_str("\n]}");
     text
@@ -382,7 +393,10 @@ fn jump_goto_and_return() {
     let rules = read_text(&text).unwrap();
     assert_eq!(rules.rules.len(), 3);
     assert_eq!(rules.rules[1].action, Action::Deny);
-    assert_eq!(ports(&rules.rules[1].traffic.tcp).as_deref(), Some("80"));
+    assert_eq!(
+        ports(rules.rules[1].traffic.tcp.as_ref()).as_deref(),
+        Some("80")
+    );
     assert_eq!(
         rules.rules[1].name.as_ref().unwrap().value,
         "policy of chain inet filter forward"
@@ -443,7 +457,13 @@ fn several_forward_chains_in_priority_order() {
     let summary: Vec<(Action, bool, Option<String>)> = rules
         .rules
         .iter()
-        .map(|r| (r.action, r.uncertain.is_some(), ports(&r.traffic.tcp)))
+        .map(|r| {
+            (
+                r.action,
+                r.uncertain.is_some(),
+                ports(r.traffic.tcp.as_ref()),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
@@ -517,6 +537,44 @@ fn the_compact_output_of_nft_reads_too() {
     let text = include_str!("../../../../tests/fixtures/sources/nftables/compact.json");
     let rules = read_text(text).unwrap();
     assert_eq!(rules.rules.len(), 2);
-    assert_eq!(ports(&rules.rules[0].traffic.tcp).as_deref(), Some("10123"));
+    assert_eq!(
+        ports(rules.rules[0].traffic.tcp.as_ref()).as_deref(),
+        Some("10123")
+    );
     assert_eq!(rules.default.unwrap().value, Action::Deny);
+}
+
+#[test]
+fn an_unconditional_return_ends_the_chain() {
+    // In the base chain: the policy decides everything after it.
+    let text = one_chain(
+        "drop",
+        &[
+            &expr(&[&m(TCP_DPORT, "==", "22"), r#"{"accept": null}"#]),
+            &expr(&[r#"{"return": null}"#]),
+            &expr(&[r#"{"accept": null}"#]),
+        ],
+    );
+    let rules = read_text(&text).unwrap();
+    assert_eq!(rules.rules.len(), 2);
+    assert_eq!(rules.rules[1].action, Action::Deny);
+    assert!(at(&text, rules.rules[1].span).contains("\"return\""));
+    // In a jumped-to chain: the rest of that chain is skipped, the caller goes on.
+    let text = with_sub(
+        &[
+            &expr(&[r#"{"jump": {"target": "sub"}}"#]),
+            &expr(&[&m(TCP_DPORT, "==", "443"), r#"{"accept": null}"#]),
+        ],
+        &[
+            &expr(&[r#"{"return": null}"#]),
+            &expr(&[r#"{"drop": null}"#]),
+        ],
+    );
+    let rules = read_text(&text).unwrap();
+    assert_eq!(rules.rules.len(), 1);
+    assert_eq!(
+        ports(rules.rules[0].traffic.tcp.as_ref()).as_deref(),
+        Some("443")
+    );
+    assert!(rules.unsupported.is_empty());
 }
