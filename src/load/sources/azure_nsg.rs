@@ -53,6 +53,7 @@ pub fn read(input: &SourceInput<'_>) -> Result<NetworkRules, SourceError> {
     let mut rules: Vec<(i64, FirewallRule)> = Vec::new();
     let custom = match &nsg.value {
         Json::Array(items) => items.as_slice(),
+        _ if prop(nsg, "direction").is_some() => std::slice::from_ref(nsg),
         _ => prop(nsg, "securityRules").map_or(&[][..], JsonNode::items),
     };
     for rule in custom {
@@ -83,6 +84,7 @@ pub fn read(input: &SourceInput<'_>) -> Result<NetworkRules, SourceError> {
 /// read as the custom rules of an NSG with the documented defaults.
 fn the_nsg(doc: &JsonNode) -> Result<&JsonNode, SourceError> {
     match &doc.value {
+        // An NSG, or one rule (`az network nsg rule show`, read as a list of one).
         Json::Object(_) => Ok(doc),
         Json::Array(items) => {
             let nsgs: Vec<&JsonNode> = items

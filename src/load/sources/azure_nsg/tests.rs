@@ -341,3 +341,35 @@ fn a_rule_list_reads_with_the_documented_defaults() {
     // The defaults' span: the whole array (no NSG name).
     assert_eq!(rules.rules[1].span, rules.rules[5].span);
 }
+
+#[test]
+fn one_rule_object_reads_as_a_list_of_one() {
+    let text = r#"{"name": "r", "priority": 100, "direction": "Inbound", "access": "Deny", "protocol": "Tcp", "sourceAddressPrefix": "*", "destinationAddressPrefix": "*", "sourcePortRange": "*", "destinationPortRange": "445"}"#;
+    let rules = read_text(text).unwrap();
+    assert_eq!(names(&rules)[0], "r");
+    assert_eq!(rules.rules.len(), 6);
+}
+
+#[test]
+fn five_thousand_rules() {
+    let rules: Vec<String> = (0..5000)
+        .map(|i| {
+            format!(
+                r#"{{"name": "r{i}", "priority": {}, "direction": "{}", "access": "Allow", "protocol": "Tcp", "sourceAddressPrefix": "10.{}.{}.0/24", "destinationAddressPrefix": "*", "sourcePortRange": "*", "destinationPortRange": "{}"}}"#,
+                100 + i / 2,
+                if i % 2 == 0 { "Inbound" } else { "Outbound" },
+                i / 256,
+                i % 256,
+                1000 + i
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"{{"name": "big", "securityRules": [{}]}}"#,
+        rules.join(",\n")
+    );
+    let start = std::time::Instant::now();
+    let read = read_text(&text).unwrap();
+    eprintln!("azure-nsg-json: 5000 rules read in {:?}", start.elapsed());
+    assert_eq!(read.rules.len(), 5005);
+}

@@ -110,7 +110,9 @@ pub fn read(input: &SourceInput<'_>) -> Result<NetworkRules, SourceError> {
         // No forward chain: the kernel forwards everything.
         out.default = Some(Spanned::new(Action::Allow, all_span));
     }
-    out.unsupported.sort_by_key(|u| (u.span.start, u.span.end));
+    out.unsupported.sort_by(|a, b| {
+        (a.span.start, a.span.end, &a.construct).cmp(&(b.span.start, b.span.end, &b.construct))
+    });
     out.unsupported
         .dedup_by(|a, b| a.span == b.span && a.construct == b.construct);
     Ok(out)

@@ -578,3 +578,31 @@ fn an_unconditional_return_ends_the_chain() {
     );
     assert!(rules.unsupported.is_empty());
 }
+
+#[test]
+fn five_thousand_rules() {
+    let rules: Vec<String> = (0..5000)
+        .map(|i| {
+            expr(&[
+                &m(
+                    SADDR,
+                    "==",
+                    &format!(
+                        r#"{{"prefix": {{"addr": "10.{}.{}.0", "len": 24}}}}"#,
+                        i / 256,
+                        i % 256
+                    ),
+                ),
+                &m(TCP_DPORT, "==", &(1000 + i).to_string()),
+                r#"{"counter": {"packets": 0, "bytes": 0}}"#,
+                r#"{"accept": null}"#,
+            ])
+        })
+        .collect();
+    let refs: Vec<&str> = rules.iter().map(String::as_str).collect();
+    let text = one_chain("drop", &refs);
+    let start = std::time::Instant::now();
+    let read = read_text(&text).unwrap();
+    eprintln!("nftables-json: 5000 rules read in {:?}", start.elapsed());
+    assert_eq!(read.rules.len(), 5000);
+}
