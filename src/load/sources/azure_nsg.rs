@@ -70,7 +70,7 @@ pub fn read(input: &SourceInput<'_>) -> Result<NetworkRules, SourceError> {
                 }
             }
         }
-        _ => rules.extend(ctx.documented_defaults(nsg_span)),
+        _ => rules.extend(ctx.documented_defaults(nsg_span, &mut out.unsupported)),
     }
     // Priorities are unique per direction, and a flow is either into or out of the
     // subnet: sorting both directions together keeps each direction's order.
@@ -335,6 +335,13 @@ impl Context<'_> {
             } else if s.eq_ignore_ascii_case("internet") {
                 out.endpoints
                     .push(Spanned::new(Endpoint::Zone("internet".into()), v.span));
+            } else if s.eq_ignore_ascii_case("virtualnetwork") && self.zones.is_empty() {
+                // `cmflow import` knows no zones: the tag cannot be resolved there.
+                unrepresented(
+                    "service tag `VirtualNetwork` (the firewall names no zones)".into(),
+                    v.span,
+                    &mut out,
+                );
             } else if s.eq_ignore_ascii_case("virtualnetwork") {
                 out.endpoints.extend(
                     self.zones
@@ -372,13 +379,27 @@ impl Context<'_> {
 
     /// The default rules Azure creates in every NSG ("Network security groups", Default
     /// security rules), for files that do not list them; their span is the NSG's name.
-    fn documented_defaults(&self, span: Span) -> Vec<(i64, FirewallRule)> {
-        let vnet: Vec<Spanned<Endpoint>> = self
+    fn documented_defaults(
+        &self,
+        span: Span,
+        unsupported: &mut Vec<Unsupported>,
+    ) -> Vec<(i64, FirewallRule)> {
+        let mut vnet: Vec<Spanned<Endpoint>> = self
             .zones
             .iter()
             .filter(|z| z.as_str() != "internet")
             .map(|z| Spanned::new(Endpoint::Zone(z.clone()), span))
             .collect();
+        // `cmflow import` knows no zones: the `VirtualNetwork` rules are uncertain.
+        let vnet_uncertain = vnet.is_empty().then(|| {
+            unsupported.push(Unsupported {
+                construct: "service tag `VirtualNetwork` (the firewall names no zones)".into(),
+                consequence: "the rule's verdicts are indeterminate".into(),
+                span,
+            });
+            vnet.push(Spanned::new(Endpoint::Any, span));
+            span
+        });
         let any = vec![Spanned::new(Endpoint::Any, span)];
         let internet = vec![Spanned::new(Endpoint::Zone("internet".into()), span)];
         let rule = |name: &str,
@@ -405,20 +426,18 @@ impl Context<'_> {
                 span,
             }
         };
+        let vnet_rule = |name: &str, inbound: bool| FirewallRule {
+            uncertain: vnet_uncertain,
+            ..rule(name, Action::Allow, &vnet, &vnet, inbound)
+        };
         // AllowAzureLoadBalancerInBound (65001) matches no required flow: left out.
         vec![
-            (
-                65000,
-                rule("AllowVnetInBound", Action::Allow, &vnet, &vnet, true),
-            ),
+            (65000, vnet_rule("AllowVnetInBound", true)),
             (
                 65500,
                 rule("DenyAllInBound", Action::Deny, &any, &any, true),
             ),
-            (
-                65000,
-                rule("AllowVnetOutBound", Action::Allow, &vnet, &vnet, false),
-            ),
+            (65000, vnet_rule("AllowVnetOutBound", false)),
             (
                 65001,
                 rule(

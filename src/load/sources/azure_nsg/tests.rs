@@ -373,3 +373,39 @@ fn five_thousand_rules() {
     eprintln!("azure-nsg-json: 5000 rules read in {:?}", start.elapsed());
     assert_eq!(read.rules.len(), 5005);
 }
+
+#[test]
+fn without_zones_virtual_network_is_unsupported() {
+    // `cmflow import` reads a file with no firewall around it: no zones.
+    let text = include_str!("../../../../tests/fixtures/sources/azure-nsg/arm-resource.json");
+    let rules = read(&SourceInput {
+        id: SourceId(0),
+        text,
+        path: Path::new("nsg.json"),
+        zones: &[],
+        attached: Some("sitesystems"),
+    })
+    .unwrap();
+    let vnet = rules
+        .rules
+        .iter()
+        .find(|r| r.name.as_ref().unwrap().value == "AllowVnetInBound")
+        .unwrap();
+    assert_eq!(endpoints(&vnet.traffic.from), ["any"]);
+    assert!(vnet.uncertain.is_some());
+    assert_eq!(rules.unsupported.len(), 1);
+    assert_eq!(
+        rules.unsupported[0].construct,
+        "service tag `VirtualNetwork` (the firewall names no zones)"
+    );
+    let text = one_rule(&[("sourceAddressPrefix", r#""VirtualNetwork""#)]);
+    let rules = read(&SourceInput {
+        id: SourceId(0),
+        text: &text,
+        path: Path::new("nsg.json"),
+        zones: &[],
+        attached: Some("sitesystems"),
+    })
+    .unwrap();
+    assert!(rules.rules[0].uncertain.is_some());
+}
