@@ -30,6 +30,13 @@ use crate::model::{
 /// How deep `jump`/`goto` may nest (the kernel allows 16 levels).
 const MAX_DEPTH: usize = 16;
 
+/// Rule visits while inlining chains: ten chains each jumping ten times into the next
+/// would otherwise take 10^10 steps on a hostile file.
+const MAX_VISITS: usize = 2_000_000;
+
+/// Rules of the flat list: a bound on memory for what the jumps multiply out to.
+const MAX_RULES: usize = 200_000;
+
 pub fn read(input: &SourceInput<'_>) -> Result<NetworkRules, SourceError> {
     let doc = json::parse(input.id, input.text)?;
     let Some(objects) = doc.get("nftables").and_then(JsonNode::as_array) else {
@@ -278,6 +285,8 @@ struct Ruleset<'d> {
     /// `{"rule": ...}` objects by (family, table, chain), in file order.
     rules: HashMap<(String, String, String), Vec<&'d JsonNode>>,
     sets: Sets<'d>,
+    /// Rule visits left while inlining ([`MAX_VISITS`]).
+    visits: std::cell::Cell<usize>,
 }
 
 /// A required string member.
@@ -315,6 +324,7 @@ impl<'d> Ruleset<'d> {
             chains,
             rules,
             sets,
+            visits: std::cell::Cell::new(MAX_VISITS),
         })
     }
 
@@ -398,6 +408,16 @@ impl<'d> Ruleset<'d> {
         let mut skips: Vec<(Match, Span)> = Vec::new();
         stack.push(name.to_owned());
         'rules: for obj in self.rules.get(&key).map_or(&[][..], Vec::as_slice) {
+            let left = self.visits.get();
+            if left == 0 {
+                return Err(SourceError::at(
+                    obj.span,
+                    format!(
+                        "the chains' jumps reach more than {MAX_VISITS} rules: cmflow stops here"
+                    ),
+                ));
+            }
+            self.visits.set(left - 1);
             let rule = obj.get("rule").unwrap_or(obj);
             let name = rule
                 .get("comment")
@@ -416,6 +436,14 @@ impl<'d> Ruleset<'d> {
                     span: obj.span,
                     name: name.clone(),
                 };
+                if out.len() >= MAX_RULES {
+                    return Err(SourceError::at(
+                        obj.span,
+                        format!(
+                            "the chains' jumps multiply out to more than {MAX_RULES} rules: cmflow stops here"
+                        ),
+                    ));
+                }
                 match verdict {
                     Some(Verdict::Accept) => out.push(flat(Action::Allow)),
                     Some(Verdict::Drop) => out.push(flat(Action::Deny)),

@@ -606,3 +606,56 @@ fn five_thousand_rules() {
     eprintln!("nftables-json: 5000 rules read in {:?}", start.elapsed());
     assert_eq!(read.rules.len(), 5000);
 }
+
+#[test]
+fn jump_fan_out_is_bounded() {
+    // c0 jumps 10 times into c1, which jumps 10 times into c2... 10^8 visits.
+    let mut objects = vec![
+        r#"{"chain": {"family": "inet", "table": "t", "name": "forward", "type": "filter", "hook": "forward", "prio": 0, "policy": "drop"}}"#.to_owned(),
+        r#"{"rule": {"family": "inet", "table": "t", "chain": "forward", "expr": [{"jump": {"target": "c0"}}]}}"#.to_owned(),
+    ];
+    for level in 0..8 {
+        objects.push(format!(
+            r#"{{"chain": {{"family": "inet", "table": "t", "name": "c{level}"}}}}"#
+        ));
+        for _ in 0..10 {
+            objects.push(format!(
+                r#"{{"rule": {{"family": "inet", "table": "t", "chain": "c{level}", "expr": [{{"jump": {{"target": "c{}"}}}}]}}}}"#,
+                level + 1
+            ));
+        }
+    }
+    objects.push(r#"{"chain": {"family": "inet", "table": "t", "name": "c8"}}"#.to_owned());
+    objects.push(
+        r#"{"rule": {"family": "inet", "table": "t", "chain": "c8", "expr": [{"accept": null}]}}"#
+            .to_owned(),
+    );
+    let text = format!("{{\"nftables\": [{}]}}", objects.join(",\n"));
+    let e = read_text(&text).unwrap_err();
+    assert!(e.message.contains("more than 200000 rules"), "{e:?}");
+}
+
+#[test]
+fn rule_visits_are_bounded() {
+    // Jumps that multiply visits but add no rule (the leaves only count).
+    let text = with_sub(
+        &[
+            &expr(&[r#"{"jump": {"target": "sub"}}"#]),
+            &expr(&[r#"{"jump": {"target": "sub"}}"#]),
+        ],
+        &[&expr(&[r#"{"counter": null}"#])],
+    );
+    let doc = json::parse(SourceId(0), &text).unwrap();
+    let objects = doc.get("nftables").and_then(JsonNode::as_array).unwrap();
+    let ruleset = Ruleset::collect(objects).unwrap();
+    let base = ruleset.chains.iter().find(|c| c.name == "forward").unwrap();
+    // Two jumps, one rule each, plus the two jump rules: four visits.
+    ruleset.visits.set(4);
+    assert!(ruleset.flatten_base(base, &mut Vec::new()).is_ok());
+    ruleset.visits.set(3);
+    let Err(e) = ruleset.flatten_base(base, &mut Vec::new()) else {
+        panic!("the visits should run out");
+    };
+    assert!(e.message.contains("more than 2000000 rules"), "{e:?}");
+    assert!(at(&text, e.span.unwrap()).contains("\"chain\": \"sub\""));
+}
