@@ -100,8 +100,10 @@ pub fn read(input: &SourceInput<'_>) -> Result<NetworkRules, SourceError> {
             if chain.policy.value == Action::Deny {
                 flat.push(chain.policy_rule(&family_only));
             }
-        } else if family_only.src.is_some() {
-            // A chain of family `ip`/`ip6` never sees the other family's packets.
+        } else if family_only.src.is_some() && chain.policy.value == Action::Deny {
+            // A chain of family `ip`/`ip6` never sees the other family's packets: its
+            // drop policy is a rule of its family, and the rest passes. (An accept
+            // policy accepts both families alike: it stays the default.)
             flat.push(chain.policy_rule(&family_only));
             out.default = Some(Spanned::new(Action::Allow, chain.span));
         } else {

@@ -659,3 +659,18 @@ fn rule_visits_are_bounded() {
     assert!(e.message.contains("more than 2000000 rules"), "{e:?}");
     assert!(at(&text, e.span.unwrap()).contains("\"chain\": \"sub\""));
 }
+
+#[test]
+fn an_ip_family_chain_with_an_accept_policy_keeps_it_as_the_default() {
+    let text = r#"{"nftables": [
+{"chain": {"family": "ip", "table": "filter", "name": "FORWARD", "type": "filter", "hook": "forward", "prio": 0, "policy": "accept"}},
+{"rule": {"family": "ip", "table": "filter", "chain": "FORWARD", "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 23}}, {"drop": null}]}}
+]}"#;
+    let rules = read_text(text).unwrap();
+    assert_eq!(rules.rules.len(), 1);
+    let default = rules.default.unwrap();
+    assert_eq!(
+        (default.value, at(text, default.span)),
+        (Action::Allow, "\"accept\"")
+    );
+}
