@@ -140,10 +140,16 @@ impl Context<'_> {
         unsupported: &mut Vec<Unsupported>,
     ) -> Result<Option<(i64, FirewallRule)>, SourceError> {
         if !matches!(rule.value, Json::Object(_)) {
-            return Err(SourceError::at(
+            let mut e = SourceError::at(
                 rule.span,
                 format!("a security rule is an object, found {}", rule.kind()),
-            ));
+            );
+            if rule.as_str().is_some() {
+                // ConvertTo-Json writes objects deeper than `-Depth` (2 by default) as
+                // their type name.
+                e = e.with_help("export with `ConvertTo-Json -Depth 10`");
+            }
+            return Err(e);
         }
         let required = |key: &str| {
             prop(rule, key).ok_or_else(|| {

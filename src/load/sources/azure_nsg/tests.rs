@@ -409,3 +409,14 @@ fn without_zones_virtual_network_is_unsupported() {
     .unwrap();
     assert!(rules.rules[0].uncertain.is_some());
 }
+
+#[test]
+fn a_shallow_convertto_json_export_says_how_to_fix_it() {
+    let text = r#"{"Name": "nsg", "SecurityRules": ["Microsoft.Azure.Commands.Network.Models.PSSecurityRule"]}"#;
+    let e = read_text(text).unwrap_err();
+    assert_eq!(e.message, "a security rule is an object, found a string");
+    assert_eq!(
+        e.help.as_deref(),
+        Some("export with `ConvertTo-Json -Depth 10`")
+    );
+}
