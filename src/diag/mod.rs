@@ -146,6 +146,8 @@ impl Diagnostic {
     fn sort_key<'a>(&'a self, sources: &'a SourceMap) -> impl Ord + 'a {
         let file = &sources.get(self.primary.span.source).name;
         (
+            // Syntax errors first: until they are fixed, the rest may follow from them.
+            self.code != "kdl/syntax",
             file,
             self.primary.span.start,
             self.code,
@@ -292,6 +294,18 @@ pub struct Summary {
     /// With `--baseline`: what the baseline hid and which of its entries are gone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineCounts>,
+    /// Files that do not parse (their `kdl/syntax` diagnostics name them); while there
+    /// are any, the model checks do not run.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unchecked_files: usize,
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// What a `--baseline` did to a run.
@@ -324,6 +338,7 @@ impl Summary {
             files,
             flows,
             baseline: None,
+            unchecked_files: 0,
         }
     }
 }
@@ -339,10 +354,17 @@ impl fmt::Display for Summary {
             count(self.files, "file"),
             count(self.flows, "required flow"),
         )?;
-        match &self.baseline {
-            Some(b) => write!(f, "; {b}"),
-            None => Ok(()),
+        if let Some(b) = &self.baseline {
+            write!(f, "; {b}")?;
         }
+        if self.unchecked_files > 0 {
+            write!(
+                f,
+                "; {} not checked (syntax errors), model checks skipped",
+                count(self.unchecked_files, "file")
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -393,6 +415,7 @@ mod tests {
             files: 3,
             flows: 57,
             baseline: None,
+            unchecked_files: 0,
         };
         assert_eq!(
             s.to_string(),

@@ -13,6 +13,7 @@ pub(crate) mod reader;
 mod resolve;
 pub mod scan;
 pub mod sources;
+mod unparsed;
 pub mod vocabulary;
 
 use std::path::{Path, PathBuf};
@@ -194,7 +195,7 @@ pub fn load_inputs(texts: Vec<InputText>, known_codes: &[&str]) -> Loaded {
             diagnostics: vec![d],
         };
     }
-    let parsed: Vec<(FileModel, Vec<Diagnostic>)> = on_parse_threads(|| {
+    let parsed: Vec<(FileModel, Vec<Diagnostic>, bool)> = on_parse_threads(|| {
         files
             .par_iter()
             .zip(&scans)
@@ -205,9 +206,12 @@ pub fn load_inputs(texts: Vec<InputText>, known_codes: &[&str]) -> Loaded {
     });
     let mut diagnostics = Vec::new();
     let mut file_models = Vec::new();
-    for (fm, diags) in parsed {
+    for ((fm, diags, read), &(id, _)) in parsed.into_iter().zip(&files) {
         diagnostics.extend(diags);
         file_models.push(fm);
+        if !read {
+            model.unparsed.push(id);
+        }
     }
     firewall_sources::read(
         &mut model.sources,
@@ -216,16 +220,17 @@ pub fn load_inputs(texts: Vec<InputText>, known_codes: &[&str]) -> Loaded {
         &mut diagnostics,
     );
     resolve::merge(&mut model, file_models, &mut diagnostics, known_codes);
+    unparsed::drop_cascades(&model, &mut diagnostics);
     Loaded { model, diagnostics }
 }
 
-/// Reads one file: syntax check, then the node walk.
+/// Reads one file: syntax check, then the node walk; the flag says whether it parsed.
 fn read_file(
     id: SourceId,
     text: &str,
     utf8_error: Option<usize>,
     found: &scan::Scan,
-) -> (FileModel, Vec<Diagnostic>) {
+) -> (FileModel, Vec<Diagnostic>, bool) {
     let mut reader = Reader::new(id, text);
     if let Some(offset) = utf8_error {
         let span = Span::new(id, offset, (offset + 1).min(text.len()));
@@ -237,34 +242,38 @@ fn read_file(
             )
             .with_help("save the file as UTF-8"),
         );
-        return (FileModel::default(), reader.diagnostics);
+        return (FileModel::default(), reader.diagnostics, false);
     }
     if let Some(d) = hostile(id, text, found) {
         reader.diagnostics.push(d);
-        return (FileModel::default(), reader.diagnostics);
+        return (FileModel::default(), reader.diagnostics, false);
     }
     match parse_document(text) {
         Ok(doc) => {
             let fm = reader.read_document(doc.nodes());
-            (fm, reader.diagnostics)
+            (fm, reader.diagnostics, true)
         }
         Err(err) => {
-            for d in err.diagnostics {
+            for d in unparsed::first_errors(err.diagnostics) {
                 let span = clamp(id, text, d.span);
-                let message = d.message.unwrap_or_else(|| "invalid KDL".into());
+                let kdl1 = unparsed::kdl1_hint(text, span);
+                let message = match &kdl1 {
+                    Some((message, _)) => message.clone(),
+                    None => d.message.unwrap_or_else(|| "invalid KDL".into()),
+                };
                 let mut diag = Diagnostic::new(
                     &codes::KDL_SYNTAX,
                     message,
                     Label::new(span, d.label.unwrap_or_else(|| "here".into())),
                 );
-                if let Some(help) = d.help {
+                if let Some(help) = kdl1.map(|(_, help)| help).or(d.help) {
                     diag = diag.with_help(help);
                 }
                 if !reader.diagnostics.contains(&diag) {
                     reader.diagnostics.push(diag);
                 }
             }
-            (FileModel::default(), reader.diagnostics)
+            (FileModel::default(), reader.diagnostics, false)
         }
     }
 }

@@ -508,6 +508,9 @@ pub struct Index {
 #[derive(Debug, Default)]
 pub struct Model {
     pub sources: SourceMap,
+    /// User files that do not parse: the model lacks whatever they declare, so the model
+    /// checks do not run (`check` says which files were not checked).
+    pub unparsed: Vec<SourceId>,
     pub zones: Vec<Zone>,
     pub sites: Vec<Site>,
     pub servers: Vec<Server>,
