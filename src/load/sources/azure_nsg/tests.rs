@@ -420,3 +420,15 @@ fn a_shallow_convertto_json_export_says_how_to_fix_it() {
         Some("export with `ConvertTo-Json -Depth 10`")
     );
 }
+
+#[test]
+fn a_list_of_one_nsg_reads_as_that_nsg() {
+    // `az network nsg list` filtered to one NSG.
+    let text = format!(
+        "[{}]",
+        include_str!("../../../../tests/fixtures/sources/azure-nsg/arm-resource.json")
+    );
+    let rules = read_text(&text).unwrap();
+    assert_eq!(names(&rules)[0], "Allow-Clients-HTTPS");
+    assert_eq!(rules.rules.len(), 8);
+}

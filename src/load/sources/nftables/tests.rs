@@ -674,3 +674,70 @@ fn an_ip_family_chain_with_an_accept_policy_keeps_it_as_the_default() {
         (Action::Allow, "\"accept\"")
     );
 }
+
+#[test]
+fn more_match_forms() {
+    let l4 = r#"{"meta": {"key": "l4proto"}}"#;
+    let nfproto = r#"{"meta": {"key": "nfproto"}}"#;
+    let icmpv6 = r#"{"payload": {"protocol": "icmpv6", "field": "type"}}"#;
+    let text = one_chain(
+        "drop",
+        &[
+            // `!= tcp`: UDP and ICMP (and protocols the model has none of).
+            &expr(&[&m(l4, "!=", r#""tcp""#), r#"{"accept": null}"#]),
+            &expr(&[&m(nfproto, "==", r#""ipv6""#), r#"{"drop": null}"#]),
+            &expr(&[&m(icmpv6, "==", "128"), r#"{"accept": null}"#]),
+            &expr(&[&m(TCP_DPORT, "<", "1024"), r#"{"accept": null}"#]),
+            &expr(&[
+                &m(r#"{"ct": {"key": "state"}}"#, "in", r#""bogus""#),
+                r#"{"accept": null}"#,
+            ]),
+        ],
+    );
+    let rules = read_text(&text).unwrap();
+    let t = &rules.rules[0].traffic;
+    assert_eq!(
+        (t.tcp.is_none(), ports(t.udp.as_ref()).as_deref(), t.icmp),
+        (true, Some("1-65535"), true)
+    );
+    assert_eq!(endpoints(&rules.rules[1].traffic.from), ["cidr:::/0"]);
+    assert!(rules.rules[2].traffic.icmp);
+    let constructs: Vec<&str> = rules
+        .unsupported
+        .iter()
+        .map(|u| u.construct.as_str())
+        .collect();
+    assert_eq!(
+        constructs,
+        ["match operator `<`", "`ct state` value `bogus`"]
+    );
+    assert_eq!(rules.rules.len(), 5);
+}
+
+#[test]
+fn verdict_maps_on_ports_and_set_elements_with_comments() {
+    let text = r#"{"nftables": [
+{"chain": {"family": "inet", "table": "f", "name": "forward", "type": "filter", "hook": "forward", "prio": 0, "policy": "drop"}},
+{"chain": {"family": "inet", "table": "f", "name": "web"}},
+{"set": {"family": "inet", "table": "f", "name": "servers", "type": "ipv4_addr", "elem": [{"elem": {"val": "10.0.0.10", "comment": "cm01"}}]}},
+{"rule": {"family": "inet", "table": "f", "chain": "forward", "expr": [{"vmap": {"key": {"payload": {"protocol": "tcp", "field": "dport"}}, "data": {"set": [[80, {"jump": {"target": "web"}}], [23, {"drop": null}]]}}}]}},
+{"rule": {"family": "inet", "table": "f", "chain": "web", "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}}, "right": "@servers"}}, {"accept": null}]}}
+]}"#;
+    let rules = read_text(text).unwrap();
+    assert_eq!(rules.rules.len(), 2);
+    assert_eq!(endpoints(&rules.rules[0].traffic.to), ["cidr:10.0.0.10/32"]);
+    assert_eq!(
+        ports(rules.rules[0].traffic.tcp.as_ref()).as_deref(),
+        Some("80")
+    );
+    assert_eq!(rules.rules[1].action, Action::Deny);
+    assert_eq!(
+        ports(rules.rules[1].traffic.tcp.as_ref()).as_deref(),
+        Some("23")
+    );
+    let e = read_text(
+        r#"{"nftables": [{"chain": {"family": "inet", "table": "t", "name": "f", "hook": "forward", "prio": "sideways"}}]}"#,
+    )
+    .unwrap_err();
+    assert_eq!(e.message, "unknown chain priority `sideways`");
+}
