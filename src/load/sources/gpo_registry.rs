@@ -10,8 +10,8 @@
 //! `DefaultOutboundAction` and `EnableFirewall`: they are read too.
 
 use super::netfirewallrule::{
-    ProfileDefaults, ProtocolMatch, RuleDraft, address_token, defaults,
-    icmp_includes_echo, port_token, profile_names,
+    ProfileDefaults, ProtocolMatch, RuleDraft, address_token, defaults, icmp_includes_echo,
+    port_token, profile_names,
 };
 use super::{HostRules, SourceError, SourceInput};
 use crate::model::{Action, Direction, SourceId, Span, Spanned};
@@ -30,7 +30,11 @@ impl RuleString {
     fn span(&self, id: SourceId, start: usize, end: usize) -> Span {
         let at = |i: usize| self.offsets.get(i).copied().unwrap_or(0);
         // The end is one past the last byte: its file offset follows that byte's.
-        let end = if end > start { at(end - 1) + 1 } else { at(start) };
+        let end = if end > start {
+            at(end - 1) + 1
+        } else {
+            at(start)
+        };
         Span::new(id, at(start), end)
     }
 }
@@ -85,6 +89,13 @@ fn read_lines(text: &str) -> Vec<RuleString> {
     out
 }
 
+/// What the current `.reg` key is: rules, a profile (its index), or another key.
+enum Key {
+    Rules,
+    Profile(usize),
+    Other,
+}
+
 /// A `.reg` file: the string values of every key named `FirewallRules`, and the profile
 /// settings of the keys named `DomainProfile`, `PrivateProfile` and `PublicProfile`.
 fn read_reg(
@@ -93,12 +104,6 @@ fn read_reg(
 ) -> Result<(Vec<RuleString>, Vec<ProfileDefaults>), SourceError> {
     let mut rules = Vec::new();
     let mut profiles: Vec<ProfileDefaults> = Vec::new();
-    // What the current key is: rules, a profile (its index in `profiles`), or other.
-    enum Key {
-        Rules,
-        Profile(usize),
-        Other,
-    }
     let mut key = Key::Other;
     let mut offset = 0;
     let mut continued = false;
@@ -159,7 +164,10 @@ fn read_reg(
             ));
         };
         let Some(data) = rest.trim_start().strip_prefix('=') else {
-            return Err(SourceError::at(line_span, "expected `=` after the value name"));
+            return Err(SourceError::at(
+                line_span,
+                "expected `=` after the value name",
+            ));
         };
         let data_start = base + (trimmed.len() - data.len());
         let data_trimmed = data.trim_start();
@@ -295,7 +303,11 @@ const SCOPING: &[(&str, &str)] = &[
 /// grammar reads as false).
 fn read_rule(id: SourceId, s: &RuleString) -> Result<Option<RuleDraft>, SourceError> {
     let whole = s.span(id, 0, s.text.len());
-    let Some(rest) = s.text.strip_prefix('v').or_else(|| s.text.strip_prefix('V')) else {
+    let Some(rest) = s
+        .text
+        .strip_prefix('v')
+        .or_else(|| s.text.strip_prefix('V'))
+    else {
         return Err(SourceError::at(
             whole,
             "a rule string starts with its version, such as `v2.31|`",
@@ -373,7 +385,10 @@ fn read_rule(id: SourceId, s: &RuleString) -> Result<Option<RuleDraft>, SourceEr
                     }
                 });
                 if action.is_some_and(|(_, b)| b) {
-                    scoped.push(("action `ByPass` (authenticated traffic bypasses block rules)".into(), value_span));
+                    scoped.push((
+                        "action `ByPass` (authenticated traffic bypasses block rules)".into(),
+                        value_span,
+                    ));
                 }
             }
             "Dir" => {
@@ -424,7 +439,10 @@ fn read_rule(id: SourceId, s: &RuleString) -> Result<Option<RuleDraft>, SourceEr
                 _ => None,
             }
             .ok_or_else(|| {
-                SourceError::at(span, format!("`Protocol` is a number up to 255, not `{text}`"))
+                SourceError::at(
+                    span,
+                    format!("`Protocol` is a number up to 255, not `{text}`"),
+                )
             })?;
             if let ProtocolMatch::Icmp { .. } = p
                 && !icmp_types.is_empty()
@@ -442,7 +460,10 @@ fn read_rule(id: SourceId, s: &RuleString) -> Result<Option<RuleDraft>, SourceEr
             .iter()
             .find(|(p, _)| *p == w)
             .map_or(whole, |(_, s)| *s);
-        SourceError::at(span, format!("`{w}` is not a profile: Domain, Private or Public"))
+        SourceError::at(
+            span,
+            format!("`{w}` is not a profile: Domain, Private or Public"),
+        )
     })?;
     // Indirect names (`@FirewallAPI.dll,-28502`) mean nothing outside Windows: the
     // registry value's name says more.

@@ -6,7 +6,7 @@
 //! first a draft of Windows Firewall's own fields, then one [`HostRule`] with the mapping
 //! of `language.md` § Firewalls kept in other formats. Both readers skip disabled rules
 //! and rules of protocols no required flow uses; what cannot be represented (a program,
-//! a service, an interface, an address keyword, a port keyword, an IPsec requirement)
+//! a service, an interface, an address keyword, a port keyword, an `IPsec` requirement)
 //! gives one [`Unsupported`] at the value that says it and makes the rule uncertain.
 
 use ipnet::{IpNet, Ipv4Net, Ipv4Subnets, Ipv6Net, Ipv6Subnets};
@@ -49,7 +49,9 @@ pub(super) fn port_token(s: &str) -> Result<PortToken, String> {
     let port = |p: &str| -> Result<u16, String> {
         match p.trim().parse::<u16>() {
             Ok(n) if n > 0 => Ok(n),
-            _ => Err(format!("`{s}` is not a port, a port range or a port keyword")),
+            _ => Err(format!(
+                "`{s}` is not a port, a port range or a port keyword"
+            )),
         }
     };
     let (a, b) = s.split_once('-').unwrap_or((s, s));
@@ -127,8 +129,10 @@ pub(super) enum ProtocolMatch {
     Any,
     Tcp,
     Udp,
-    /// ICMPv4 or ICMPv6; `echo`: its types include the echo request (8, or 128 for v6).
-    Icmp { echo: bool },
+    /// `ICMPv4` or `ICMPv6`; `echo`: its types include the echo request (8, or 128 for v6).
+    Icmp {
+        echo: bool,
+    },
     /// Another IP protocol (GRE, IGMP...): no required flow uses it.
     Other,
 }
@@ -303,7 +307,10 @@ fn endpoints(
         match &t.value {
             AddressToken::Any => any = true,
             AddressToken::Nets(nets) => {
-                out.extend(nets.iter().map(|n| Spanned::new(Endpoint::Cidr(*n), t.span)));
+                out.extend(
+                    nets.iter()
+                        .map(|n| Spanned::new(Endpoint::Cidr(*n), t.span)),
+                );
             }
             AddressToken::Keyword(k) => {
                 found.push((format!("address keyword `{k}`"), t.span));
@@ -553,11 +560,7 @@ fn strings(node: &JsonNode) -> Result<Vec<Spanned<String>>, SourceError> {
     Ok(out)
 }
 
-fn required<'a>(
-    rule: &'a JsonNode,
-    filter: &str,
-    key: &str,
-) -> Result<&'a JsonNode, SourceError> {
+fn required<'a>(rule: &'a JsonNode, filter: &str, key: &str) -> Result<&'a JsonNode, SourceError> {
     field(rule, filter, key).ok_or_else(|| {
         SourceError::at(rule.span, format!("the rule has no `{key}`")).with_help(
             "export the rules with scripts/Export-CmflowFirewallRules.ps1, which writes every filter",
@@ -709,7 +712,12 @@ fn scoped(rule: &JsonNode, draft: &mut RuleDraft) -> Result<(), SourceError> {
             "interface type",
             &["Any", "0"],
         ),
-        (PORT_FILTER, "DynamicTarget", "dynamic target", &["Any", "0"]),
+        (
+            PORT_FILTER,
+            "DynamicTarget",
+            "dynamic target",
+            &["Any", "0"],
+        ),
         (
             SECURITY_FILTER,
             "Authentication",
@@ -789,11 +797,7 @@ fn read_profile(node: &JsonNode) -> Result<ProfileDefaults, SourceError> {
                 ("Allow", Some(Action::Allow)),
                 ("Block", Some(Action::Deny)),
             ],
-            &[
-                (0, None),
-                (2, Some(Action::Allow)),
-                (4, Some(Action::Deny)),
-            ],
+            &[(0, None), (2, Some(Action::Allow)), (4, Some(Action::Deny))],
         )?;
         Ok(a.map(|a| Spanned::new(a, v.span)))
     };

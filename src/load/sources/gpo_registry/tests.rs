@@ -3,7 +3,8 @@ use std::path::Path;
 use super::*;
 use crate::model::{Endpoint, HostRule, PortList};
 
-const REG: &[u8] = include_bytes!("../../../../tests/fixtures/sources/gpo-registry/site-policy.reg");
+const REG: &[u8] =
+    include_bytes!("../../../../tests/fixtures/sources/gpo-registry/site-policy.reg");
 const TXT: &str = include_str!("../../../../tests/fixtures/sources/gpo-registry/mp01-rules.txt");
 
 fn read_text(text: &str) -> Result<HostRules, SourceError> {
@@ -57,11 +58,17 @@ fn a_utf16_reg_export_of_the_policy() {
     let web = &out.rules[0];
     assert_eq!((web.direction, web.action), (Direction::In, Action::Allow));
     assert_eq!(ports(web.traffic.tcp.as_ref()), "80,443");
-    assert_eq!(ends(&web.traffic.from), ["cidr:10.1.0.0/16", "cidr:10.2.0.0/16"]);
+    assert_eq!(
+        ends(&web.traffic.from),
+        ["cidr:10.1.0.0/16", "cidr:10.2.0.0/16"]
+    );
     assert_eq!(web.profiles, ["domain"]);
     assert!(at(&text, web.span).starts_with("v2.31|Action=Allow"));
     assert!(at(&text, web.span).ends_with("Name=ConfigMgr DP HTTP and HTTPS|"));
-    assert_eq!(at(&text, web.traffic.tcp.as_ref().unwrap().span), "80|LPort=443");
+    assert_eq!(
+        at(&text, web.traffic.tcp.as_ref().unwrap().span),
+        "80|LPort=443"
+    );
     assert_eq!(out.rules[1].profiles, ["domain", "private"]);
 
     let wds = &out.rules[2];
@@ -134,25 +141,72 @@ fn a_text_file_of_rule_strings() {
     assert_eq!(bypass.action, Action::Allow);
     assert_eq!(at(TXT, bypass.uncertain.unwrap()), "ByPass");
     assert_eq!(out.unsupported.len(), 3);
-    assert_eq!(out.unsupported[2].construct, "IPsec requirement `Authenticate`");
+    assert_eq!(
+        out.unsupported[2].construct,
+        "IPsec requirement `Authenticate`"
+    );
     assert!(out.inbound.is_none() && out.outbound.is_none());
 }
 
 #[test]
 fn grammar_errors_point_at_the_field() {
     let cases = [
-        ("Action=Allow|Dir=In|", "Action=Allow|Dir=In|", "starts with its version"),
+        (
+            "Action=Allow|Dir=In|",
+            "Action=Allow|Dir=In|",
+            "starts with its version",
+        ),
         ("vX|Action=Allow|", "vX", "not a rule string version"),
-        ("v2.31|Action=Deny|Active=TRUE|Dir=In|", "Deny", "`Action` is Allow"),
-        ("v2.31|Action=Allow|Active=TRUE|Dir=Up|", "Up", "`Dir` is In or Out"),
-        ("v2.31|Action=Allow|Active=yes|Dir=In|", "yes", "TRUE or FALSE"),
-        ("v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=300|", "300", "`Protocol` is a number"),
-        ("v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=99999|", "99999", "is not a port"),
-        ("v2.31|Action=Allow|Active=TRUE|Dir=In|RA4=10.0.0.300|", "10.0.0.300", "is not an address"),
-        ("v2.31|Action=Allow|Active=TRUE|Dir=In|Profile=Work|", "Work", "is not a profile"),
-        ("v2.31|Action=Allow|Active=TRUE|Dir=In|Oops|", "Oops", "is not a field"),
-        ("v2.31|Active=TRUE|Dir=In|", "v2.31|Active=TRUE|Dir=In|", "no `Action=`"),
-        ("v2.31|Action=Allow|Active=TRUE|", "v2.31|Action=Allow|Active=TRUE|", "no `Dir=`"),
+        (
+            "v2.31|Action=Deny|Active=TRUE|Dir=In|",
+            "Deny",
+            "`Action` is Allow",
+        ),
+        (
+            "v2.31|Action=Allow|Active=TRUE|Dir=Up|",
+            "Up",
+            "`Dir` is In or Out",
+        ),
+        (
+            "v2.31|Action=Allow|Active=yes|Dir=In|",
+            "yes",
+            "TRUE or FALSE",
+        ),
+        (
+            "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=300|",
+            "300",
+            "`Protocol` is a number",
+        ),
+        (
+            "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=99999|",
+            "99999",
+            "is not a port",
+        ),
+        (
+            "v2.31|Action=Allow|Active=TRUE|Dir=In|RA4=10.0.0.300|",
+            "10.0.0.300",
+            "is not an address",
+        ),
+        (
+            "v2.31|Action=Allow|Active=TRUE|Dir=In|Profile=Work|",
+            "Work",
+            "is not a profile",
+        ),
+        (
+            "v2.31|Action=Allow|Active=TRUE|Dir=In|Oops|",
+            "Oops",
+            "is not a field",
+        ),
+        (
+            "v2.31|Active=TRUE|Dir=In|",
+            "v2.31|Active=TRUE|Dir=In|",
+            "no `Action=`",
+        ),
+        (
+            "v2.31|Action=Allow|Active=TRUE|",
+            "v2.31|Action=Allow|Active=TRUE|",
+            "no `Dir=`",
+        ),
     ];
     for (text, spot, message) in cases {
         let e = read_text(text).unwrap_err();
@@ -165,7 +219,11 @@ fn grammar_errors_point_at_the_field() {
 fn reg_syntax_errors() {
     let head = "REGEDIT4\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall\\FirewallRules]\n";
     let cases = [
-        ("\"a\"=\"v2.31|Action=Allow", "\"a\"=\"v2.31|Action=Allow", "unterminated string"),
+        (
+            "\"a\"=\"v2.31|Action=Allow",
+            "\"a\"=\"v2.31|Action=Allow",
+            "unterminated string",
+        ),
         ("\"a\"=\"v2.31|\" x", " x", "unexpected text"),
         ("junk", "junk", "expected a key"),
         ("\"a\" \"b\"", "\"a\" \"b\"", "expected `=`"),

@@ -53,13 +53,19 @@ fn distribution_point_export() {
     assert_eq!((web.direction, web.action), (Direction::In, Action::Allow));
     assert_eq!(ports(web.traffic.tcp.as_ref()), "80,443");
     assert!(web.traffic.udp.is_none() && !web.traffic.icmp);
-    assert_eq!(ends(&web.traffic.from), ["cidr:10.1.0.0/16", "cidr:10.2.0.0/16"]);
+    assert_eq!(
+        ends(&web.traffic.from),
+        ["cidr:10.1.0.0/16", "cidr:10.2.0.0/16"]
+    );
     assert_eq!(ends(&web.traffic.to), ["any"]);
     assert_eq!(web.profiles, ["domain"]);
     assert_eq!(web.uncertain, None);
     assert!(at(DP01, web.span).starts_with('{'));
     assert!(at(DP01, web.span).contains("ConfigMgr DP HTTP and HTTPS"));
-    assert_eq!(at(DP01, web.traffic.from[0].span), "\"10.1.0.0/255.255.0.0\"");
+    assert_eq!(
+        at(DP01, web.traffic.from[0].span),
+        "\"10.1.0.0/255.255.0.0\""
+    );
 
     let pxe = &out.rules[1];
     assert_eq!(ports(pxe.traffic.udp.as_ref()), "69");
@@ -139,14 +145,21 @@ fn management_point_export() {
     let wol = &out.rules[4];
     assert_eq!(ports(wol.traffic.udp.as_ref()), "9");
     assert_eq!(ports(wol.source_ports.as_ref()), "1024-65535");
-    assert_eq!(at(MP01, wol.source_ports.as_ref().unwrap().span), "\"1024-65535\"");
+    assert_eq!(
+        at(MP01, wol.source_ports.as_ref().unwrap().span),
+        "\"1024-65535\""
+    );
 
     assert_eq!(at(MP01, out.rules[5].uncertain.unwrap()), "\"Ethernet 2\"");
     let bypass = &out.rules[6];
     assert_eq!(bypass.action, Action::Allow);
     assert_eq!(at(MP01, bypass.uncertain.unwrap()), "3");
 
-    let constructs: Vec<&str> = out.unsupported.iter().map(|u| u.construct.as_str()).collect();
+    let constructs: Vec<&str> = out
+        .unsupported
+        .iter()
+        .map(|u| u.construct.as_str())
+        .collect();
     assert_eq!(
         constructs,
         [
@@ -189,7 +202,8 @@ fn port_keywords_are_unsupported_and_cover_every_port() {
 
 #[test]
 fn protocol_any_matches_every_protocol() {
-    let text = r#"[{"Direction": 1, "Action": 4, "Protocol": "Any", "RemoteAddress": "10.9.0.0/16"}]"#;
+    let text =
+        r#"[{"Direction": 1, "Action": 4, "Protocol": "Any", "RemoteAddress": "10.9.0.0/16"}]"#;
     let out = read_text(text).unwrap();
     assert!(out.rules[0].traffic.matches_all_protocols());
 }
@@ -237,7 +251,7 @@ fn bad_values_are_parse_errors_at_the_value() {
             "\"Work\"",
             "`Work` is not a profile",
         ),
-        (r#"[42]"#, "42", "expected a rule object"),
+        (r"[42]", "42", "expected a rule object"),
         (r#""rules""#, "\"rules\"", "expected an object with `Rules`"),
     ];
     for (text, spot, message) in cases {
@@ -259,8 +273,14 @@ fn missing_filters_name_the_script() {
 
 #[test]
 fn tokens() {
-    assert_eq!(port_token(" 8530-8531 "), Ok(PortToken::Item(PortItem::Range(8530, 8531))));
-    assert_eq!(port_token("RPC-EPMap"), Ok(PortToken::Item(PortItem::RpcEpmap)));
+    assert_eq!(
+        port_token(" 8530-8531 "),
+        Ok(PortToken::Item(PortItem::Range(8530, 8531)))
+    );
+    assert_eq!(
+        port_token("RPC-EPMap"),
+        Ok(PortToken::Item(PortItem::RpcEpmap))
+    );
     assert_eq!(port_token("*"), Ok(PortToken::Any));
     assert!(port_token("0").is_err());
     assert!(port_token("90-80").is_err());
@@ -272,7 +292,10 @@ fn tokens() {
     assert_eq!(nets("10.1.2.3/16"), ["10.1.0.0/16"]);
     assert_eq!(nets("fe80::/64"), ["fe80::/64"]);
     assert_eq!(nets("2001:db8::-2001:db8::3"), ["2001:db8::/126"]);
-    assert_eq!(address_token("DefaultGateway"), Ok(AddressToken::Keyword("DefaultGateway".into())));
+    assert_eq!(
+        address_token("DefaultGateway"),
+        Ok(AddressToken::Keyword("DefaultGateway".into()))
+    );
     assert!(address_token("10.0.0.1-fe80::1").is_err());
     assert!(address_token("10.0.0/8").is_err());
     assert!(icmp_includes_echo("8:*", 8));
