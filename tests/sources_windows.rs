@@ -57,7 +57,7 @@ const EXPORT: &str = r#"{
 const REG_RULES: &str = "; the GPO's rules\n\
 v2.31|Action=Block|Active=TRUE|Dir=In|Protocol=6|LPort=443|RA4=10.20.0.0/16|Name=Block HTTPS from the office|\n\
 v2.31|Action=Block|Active=TRUE|Dir=In|Protocol=6|LPort=80|App=%SystemRoot%\\system32\\notepad.exe|Name=Block HTTP except IIS|\n\
-v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=256|Name=Everything else|\n";
+v2.31|Action=Allow|Active=TRUE|Dir=In|Name=Everything else|\n";
 
 /// 1-based line and column of byte `offset` in `text`.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
