@@ -303,3 +303,58 @@ fn tokens() {
     assert!(!icmp_includes_echo("8:3", 8));
     assert!(!icmp_includes_echo("0", 8));
 }
+
+/// The time to read 5,000 rules in each Windows format (issue 14's closing note):
+/// `cargo test --release --lib five_thousand -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement: run with --ignored --nocapture"]
+fn five_thousand_rules_in_each_windows_format() {
+    let rule = |i: usize| {
+        format!(
+            r#"{{"DisplayName": "rule {i}", "Enabled": 1, "Profile": 1, "Direction": {}, "Action": {},
+            "PortFilter": {{"Protocol": "TCP", "LocalPort": ["{}", "8530-8531"], "RemotePort": "Any"}},
+            "AddressFilter": {{"LocalAddress": "Any", "RemoteAddress": ["10.{}.0.0/16", "10.0.0.1-10.0.0.20"]}},
+            "ApplicationFilter": {{"Program": "Any"}}, "ServiceFilter": {{"Service": "Any"}}}}"#,
+            1 + i % 2,
+            if i % 7 == 0 { 4 } else { 2 },
+            1 + i % 60000,
+            i % 256
+        )
+    };
+    let json = format!(
+        "{{\"Rules\": [{}]}}",
+        (0..5000).map(rule).collect::<Vec<_>>().join(",\n")
+    );
+    let start = std::time::Instant::now();
+    let out = read_text(&json).unwrap();
+    println!(
+        "netfirewallrule-json: 5,000 rules ({} bytes) in {:?}",
+        json.len(),
+        start.elapsed()
+    );
+    assert_eq!(out.rules.len(), 5000);
+    let lines: String = (0..5000)
+        .map(|i| {
+            format!(
+                "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|Profile=Domain|LPort={}|LPort=8530-8531|RA4=10.{}.0.0/16|RA4=10.0.0.1-10.0.0.20|Name=rule {i}|\n",
+                1 + i % 60000,
+                i % 256
+            )
+        })
+        .collect();
+    let start = std::time::Instant::now();
+    let out = super::super::gpo_registry::read(&SourceInput {
+        id: SourceId(0),
+        text: &lines,
+        path: Path::new("rules.txt"),
+        zones: &[],
+        attached: None,
+    })
+    .unwrap();
+    println!(
+        "gpo-registry: 5,000 rules ({} bytes) in {:?}",
+        lines.len(),
+        start.elapsed()
+    );
+    assert_eq!(out.rules.len(), 5000);
+}
