@@ -602,12 +602,14 @@ fn netfirewallrule_exports(script: &str) -> HashMap<(String, String), serde_json
             outbound_blocked = line.ends_with(", outbound blocked by default");
         } else if let Some(condition) = line.strip_prefix("if (") {
             // `$fqdn -ieq 'NAME'` or `$ClientGroup -eq 'NAME'`: the section's host.
-            let kind = if condition.contains("$fqdn") {
-                "server"
+            let (kind, operator) = if condition.contains("$fqdn") {
+                ("server", "-ieq ")
             } else {
-                "clients"
+                ("clients", "-eq ")
             };
-            let quoted = condition.rfind("-eq ").map(|i| &condition[i + 4..]);
+            let quoted = condition
+                .rfind(operator)
+                .map(|i| &condition[i + operator.len()..]);
             let Some(quoted) = quoted else { continue };
             let name = powershell_parameters(&format!("-x {quoted}"))
                 .remove(0)
@@ -724,7 +726,9 @@ fn joined_model_with_exports(model: &Path) -> tempfile::TempDir {
                 if child.name().value() != "windows-firewall" {
                     continue;
                 }
-                let export = exports.remove(&key).expect("a section for every host");
+                let export = exports
+                    .remove(&key)
+                    .unwrap_or_else(|| panic!("no section for {key:?} in {:?}", exports.keys()));
                 written += 1;
                 let file = format!("hosts/{written}.json");
                 std::fs::write(

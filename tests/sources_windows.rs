@@ -24,7 +24,7 @@ site "P01" type="primary" {
 clients "Office PCs" site="P01" zone="office"
 "#;
 
-/// Everything inbound allowed, but HTTPS from the office blocked and HTTP allowed only to
+/// Everything inbound allowed, but client notification from the office blocked and HTTP allowed only to
 /// one program.
 const EXPORT: &str = r#"{
     "Profiles":  [
@@ -32,12 +32,12 @@ const EXPORT: &str = r#"{
     ],
     "Rules":  [
         {
-            "DisplayName":  "Block HTTPS from the office",
+            "DisplayName":  "Block client notification from the office",
             "Enabled":  1,
             "Profile":  0,
             "Direction":  1,
             "Action":  4,
-            "PortFilter":  { "Protocol":  "TCP", "LocalPort":  "443", "RemotePort":  "Any" },
+            "PortFilter":  { "Protocol":  "TCP", "LocalPort":  "10123", "RemotePort":  "Any" },
             "AddressFilter":  { "LocalAddress":  "Any", "RemoteAddress":  "10.20.0.0/255.255.0.0" }
         },
         {
@@ -55,7 +55,7 @@ const EXPORT: &str = r#"{
 "#;
 
 const REG_RULES: &str = "; the GPO's rules\n\
-v2.31|Action=Block|Active=TRUE|Dir=In|Protocol=6|LPort=443|RA4=10.20.0.0/16|Name=Block HTTPS from the office|\n\
+v2.31|Action=Block|Active=TRUE|Dir=In|Protocol=6|LPort=10123|RA4=10.20.0.0/16|Name=Block client notification from the office|\n\
 v2.31|Action=Block|Active=TRUE|Dir=In|Protocol=6|LPort=80|App=%SystemRoot%\\system32\\notepad.exe|Name=Block HTTP except IIS|\n\
 v2.31|Action=Allow|Active=TRUE|Dir=In|Name=Everything else|\n";
 
@@ -101,7 +101,7 @@ fn netfirewallrule_json_diagnostics_point_into_the_export() {
     let out = check(dir.path());
     let file = "exports/cm01.json";
     // The block rule decides: the diagnostic points at its object.
-    let rule = "{\n            \"DisplayName\":  \"Block HTTPS from the office\"";
+    let rule = "{\n            \"DisplayName\":  \"Block client notification from the office\"";
     assert_points(
         &out,
         file,
@@ -121,7 +121,7 @@ fn gpo_registry_diagnostics_point_into_the_rule_strings() {
     model_with(dir.path(), "gpo-registry", "txt", REG_RULES);
     let out = check(dir.path());
     let file = "exports/cm01.txt";
-    let rule = "v2.31|Action=Block|Active=TRUE|Dir=In|Protocol=6|LPort=443";
+    let rule = "v2.31|Action=Block|Active=TRUE|Dir=In|Protocol=6|LPort=10123";
     assert_points(
         &out,
         file,
