@@ -825,3 +825,36 @@ fn powershell_parameters_read_the_exporter_quoting() {
         ]
     );
 }
+
+/// The Windows round trip has teeth: without one exported allow rule in a host's JSON,
+/// some required flow is no longer allowed.
+#[test]
+fn windows_round_trip_without_a_rule_changes_a_verdict() {
+    let model = root().join("examples/contoso");
+    let json = joined_model_with_exports(&model);
+    let before = verdicts(json.path());
+    let hosts = json.path().join("hosts");
+    let mut dropped = false;
+    for entry in std::fs::read_dir(&hosts).expect("hosts") {
+        let path = entry.expect("entry").path();
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("text")).expect("json");
+        let rules = doc["Rules"].as_array_mut().expect("rules");
+        if let Some(i) = rules.iter().position(|r| r["Action"] == 2) {
+            rules.remove(i);
+            std::fs::write(&path, doc.to_string()).expect("write");
+            dropped = true;
+            break;
+        }
+    }
+    assert!(dropped);
+    let after = verdicts(json.path());
+    assert_eq!(before.len(), after.len());
+    assert!(
+        before
+            .iter()
+            .zip(&after)
+            .any(|(b, a)| b.ends_with("\"allowed\"") && a.ends_with("\"blocked\"")),
+        "{after:#?}"
+    );
+}

@@ -1,3 +1,4 @@
+use std::fmt::Write as _;
 use std::path::Path;
 
 use super::*;
@@ -316,7 +317,7 @@ fn five_thousand_rules_in_each_windows_format() {
             "AddressFilter": {{"LocalAddress": "Any", "RemoteAddress": ["10.{}.0.0/16", "10.0.0.1-10.0.0.20"]}},
             "ApplicationFilter": {{"Program": "Any"}}, "ServiceFilter": {{"Service": "Any"}}}}"#,
             1 + i % 2,
-            if i % 7 == 0 { 4 } else { 2 },
+            if i.is_multiple_of(7) { 4 } else { 2 },
             1 + i % 60000,
             i % 256
         )
@@ -333,15 +334,15 @@ fn five_thousand_rules_in_each_windows_format() {
         start.elapsed()
     );
     assert_eq!(out.rules.len(), 5000);
-    let lines: String = (0..5000)
-        .map(|i| {
-            format!(
-                "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|Profile=Domain|LPort={}|LPort=8530-8531|RA4=10.{}.0.0/16|RA4=10.0.0.1-10.0.0.20|Name=rule {i}|\n",
-                1 + i % 60000,
-                i % 256
-            )
-        })
-        .collect();
+    let mut lines = String::new();
+    for i in 0..5000 {
+        _ = writeln!(
+            lines,
+            "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|Profile=Domain|LPort={}|LPort=8530-8531|RA4=10.{}.0.0/16|RA4=10.0.0.1-10.0.0.20|Name=rule {i}|",
+            1 + i % 60000,
+            i % 256
+        );
+    }
     let start = std::time::Instant::now();
     let out = super::super::gpo_registry::read(&SourceInput {
         id: SourceId(0),
