@@ -414,11 +414,11 @@ fn read_rule(id: SourceId, s: &RuleString) -> Result<Option<RuleDraft>, SourceEr
             "Name" => name = Some(Spanned::new(value.to_owned(), value_span)),
             _ if DESCRIPTIVE.contains(&key) => {}
             _ => {
-                let what = SCOPING
-                    .iter()
-                    .find(|(k, _)| *k == key)
-                    .map_or_else(|| format!("field `{key}`"), |(_, w)| (*w).to_owned());
-                scoped.push((format!("{what} `{value}`"), field_span));
+                let what = SCOPING.iter().find(|(k, _)| *k == key).map_or_else(
+                    || format!("the field `{key}={value}`"),
+                    |(_, w)| format!("{w} `{value}`"),
+                );
+                scoped.push((what, field_span));
             }
         }
     }

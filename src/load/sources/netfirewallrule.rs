@@ -382,7 +382,7 @@ pub(super) fn defaults(profiles: &[ProfileDefaults], out: &mut HostRules) {
     for p in profiles {
         if let Some(span) = p.off {
             out.unsupported.push(Unsupported {
-                construct: format!("Windows Firewall turned off in the {} profile", p.name),
+                construct: format!("the {} profile with Windows Firewall turned off", p.name),
                 consequence: "cmflow evaluates the rules as if it were on".into(),
                 span,
             });
@@ -405,7 +405,7 @@ pub(super) fn defaults(profiles: &[ProfileDefaults], out: &mut HostRules) {
             if a.value != chosen.value {
                 unsupported.push(Unsupported {
                     construct: format!(
-                        "a default {what} action in the {name} profile that differs from the Domain profile's"
+                        "the {name} profile's default {what} action, which differs from the Domain profile's"
                     ),
                     consequence: "cmflow uses the Domain profile's default".into(),
                     span: a.span,

@@ -107,13 +107,13 @@ fn a_utf16_reg_export_of_the_policy() {
             ("address keyword `LocalSubnet`", "LocalSubnet"),
             ("address keyword `LocalSubnet`", "LocalSubnet"),
             ("interface type `Lan`", "IFType=Lan"),
-            ("field `Future` `Something`", "Future=Something"),
+            ("the field `Future=Something`", "Future=Something"),
             (
-                "Windows Firewall turned off in the Private profile",
+                "the Private profile with Windows Firewall turned off",
                 "dword:00000000"
             ),
             (
-                "a default outbound action in the Public profile that differs from the Domain profile's",
+                "the Public profile's default outbound action, which differs from the Domain profile's",
                 "dword:00000001"
             ),
         ]

@@ -167,7 +167,7 @@ fn management_point_export() {
             "address keyword `Intranet`",
             "interface `Ethernet 2`",
             "action `AllowBypass` (authenticated traffic bypasses block rules)",
-            "a default outbound action in the Public profile that differs from the Domain profile's",
+            "the Public profile's default outbound action, which differs from the Domain profile's",
         ]
     );
     // The Domain profile's default is used; the Public profile's differing value is named.
