@@ -374,10 +374,10 @@ pub(super) struct ProfileDefaults {
     pub off: Option<Span>,
 }
 
-/// The host's defaults from its profiles: the value the profiles that state one agree on.
-/// When they disagree, the `Domain` profile's (servers are domain members and the model's
-/// `network-profile` defaults to `domain`), with a `source/unsupported` at each value that
-/// differs. A profile whose firewall is off is reported: cmflow evaluates the rules anyway.
+/// The host's defaults from its profiles: the `Domain` profile's (servers are domain
+/// members and the model's `network-profile` defaults to `domain`; without a `Domain`
+/// profile, the first stated), with a `source/unsupported` at each value of another
+/// profile that differs from it. A profile whose firewall is off is reported: cmflow evaluates the rules anyway.
 pub(super) fn defaults(profiles: &[ProfileDefaults], out: &mut HostRules) {
     for p in profiles {
         if let Some(span) = p.off {
@@ -396,13 +396,16 @@ pub(super) fn defaults(profiles: &[ProfileDefaults], out: &mut HostRules) {
             .iter()
             .filter_map(|p| get(p).map(|a| (p.name.as_str(), a)))
             .collect();
-        let chosen = stated
+        // A Domain profile that states nothing (`NotConfigured`) leaves the node's default.
+        let chosen = match profiles
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case("domain"))
-            .or_else(|| stated.first())
-            .map(|(_, a)| a.clone())?;
+            .find(|p| p.name.eq_ignore_ascii_case("domain"))
+        {
+            Some(domain) => get(domain),
+            None => stated.first().map(|(_, a)| a.clone()),
+        };
         for (name, a) in &stated {
-            if a.value != chosen.value {
+            if chosen.as_ref().map(|c| c.value) != Some(a.value) {
                 unsupported.push(Unsupported {
                     construct: format!(
                         "the {name} profile's default {what} action, which differs from the Domain profile's"
@@ -412,7 +415,7 @@ pub(super) fn defaults(profiles: &[ProfileDefaults], out: &mut HostRules) {
                 });
             }
         }
-        Some(chosen)
+        chosen
     };
     out.inbound = pick(|p| p.inbound.clone(), "inbound", &mut out.unsupported);
     out.outbound = pick(|p| p.outbound.clone(), "outbound", &mut out.unsupported);

@@ -359,3 +359,49 @@ fn five_thousand_rules_in_each_windows_format() {
     );
     assert_eq!(out.rules.len(), 5000);
 }
+
+#[test]
+fn profiles_by_name_not_configured_and_off() {
+    let text = r#"{"Profiles": [
+        {"Name": "Domain", "Enabled": "True", "DefaultInboundAction": "NotConfigured", "DefaultOutboundAction": "Block"},
+        {"Name": "Private", "Enabled": false, "DefaultInboundAction": "Allow", "DefaultOutboundAction": "Block"},
+        {"Name": "Public", "Enabled": 2}
+    ], "Rules": [
+        {"Direction": "Outbound", "Action": "Allow", "Enabled": false, "Protocol": "TCP", "RemoteAddress": "Any"},
+        {"Direction": "Outbound", "Action": "Allow", "Enabled": true, "Protocol": "UDP", "RemoteAddress": "Any"}
+    ]}"#;
+    let out = read_text(text).unwrap();
+    assert_eq!(out.rules.len(), 1);
+    assert!(out.rules[0].traffic.udp.is_some());
+    // Domain states no inbound default: the node's applies, and Private's differs.
+    assert!(out.inbound.is_none());
+    assert_eq!(out.outbound.as_ref().map(|a| a.value), Some(Action::Deny));
+    let found: Vec<(&str, &str)> = out
+        .unsupported
+        .iter()
+        .map(|u| (u.construct.as_str(), at(text, u.span)))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "the Private profile with Windows Firewall turned off",
+                "false"
+            ),
+            (
+                "the Private profile's default inbound action, which differs from the Domain profile's",
+                "\"Allow\""
+            )
+        ]
+    );
+    let only_private =
+        r#"{"Profiles": [{"Name": "Private", "DefaultInboundAction": 2}], "Rules": []}"#;
+    let out = read_text(only_private).unwrap();
+    assert_eq!(out.inbound.as_ref().map(|a| a.value), Some(Action::Allow));
+    assert!(out.unsupported.is_empty());
+    let e = read_text(r#"{"Profiles": [{"Enabled": 1}], "Rules": []}"#).unwrap_err();
+    assert_eq!(e.message, "the profile has no `Name`");
+    let text = r#"{"Profiles": [{"Name": "Domain", "DefaultInboundAction": 3}], "Rules": []}"#;
+    let e = read_text(text).unwrap_err();
+    assert_eq!(at(text, e.span.unwrap()), "3");
+}
