@@ -412,12 +412,15 @@ fn read_rule(id: SourceId, s: &RuleString) -> Result<Option<RuleDraft>, SourceEr
             "RA4" | "RA6" => remote_addresses.push(address(value)?),
             "ICMP4" | "ICMP6" => icmp_types.push(value.to_owned()),
             "Name" => name = Some(Spanned::new(value.to_owned(), value_span)),
-            _ if DESCRIPTIVE.contains(&key) => {}
+            _ if DESCRIPTIVE.iter().any(|d| d.eq_ignore_ascii_case(key)) => {}
             _ => {
-                let what = SCOPING.iter().find(|(k, _)| *k == key).map_or_else(
-                    || format!("the field `{key}={value}`"),
-                    |(_, w)| format!("{w} `{value}`"),
-                );
+                let what = SCOPING
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                    .map_or_else(
+                        || format!("the field `{key}={value}`"),
+                        |(_, w)| format!("{w} `{value}`"),
+                    );
                 scoped.push((what, field_span));
             }
         }

@@ -146,6 +146,15 @@ fn a_text_file_of_rule_strings() {
         "IPsec requirement `Authenticate`"
     );
     assert!(out.inbound.is_none() && out.outbound.is_none());
+    // [MS-GPFAS] spells `RMauth` and `RMAuth`: field names match in any case.
+    let text = "v2.31|Action=Allow|Active=TRUE|Dir=In|RMAuth=O:LSD:(A;;CC;;;S-1-5-21)|pcross=TRUE|";
+    let out = read_text(text).unwrap();
+    assert_eq!(out.unsupported.len(), 1);
+    assert!(
+        out.unsupported[0]
+            .construct
+            .starts_with("remote machine authorization")
+    );
 }
 
 #[test]
