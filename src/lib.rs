@@ -15,6 +15,7 @@ pub mod escape;
 pub mod export;
 pub mod format;
 pub mod graph;
+pub mod import;
 pub mod load;
 pub mod model;
 pub mod report;

@@ -6,7 +6,7 @@ fn main() -> ExitCode {
     match cmflow::cli::run() {
         Ok(outcome) => outcome.into(),
         Err(report) => {
-            eprintln!("{report:?}");
+            eprintln!("{}", cmflow::cli::fatal_message(&report));
             ExitCode::from(2)
         }
     }

@@ -140,7 +140,7 @@ fn multi_file_targets_default_to_a_folder_the_model_ignores() {
     assert!(!written[1].1.contains("firewall \""));
     assert!(written[2].1.contains("windows-firewall inbound=\"block\""));
     let r = run(dir.path(), &["check", "--format", "short"]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+    common::assert_clean(&r, "");
 }
 
 #[test]

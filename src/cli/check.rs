@@ -6,14 +6,23 @@ use std::path::PathBuf;
 use miette::IntoDiagnostic;
 
 use super::{ColorChoice, ModelArgs, Outcome, known_codes, terminal_width};
-use crate::diag::{Findings, Severity, Summary};
-use crate::engine::{Network, Phase, evaluate};
+use crate::diag::{Diagnostic, Findings, Severity, Summary};
+use crate::engine::{FlowVerdict, Network, Phase, RequiredFlow, evaluate};
 use crate::load::{Inputs, load};
+use crate::model::Model;
 use crate::report::baseline::{self, Baseline};
-use crate::report::{CheckFormat, CheckReport, HumanOptions, write_check, write_statistics};
+use crate::report::{
+    CheckFormat, CheckReport, HumanOptions, write_check, write_human, write_statistics,
+};
 use crate::rules;
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  cmflow check examples/contoso
+  cmflow check models --format short --fail-on warning
+  cmflow check models --format sarif --output-file cmflow.sarif
+  cmflow check models --write-baseline cmflow-baseline.json
+  cmflow check models --baseline cmflow-baseline.json")]
 pub struct CheckArgs {
     #[command(flatten)]
     model: ModelArgs,
@@ -40,6 +49,13 @@ pub struct CheckArgs {
     /// Record the current diagnostics in this file, report nothing and exit 0.
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// Write the report to this file instead of standard output (written beside it,
+    /// then renamed over it: a link at that path is replaced, not followed).
+    #[arg(long, value_name = "FILE")]
+    output_file: Option<PathBuf>,
+    /// Print the diagnostics only: no summary or success line, no notes on stderr.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -88,19 +104,161 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
         stdin,
     };
     let timings = Timings::from_env();
-    let loaded = load(&inputs, &known_codes())?;
+    let phases = args.model.phases();
+    let Checked {
+        model,
+        flows,
+        verdicts,
+        diagnostics,
+        in_phases: checked,
+    } = check_model(&inputs, &phases, &timings)?;
+    if let Some(path) = &args.write_baseline {
+        let entries = baseline::entries(&model.sources, &diagnostics);
+        let count = entries.len();
+        std::fs::write(path, baseline::to_text(entries)).map_err(|e| {
+            miette::miette!(
+                "cannot write {}: {e}",
+                crate::escape::terminal::line(&path.display().to_string())
+            )
+        })?;
+        eprintln!(
+            "cmflow: recorded {count} diagnostics in {}",
+            crate::escape::terminal::line(&path.display().to_string())
+        );
+        std::mem::forget((model, flows, verdicts, diagnostics));
+        return Ok(Outcome::Clean);
+    }
+    let (diagnostics, applied) = match &baseline {
+        Some(b) => {
+            let (kept, applied) = b.apply(&model.sources, diagnostics);
+            (kept, Some(applied))
+        }
+        None => (diagnostics, None),
+    };
+    let mut summary = Summary::new(&diagnostics, model.sources.user_file_count(), checked);
+    summary.baseline = applied;
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        CheckFormat::Human
+    } else {
+        CheckFormat::Short
+    });
+    let human = HumanOptions {
+        color: args.color.enabled(),
+        width: terminal_width(),
+    };
+    let report = CheckReport {
+        sources: &model.sources,
+        diagnostics: &diagnostics,
+        summary: &summary,
+        rules: rules::RULES,
+    };
+    let write_report = |out: &mut dyn Write| -> std::io::Result<()> {
+        if args.statistics {
+            write_statistics(out, format, &report)
+        } else if args.quiet && format == CheckFormat::Human {
+            write_human(out, report.sources, report.diagnostics, human)
+        } else {
+            write_check(out, format, &report, human)?;
+            // A clean run says so (the short format has no summary line).
+            if format == CheckFormat::Short && diagnostics.is_empty() && !args.quiet {
+                writeln!(
+                    out,
+                    "All checks passed ({}, {} checked)",
+                    crate::diag::count(summary.files, "file"),
+                    crate::diag::count(summary.flows, "required flow")
+                )?;
+            }
+            Ok(())
+        }
+    };
+    if let Some(path) = &args.output_file {
+        write_output_file(path, write_report)?;
+    } else {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        write_report(&mut out).or_else(super::ignore_broken_pipe)?;
+        out.flush().or_else(super::ignore_broken_pipe)?;
+    }
+    // The summary carries a baseline's counts in human, json and sarif; the formats
+    // without a summary (short is one line per diagnostic) say them on stderr.
+    let in_summary = !args.statistics
+        && matches!(
+            format,
+            CheckFormat::Human | CheckFormat::Json | CheckFormat::Sarif
+        );
+    if let Some(applied) = applied.filter(|_| !in_summary && !args.quiet) {
+        eprintln!("cmflow: {applied}");
+    }
+    timings.lap("report");
+    let failed = args
+        .fail_on
+        .threshold()
+        .is_some_and(|t| diagnostics.iter().any(|d| d.severity >= t));
+    // The process ends next: freeing a large model's millions of allocations one by one
+    // would take seconds (measured: 1.9 s on the generated max model).
+    std::mem::forget((model, flows, verdicts));
+    Ok(if failed {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// Writes `--output-file`: a temporary file beside `path`, renamed over it when whole.
+fn write_output_file(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> miette::Result<()> {
+    let shown = crate::escape::terminal::line(&path.display().to_string()).into_owned();
+    let cannot = |e: &dyn std::fmt::Display| miette::miette!("cannot write {shown}: {e}");
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".cmflow-report-")
+        .tempfile_in(dir)
+        .map_err(|e| cannot(&e))?;
+    {
+        let mut out = std::io::BufWriter::new(temp.as_file_mut());
+        write(&mut out).map_err(|e| cannot(&e))?;
+        out.flush().map_err(|e| cannot(&e))?;
+    }
+    temp.persist(path).map_err(|e| cannot(&e.error))?;
+    Ok(())
+}
+
+/// A model with its flows, verdicts and diagnostics: what `check` reports and `diff`
+/// compares.
+pub struct Checked {
+    pub model: Model,
+    pub flows: Vec<RequiredFlow>,
+    /// Parallel to `flows`.
+    pub verdicts: Vec<FlowVerdict>,
+    /// Sorted, with severity overrides and suppressions applied.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many of the flows the checked phases hold.
+    pub in_phases: usize,
+}
+
+/// Loads the model of `inputs` and runs every check over the flows of `phases`.
+pub fn check_model(
+    inputs: &Inputs,
+    phases: &[Phase],
+    timings: &Timings,
+) -> miette::Result<Checked> {
+    let loaded = load(inputs, &known_codes())?;
     timings.lap("load");
     let model = loaded.model;
     let mut findings = Findings::default();
     findings.extend(loaded.diagnostics);
-    let phases = args.model.phases();
     // Every phase's flows are evaluated: a rule used only during installation is not unused.
     let flows = super::loaded::required_flows(&model, &Phase::ALL)?;
     timings.lap("flows");
     let net = Network::new(&model);
     let verdicts = evaluate(&net, &flows);
     timings.lap("evaluate");
-    let cx = rules::Context::new(&model, &net, &flows, &verdicts, &phases);
+    let cx = rules::Context::new(&model, &net, &flows, &verdicts, phases);
     findings.extend(rules::run(&cx));
     // Suppressions are judged over every phase: a suppression used by a diagnostic of a
     // phase that `--phase` leaves out is not unused.
@@ -124,79 +282,14 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
         &model.suppressions,
         rules::unused_suppression::diagnostic,
     );
-    if let Some(path) = &args.write_baseline {
-        let entries = baseline::entries(&model.sources, &diagnostics);
-        let count = entries.len();
-        std::fs::write(path, baseline::to_text(entries)).map_err(|e| {
-            miette::miette!(
-                "cannot write {}: {e}",
-                crate::escape::terminal::line(&path.display().to_string())
-            )
-        })?;
-        eprintln!(
-            "cmflow: recorded {count} diagnostics in {}",
-            crate::escape::terminal::line(&path.display().to_string())
-        );
-        drop(cx);
-        std::mem::forget((model, flows, verdicts, diagnostics));
-        return Ok(Outcome::Clean);
-    }
-    let (diagnostics, applied) = match &baseline {
-        Some(b) => {
-            let (kept, applied) = b.apply(&model.sources, diagnostics);
-            (kept, Some(applied))
-        }
-        None => (diagnostics, None),
-    };
-    let mut summary = Summary::new(&diagnostics, model.sources.user_file_count(), checked);
-    summary.baseline = applied;
-    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
-        CheckFormat::Human
-    } else {
-        CheckFormat::Short
-    });
-    let human = HumanOptions {
-        color: args.color.enabled(),
-        width: terminal_width(),
-    };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let report = CheckReport {
-        sources: &model.sources,
-        diagnostics: &diagnostics,
-        summary: &summary,
-        rules: rules::RULES,
-    };
-    if args.statistics {
-        write_statistics(&mut out, format, &report)
-    } else {
-        write_check(&mut out, format, &report, human)
-    }
-    .or_else(super::ignore_broken_pipe)?;
-    out.flush().or_else(super::ignore_broken_pipe)?;
-    // The summary carries a baseline's counts in human, json and sarif; the formats
-    // without a summary (short is one line per diagnostic) say them on stderr.
-    let in_summary = !args.statistics
-        && matches!(
-            format,
-            CheckFormat::Human | CheckFormat::Json | CheckFormat::Sarif
-        );
-    if let Some(applied) = applied.filter(|_| !in_summary) {
-        eprintln!("cmflow: {applied}");
-    }
-    timings.lap("report");
-    let failed = args
-        .fail_on
-        .threshold()
-        .is_some_and(|t| diagnostics.iter().any(|d| d.severity >= t));
-    // The process ends next: freeing a large model's millions of allocations one by one
-    // would take seconds (measured: 1.9 s on the generated max model).
     drop(cx);
-    std::mem::forget((model, flows, verdicts));
-    Ok(if failed {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
+    drop(net);
+    Ok(Checked {
+        model,
+        flows,
+        verdicts,
+        diagnostics,
+        in_phases: checked,
     })
 }
 
@@ -215,17 +308,17 @@ fn read_baseline(path: &std::path::Path) -> miette::Result<Baseline> {
 }
 
 /// Stage timings on stderr when `CMFLOW_TIMINGS` is set (for benchmarks and profiling).
-struct Timings(Option<std::cell::Cell<std::time::Instant>>);
+pub struct Timings(Option<std::cell::Cell<std::time::Instant>>);
 
 impl Timings {
-    fn from_env() -> Self {
+    pub fn from_env() -> Self {
         Self(
             std::env::var_os("CMFLOW_TIMINGS")
                 .map(|_| std::cell::Cell::new(std::time::Instant::now())),
         )
     }
 
-    fn lap(&self, stage: &str) {
+    pub fn lap(&self, stage: &str) {
         if let Some(start) = &self.0 {
             let now = std::time::Instant::now();
             eprintln!("{stage}: {:.3} s", (now - start.get()).as_secs_f64());

@@ -20,6 +20,10 @@ use crate::model::Model;
 const DEFAULT_OUT: &str = "cmflow-export";
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  cmflow export examples/contoso --target windows-firewall --out fw/
+  cmflow export examples/contoso --target aerleon --phase all --out acl/
+  cmflow export examples/contoso --target csv > change-request.csv")]
 pub struct ExportArgs {
     #[command(flatten)]
     model: ModelArgs,
@@ -47,7 +51,7 @@ impl Output for Stdout {
 /// (created exclusively) and renamed over its target only when the whole export has
 /// been written, so a hard-linked file is replaced rather than rewritten and a failed
 /// export leaves the previous one in place.
-struct Folder {
+pub(super) struct Folder {
     root: PathBuf,
     /// (temporary file, target) of every file written, renamed by [`Folder::commit`].
     pending: Vec<(PathBuf, PathBuf)>,
@@ -63,14 +67,8 @@ impl Folder {
     /// never overwrites the model nor (with the kdl target's `.ignore`) hides it, and one
     /// that is a symbolic link.
     fn new(root: PathBuf, model: &Model) -> miette::Result<Self> {
-        if std::fs::symlink_metadata(&root).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(miette!(
-                "--out {} is a symbolic link: give the folder it points to, or another folder",
-                root.display()
-            ));
-        }
-        std::fs::create_dir_all(&root)
-            .map_err(|e| miette!("cannot create {}: {e}", root.display()))?;
+        let folder = Self::plain(root)?;
+        let root = folder.root.clone();
         let canonical = root
             .canonicalize()
             .map_err(|e| miette!("cannot open {}: {e}", root.display()))?;
@@ -91,6 +89,20 @@ impl Folder {
                 crate::escape::terminal::line(&file.name)
             ));
         }
+        Ok(folder)
+    }
+
+    /// Creates the folder (refusing a symbolic link), with no model to keep out of it
+    /// (`cmflow import`).
+    pub(super) fn plain(root: PathBuf) -> miette::Result<Self> {
+        if std::fs::symlink_metadata(&root).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(miette!(
+                "--out {} is a symbolic link: give the folder it points to, or another folder",
+                crate::escape::terminal::line(&root.display().to_string())
+            ));
+        }
+        std::fs::create_dir_all(&root)
+            .map_err(|e| miette!("cannot create {}: {e}", root.display()))?;
         Ok(Self {
             root,
             pending: Vec::new(),
@@ -133,7 +145,7 @@ impl Folder {
     }
 
     /// Renames every written file over its target: the export appears whole.
-    fn commit(mut self) -> io::Result<()> {
+    pub(super) fn commit(mut self) -> io::Result<()> {
         for (temp, target) in std::mem::take(&mut self.pending) {
             if std::fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
                 let _ = std::fs::remove_file(&temp);

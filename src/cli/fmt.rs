@@ -17,6 +17,9 @@ use crate::model::SourceMap;
 use crate::report::write_to_stderr;
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  cmflow fmt models
+  cmflow fmt --check models")]
 pub struct FmtArgs {
     /// Files or folders to format (a folder means every *.kdl below it).
     #[arg(default_value = ".")]

@@ -8,6 +8,9 @@ use crate::engine::{Network, evaluate};
 use crate::graph::{self, GraphFormat, GraphView};
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  cmflow graph examples/contoso --view network | dot -Tsvg > network.svg
+  cmflow graph examples/contoso --view hierarchy --format mermaid")]
 pub struct GraphArgs {
     #[command(flatten)]
     model: ModelArgs,

@@ -7,6 +7,8 @@ use miette::{IntoDiagnostic, miette};
 use super::Outcome;
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  cmflow init my-site && cmflow check my-site")]
 pub struct InitArgs {
     /// Folder to write the starter model into (created when missing).
     #[arg(default_value = ".")]
@@ -20,16 +22,33 @@ pub const STARTER: &str = include_str!("starter.kdl");
 pub const STARTER_FILE: &str = "cmflow.kdl";
 
 pub fn run(args: &InitArgs) -> miette::Result<Outcome> {
-    std::fs::create_dir_all(&args.dir).into_diagnostic()?;
-    let path = args.dir.join(STARTER_FILE);
-    if path.exists() {
+    let shown =
+        |p: &std::path::Path| crate::escape::terminal::line(&p.display().to_string()).into_owned();
+    // A starter beside an existing model would be merged into it on the next check.
+    if args.dir.is_dir()
+        && let Ok(files) = crate::load::discover(std::slice::from_ref(&args.dir))
+        && !files.is_empty()
+    {
         return Err(miette!(
-            help = "remove it or choose another folder",
-            "{} already exists",
-            path.display()
+            help = format!(
+                "check it with `cmflow check {}`, or give an empty folder: `cmflow init new-model`",
+                shown(&args.dir)
+            ),
+            "{} already holds a model ({})",
+            shown(&args.dir),
+            crate::diag::count(files.len(), ".kdl file")
         ));
     }
-    std::fs::write(&path, STARTER).into_diagnostic()?;
+    std::fs::create_dir_all(&args.dir).into_diagnostic()?;
+    let path = args.dir.join(STARTER_FILE);
+    // Created, never overwritten, and never through a link.
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| miette!("cannot write {}: {e}", shown(&path)))?;
+    std::io::Write::write_all(&mut file, STARTER.as_bytes())
+        .map_err(|e| miette!("cannot write {}: {e}", shown(&path)))?;
     println!(
         "wrote {}\nnext: cmflow check {}",
         path.display(),

@@ -3,11 +3,13 @@
 //! prints or exits.
 
 mod check;
+mod diff;
 mod explain;
 mod export;
 mod flows;
 mod fmt;
 mod graph;
+mod import;
 mod init;
 mod loaded;
 mod rules;
@@ -22,7 +24,21 @@ use crate::engine::Phase;
 
 /// Lint Configuration Manager (SCCM/MECM) hierarchies, their network flows and firewalls.
 #[derive(Debug, Parser)]
-#[command(name = "cmflow", version, about, long_about = None, arg_required_else_help = true)]
+#[command(
+    name = "cmflow",
+    version,
+    about,
+    long_about = None,
+    arg_required_else_help = true,
+    after_help = "Examples:
+  cmflow init my-site                        write a starter model
+  cmflow check my-site                       check it (exit 1 on errors)
+  cmflow flows my-site --verdict blocked     the required flows a firewall blocks
+  cmflow export my-site --target windows-firewall --out fw/
+  cmflow diff --git origin/main my-site      what a change does
+
+Documentation: docs/language.md (the model), docs/rules.md (every check)."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -46,6 +62,59 @@ enum Command {
     Init(init::InitArgs),
     /// Format the KDL files (in place, or `--check` to list what would change).
     Fmt(fmt::FmtArgs),
+    /// Convert a firewall's rules from another format into KDL.
+    Import(import::ImportArgs),
+    /// Compare two revisions of a model: flows, verdicts, rules and diagnostics.
+    Diff(diff::DiffArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  cmflow completions bash > ~/.local/share/bash-completion/completions/cmflow
+  cmflow completions zsh > \"${fpath[1]}/_cmflow\"
+  cmflow completions powershell >> $PROFILE")]
+struct CompletionsArgs {
+    shell: clap_complete::Shell,
+}
+
+fn completions(args: &CompletionsArgs) -> miette::Result<Outcome> {
+    use clap::CommandFactory;
+    use std::io::Write;
+    // Into memory first: clap_complete panics when its writer fails (a closed pipe).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "cmflow", &mut script);
+    std::io::stdout()
+        .write_all(&script)
+        .or_else(ignore_broken_pipe)?;
+    Ok(Outcome::Clean)
+}
+
+/// What the user reads when a command cannot run (exit code 2): `error: MESSAGE`, the
+/// causes it does not already say, and the help, on stderr; internal error codes are for
+/// tests and logs, not shown.
+pub fn fatal_message(report: &miette::Report) -> String {
+    use std::fmt::Write as _;
+    let mut text = format!(
+        "error: {}",
+        crate::escape::terminal::line(&report.to_string())
+    );
+    for cause in report.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            let _ = write!(
+                text,
+                "\n  caused by: {}",
+                crate::escape::terminal::line(&cause)
+            );
+        }
+    }
+    if let Some(help) = report.help() {
+        let help = help.to_string();
+        let _ = write!(text, "\n  help: {}", crate::escape::terminal::text(&help));
+    }
+    text
 }
 
 /// The outcome of a command, as `cli.md` § Exit codes defines it.
@@ -78,6 +147,9 @@ pub fn run() -> miette::Result<Outcome> {
         Command::Rules(args) => rules::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Fmt(args) => fmt::run(&args),
+        Command::Import(args) => import::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Completions(args) => completions(&args),
     }
 }
 

@@ -332,13 +332,26 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} errors, {} warnings, {} infos in {} files ({} required flows checked)",
-            self.errors, self.warnings, self.infos, self.files, self.flows
+            "{}, {}, {} in {} ({} checked)",
+            count(self.errors, "error"),
+            count(self.warnings, "warning"),
+            count(self.infos, "info"),
+            count(self.files, "file"),
+            count(self.flows, "required flow"),
         )?;
         match &self.baseline {
             Some(b) => write!(f, "; {b}"),
             None => Ok(()),
         }
+    }
+}
+
+/// `1 error`, `0 errors`, `2 files`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -383,7 +396,7 @@ mod tests {
         };
         assert_eq!(
             s.to_string(),
-            "1 errors, 2 warnings, 0 infos in 3 files (57 required flows checked)"
+            "1 error, 2 warnings, 0 infos in 3 files (57 required flows checked)"
         );
         let with = Summary {
             baseline: Some(BaselineCounts {

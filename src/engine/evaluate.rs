@@ -72,14 +72,20 @@ pub struct Decision {
 impl Decision {
     /// `fw-core: "HQ to MP"`, `fw-core: rule 3`, `fw-core: default`.
     pub fn describe(&self, model: &Model) -> String {
-        let filter = self.filter.name(model);
-        match self.by {
-            DecidedBy::Default => format!("{filter}: default"),
-            DecidedBy::Rule(i) => match rule_name(model, self.filter, i) {
-                Some(name) => format!("{filter}: \"{name}\""),
-                None => format!("{filter}: rule {}", i + 1),
-            },
-        }
+        describe(model, self.filter, self.by)
+    }
+}
+
+/// How a flow list names a filter's rule or default: `fw-core: "HQ to MP"`,
+/// `fw-core: rule 3`, `fw-core: default`, `dp01.contoso.com inbound: rule 2`.
+pub fn describe(model: &Model, filter: Filter, by: DecidedBy) -> String {
+    let name = filter.name(model);
+    match by {
+        DecidedBy::Default => format!("{name}: default"),
+        DecidedBy::Rule(i) => match rule_name(model, filter, i) {
+            Some(rule) => format!("{name}: \"{rule}\""),
+            None => format!("{name}: rule {}", i + 1),
+        },
     }
 }
 
@@ -355,7 +361,15 @@ impl CandidateCache {
                     } else {
                         &r.traffic.to
                     };
-                    let tri = net.list_matches(list, place);
+                    let mut tri = net
+                        .list_matches(list, place)
+                        .and(net.guard_matches(&r.guard, place, from_side));
+                    // A rule with a construct the model cannot represent matches as
+                    // unknown wherever its represented parts match (asked once, on
+                    // the source side).
+                    if from_side && r.uncertain.is_some() {
+                        tri = tri.and(Tri::Maybe);
+                    }
                     #[allow(clippy::cast_possible_truncation)]
                     (tri != Tri::No).then_some((i as u32, tri))
                 })
@@ -419,7 +433,12 @@ pub fn evaluate(net: &Network<'_>, flows: &[RequiredFlow]) -> Vec<FlowVerdict> {
                         let tri = net
                             .list_matches(&r.traffic.from, Place::Host(source))
                             .and(net.list_matches(&r.traffic.to, Place::Host(destination)))
-                            .and(source_port_match(r));
+                            .and(source_port_match(r))
+                            .and(if r.uncertain.is_some() {
+                                Tri::Maybe
+                            } else {
+                                Tri::Yes
+                            });
                         (tri != Tri::No).then_some(Candidate {
                             index: i,
                             tri,

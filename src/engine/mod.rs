@@ -14,7 +14,7 @@ mod space;
 pub mod waive;
 
 pub use evaluate::{
-    DecidedBy, Decision, Filter, FlowVerdict, Outcome, Verdict, evaluate, host_firewall,
+    DecidedBy, Decision, Filter, FlowVerdict, Outcome, Verdict, describe, evaluate, host_firewall,
     network_profile, rpc_range, rule_name, rule_ports,
 };
 pub use flows::{

@@ -13,7 +13,7 @@ use ipnet::IpNet;
 use petgraph::graph::{NodeIndex, UnGraph};
 
 use super::FlowEndpoint;
-use crate::model::{Endpoint, Model, Spanned};
+use crate::model::{Endpoint, Model, RuleGuard, Spanned};
 
 /// A three-valued match: whether an endpoint names a place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -374,6 +374,24 @@ impl<'m> Network<'m> {
             .iter()
             .all(|s| union.iter().any(|u| u.contains(&s.value)));
         if covered { Tri::Yes } else { Tri::No }
+    }
+
+    /// Whether a network rule's guard lets it see a flow whose source (`from_side`) or
+    /// destination is `place`: an NSG's inbound rules see flows into its zone, its
+    /// outbound rules flows out of it. Every place lies in one zone (a host without an
+    /// address, the unlisted rest of a zone, the Internet in `internet`), so the answer
+    /// is always sure; a guard naming no zone sees nothing.
+    pub fn guard_matches(&self, guard: &RuleGuard, place: Place, from_side: bool) -> Tri {
+        let ((RuleGuard::IntoZone(zone), false) | (RuleGuard::OutOfZone(zone), true)) =
+            (guard, from_side)
+        else {
+            return Tri::Yes;
+        };
+        if self.zones[self.place_zone(place)].name == *zone {
+            Tri::Yes
+        } else {
+            Tri::No
+        }
     }
 
     /// Whether one endpoint names the place.

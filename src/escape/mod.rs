@@ -17,6 +17,7 @@
 pub mod csv;
 pub mod dot;
 pub mod kdl;
+pub mod markdown;
 pub mod mermaid;
 pub mod powershell;
 pub mod terminal;

@@ -3,14 +3,16 @@
 
 use kdl::KdlNode;
 
+use super::codes;
 use super::reader::{CheckedNode, Reader};
+use super::sources::SourceFormat;
 use super::vocabulary::Context;
 use crate::diag::{Diagnostic, Label, Severity, SeverityOverride, Suppression};
 use crate::model::{
     Action, Boundary, BoundaryGroup, CatalogChoice, ClientGroup, CloudKind, CloudService, Console,
-    Direction, Edition, Endpoint, Fallback, FallbackTime, Firewall, FirewallRule, Forbid,
-    HostFirewall, HostRule, InstanceRef, Policy, PortList, Role, Server, Site, SiteType, Span,
-    Spanned, SqlInstance, Traffic, UserFlow, Value, Waiver, Zone,
+    Direction, Edition, Endpoint, Fallback, FallbackTime, Firewall, FirewallRule, FirewallSource,
+    Forbid, HostFirewall, HostRule, InstanceRef, Policy, PortList, Role, Server, Site, SiteType,
+    Span, Spanned, SqlInstance, Traffic, UserFlow, Value, Waiver, Zone,
 };
 
 /// The entities of one file, before names are resolved across files.
@@ -350,7 +352,13 @@ impl Reader<'_> {
             _ => default,
         };
         let mut rules = Vec::new();
+        let source = self.firewall_source(n, &[]);
+        let mut refused = false;
         for c in self.children(n, out) {
+            if source.is_some() && matches!(c.spec.name, "allow" | "block") {
+                self.refuse_rule_child(n, &c, &mut refused);
+                continue;
+            }
             let direction = match c.arg_str(0).as_deref().map(String::as_str) {
                 Some("in") => Direction::In,
                 Some("out") => Direction::Out,
@@ -418,6 +426,7 @@ impl Reader<'_> {
             inbound: action(n.props.str("inbound"), Action::Deny),
             outbound: action(n.props.str("outbound"), Action::Allow),
             rules,
+            source,
             span: n.span,
         }
     }
@@ -425,12 +434,23 @@ impl Reader<'_> {
     fn firewall(&mut self, n: &CheckedNode<'_>, out: &mut FileModel) {
         let mut zones = Vec::new();
         let mut rules = Vec::new();
-        for c in self.children(n, out) {
-            match c.spec.name {
-                "zones" => zones.extend(c.args.iter().flatten().filter_map(|v| match &v.value {
+        let children = self.children(n, out);
+        for c in &children {
+            if c.spec.name == "zones" {
+                zones.extend(c.args.iter().flatten().filter_map(|v| match &v.value {
                     Value::Str(s) => Some(Spanned::new(s.clone(), v.span)),
                     _ => None,
-                })),
+                }));
+            }
+        }
+        let source = self.firewall_source(n, &zones);
+        let mut refused = false;
+        for c in children {
+            if source.is_some() && matches!(c.spec.name, "allow" | "deny") {
+                self.refuse_rule_child(n, &c, &mut refused);
+                continue;
+            }
+            match c.spec.name {
                 "allow" | "deny" => {
                     if let Some(traffic) = self.traffic(&c) {
                         let action = if c.spec.name == "allow" {
@@ -464,9 +484,163 @@ impl Reader<'_> {
                 default_span,
                 zones,
                 rules,
+                source,
                 span: n.span,
             });
         }
+    }
+
+    /// `source=`, `format=` and `attached=` of a `firewall` (with its `zones`) or a
+    /// `windows-firewall`: both or neither of `source` and `format`, a format of the
+    /// node's kind, and `attached` exactly with `azure-nsg-json`, naming one of `zones`.
+    /// `None` (after reporting) when the node keeps its rules in KDL or is invalid.
+    fn firewall_source(
+        &mut self,
+        n: &CheckedNode<'_>,
+        zones: &[Spanned<String>],
+    ) -> Option<FirewallSource> {
+        let host = n.spec.name == "windows-firewall";
+        let path = n.prop_str("source");
+        let format = n.prop_str("format");
+        let attached = n.prop_str("attached");
+        let node = n.spec.name;
+        let (path, format) = match (path, format) {
+            (None, None) => {
+                if let Some(a) = attached {
+                    self.report(
+                        Diagnostic::new(
+                            &codes::UNKNOWN_PROPERTY,
+                            "`attached` is a property of firewalls read from an Azure NSG",
+                            Label::new(a.span, "unknown property here"),
+                        )
+                        .with_help(
+                            "add `source=` and `format=\"azure-nsg-json\"`, or remove `attached`",
+                        ),
+                    );
+                }
+                return None;
+            }
+            (Some(path), None) => {
+                self.report(
+                    Diagnostic::new(
+                        &codes::MISSING_VALUE,
+                        format!("`{node}` has `source` but no `format`"),
+                        Label::new(path.span, "the file's format is not given"),
+                    )
+                    .with_help(format!(
+                        "add `format=` with one of {}",
+                        quoted_formats(host)
+                    )),
+                );
+                return None;
+            }
+            (None, Some(format)) => {
+                self.report(
+                    Diagnostic::new(
+                        &codes::MISSING_VALUE,
+                        format!("`{node}` has `format` but no `source`"),
+                        Label::new(format.span, "a format, but no file"),
+                    )
+                    .with_help("add `source=` with the path of the file, relative to this one"),
+                );
+                return None;
+            }
+            (Some(path), Some(format)) => (path, format),
+        };
+        // The vocabulary has already refused names outside `SourceFormat::ALL`.
+        let kind = SourceFormat::parse(&format.value)?;
+        if kind.is_host() != host {
+            let (right, what) = if kind.is_host() {
+                ("windows-firewall", "a Windows Firewall")
+            } else {
+                ("firewall", "a network firewall")
+            };
+            self.report(
+                Diagnostic::new(
+                    &codes::INVALID_VALUE,
+                    format!("`{}` describes {what}, not a `{node}`", kind.as_str()),
+                    Label::new(format.span, "wrong kind of firewall"),
+                )
+                .with_help(format!(
+                    "read it from a `{right}` node; a `{node}` takes {}",
+                    quoted_formats(host)
+                )),
+            );
+            return None;
+        }
+        let attached = match (kind, attached) {
+            (SourceFormat::AzureNsgJson, None) => {
+                self.report(
+                    Diagnostic::new(
+                        &codes::MISSING_VALUE,
+                        "a firewall read from an Azure NSG needs `attached`: the zone of the subnet it guards",
+                        Label::new(format.span, "an NSG guards one subnet"),
+                    )
+                    .with_help("add `attached=\"ZONE\"`, one of the firewall's `zones`"),
+                );
+                return None;
+            }
+            (SourceFormat::AzureNsgJson, Some(a)) => {
+                if !zones.iter().any(|z| z.value == a.value) {
+                    let names: Vec<&str> = zones.iter().map(|z| z.value.as_str()).collect();
+                    let mut d = Diagnostic::new(
+                        &codes::INVALID_VALUE,
+                        format!(
+                            "`attached` zone `{}` is not one of the firewall's zones",
+                            a.value
+                        ),
+                        Label::new(a.span, "not in `zones`"),
+                    );
+                    d = d.with_help(
+                        match crate::diag::did_you_mean(&a.value, names.iter().copied()) {
+                            Some(best) => format!("did you mean `{best}`?"),
+                            None => "name one of the zones listed in `zones`".to_owned(),
+                        },
+                    );
+                    self.report(d);
+                    return None;
+                }
+                Some(a)
+            }
+            (_, Some(a)) => {
+                self.report(
+                    Diagnostic::new(
+                        &codes::UNKNOWN_PROPERTY,
+                        format!("`attached` is a property of `azure-nsg-json` sources, not of `{}`", kind.as_str()),
+                        Label::new(a.span, "unknown property here"),
+                    )
+                    .with_help("remove `attached`: this format applies to every flow crossing the firewall"),
+                );
+                None
+            }
+            (_, None) => None,
+        };
+        Some(FirewallSource {
+            path,
+            format: Spanned::new(kind, format.span),
+            attached,
+            file: None,
+        })
+    }
+
+    /// Reports the first rule child of a node whose rules come from `source=`.
+    fn refuse_rule_child(&mut self, n: &CheckedNode<'_>, c: &CheckedNode<'_>, refused: &mut bool) {
+        if std::mem::replace(refused, true) {
+            return;
+        }
+        self.report(
+            Diagnostic::new(
+                &codes::UNKNOWN_NODE,
+                format!(
+                    "a `{}` with `source` takes its rules from that file, not from `{}` nodes",
+                    n.spec.name, c.spec.name
+                ),
+                Label::new(c.name_span, "rule here"),
+            )
+            .with_help(
+                "remove the rule nodes, or remove `source` and `format` to write every rule in KDL",
+            ),
+        );
     }
 
     fn policy(&mut self, n: &CheckedNode<'_>, out: &mut FileModel) {
@@ -641,4 +815,14 @@ impl Reader<'_> {
             icmp: n.props.bool("icmp"),
         })
     }
+}
+
+/// The `format=` values a node takes, quoted for a help text.
+fn quoted_formats(host: bool) -> String {
+    let names: Vec<String> = SourceFormat::ALL
+        .iter()
+        .filter(|f| f.is_host() == host)
+        .map(|f| format!("\"{}\"", f.as_str()))
+        .collect();
+    names.join(", ")
 }

@@ -192,3 +192,77 @@ server "dc01.contoso.com" zone="datacenter" { domain-controller }
 ```
 "#,
 };
+
+pub static SOURCE_UNSUPPORTED: RuleInfo = RuleInfo {
+    code: "source/unsupported",
+    default_severity: Severity::Warning,
+    summary: "A construct in a firewall's source file that cmflow cannot represent exactly",
+    docs: r#"## What it does
+Reports each construct of a `source=` file (an iptables interface match `-i eth0`, a
+negated address, an Azure service tag other than `Internet` and `VirtualNetwork`, a
+program- or service-scoped Windows Firewall rule, an address object that cannot be
+resolved) that the model cannot represent exactly, where it is written in that file.
+The help says what cmflow does about it: the rule holding it matches as *unknown*
+wherever its other parts match, so every verdict it touches is `indeterminate`
+(`firewall/indeterminate`), never silently allowed or blocked. `docs/sources/` lists
+what each format supports.
+
+## Why
+A rule read approximately would give confident verdicts about a firewall that behaves
+differently: an interface-bound `ACCEPT` read as matching every packet would hide a
+blocked flow.
+
+## Example that fails
+An `iptables-save` file read with `source="fw.rules" format="iptables-save"`:
+```text
+*filter
+:FORWARD DROP [0:0]
+-A FORWARD -i eth1 -p tcp --dport 443 -j ACCEPT
+COMMIT
+```
+
+## Fixed example
+```text
+*filter
+:FORWARD DROP [0:0]
+-A FORWARD -s 10.20.0.0/16 -p tcp --dport 443 -j ACCEPT
+COMMIT
+```
+"#,
+};
+
+pub static SOURCE_PARSE: RuleInfo = RuleInfo {
+    code: "source/parse",
+    default_severity: Severity::Error,
+    summary: "A firewall's source file cannot be read or parsed",
+    docs: r#"## What it does
+Reports a `source=` file that does not exist or cannot be read (at the `source=` value,
+with the system's reason), that is not UTF-8 or UTF-16 with a byte order mark, or whose
+content does not follow its `format=` (at the offending place in that file: a malformed
+line, an unknown chain, a jump loop, invalid JSON). Paths are relative to the KDL file
+that names them. A firewall whose file cannot be read decides nothing for sure: every
+verdict through it is `indeterminate`.
+
+## Why
+The firewall's real rules are in that file; without them cmflow would judge a firewall
+that does not exist.
+
+## Example that fails
+```kdl
+zone "hq"
+zone "dc"
+firewall "fw-core" source="missing.rules" format="iptables-save" {
+    zones "hq" "dc"
+}
+```
+
+## Fixed example
+```kdl
+zone "hq"
+zone "dc"
+firewall "fw-core" source="fw-core.rules" format="iptables-save" {
+    zones "hq" "dc"
+}
+```
+"#,
+};

@@ -8,6 +8,7 @@
 
 mod build;
 pub mod codes;
+mod firewall_sources;
 pub(crate) mod reader;
 mod resolve;
 pub mod scan;
@@ -48,7 +49,7 @@ pub enum LoadError {
     #[diagnostic(
         code(cmflow::no_input),
         help(
-            "give the files or folders that hold the model, e.g. `cmflow check examples/contoso`"
+            "give the files or folders that hold the model (`cmflow check path/to/model`), or write a starter model with `cmflow init`"
         )
     )]
     NoInput { paths: String },
@@ -60,6 +61,7 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+pub use resolve::endpoint_problems;
 pub use scan::MAX_NESTING;
 
 /// The stack of the threads that parse: the `kdl` parser recurses about 2 KB (release)
@@ -94,11 +96,16 @@ pub fn load(inputs: &Inputs, known_codes: &[&str]) -> Result<Loaded, LoadError> 
         let name = display_path(path);
         files.retain(|(n, _)| *n != name);
     }
-    let mut texts: Vec<(String, Vec<u8>)> = files
+    let mut texts: Vec<InputText> = files
         .into_par_iter()
         .map(|(name, path)| {
             std::fs::read(&path)
-                .map(|bytes| (name, bytes))
+                .map(|bytes| InputText {
+                    name,
+                    bytes,
+                    builtin: false,
+                    path: Some(path.clone()),
+                })
                 .map_err(|cause| LoadError::Unreadable {
                     path: path.display().to_string(),
                     cause,
@@ -106,7 +113,12 @@ pub fn load(inputs: &Inputs, known_codes: &[&str]) -> Result<Loaded, LoadError> 
         })
         .collect::<Result<_, _>>()?;
     if let Some((path, text)) = &inputs.stdin {
-        texts.push((display_path(path), text.clone()));
+        texts.push(InputText {
+            name: display_path(path),
+            bytes: text.clone(),
+            builtin: false,
+            path: Some(path.clone()),
+        });
     }
     if texts.is_empty() {
         let paths = inputs
@@ -117,19 +129,55 @@ pub fn load(inputs: &Inputs, known_codes: &[&str]) -> Result<Loaded, LoadError> 
             .join(", ");
         return Err(LoadError::NoInput { paths });
     }
-    texts.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(load_texts(
-        texts.into_iter().map(|(n, b)| (n, b, false)).collect(),
-        known_codes,
-    ))
+    texts.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(load_inputs(texts, known_codes))
 }
 
-/// Loads named texts (user files, or the catalog) into one model.
+/// One text to load: a file of the model, an unsaved buffer, or a catalog file.
+#[derive(Clone, Debug)]
+pub struct InputText {
+    /// The name shown to users.
+    pub name: String,
+    pub bytes: Vec<u8>,
+    /// Part of the built-in catalog.
+    pub builtin: bool,
+    /// The file on disk, which `source=` paths are relative to; `None`: the name is
+    /// taken as a path (relative to the current folder).
+    pub path: Option<PathBuf>,
+}
+
+/// Loads named texts (user files, or the catalog) into one model; `source=` paths are
+/// relative to the names, taken as paths from the current folder.
 pub fn load_texts(texts: Vec<(String, Vec<u8>, bool)>, known_codes: &[&str]) -> Loaded {
+    load_inputs(
+        texts
+            .into_iter()
+            .map(|(name, bytes, builtin)| InputText {
+                name,
+                bytes,
+                builtin,
+                path: None,
+            })
+            .collect(),
+        known_codes,
+    )
+}
+
+/// Loads texts into one model: parses every KDL file, reads the firewalls' `source`
+/// files, then resolves names across files.
+pub fn load_inputs(texts: Vec<InputText>, known_codes: &[&str]) -> Loaded {
     let mut model = Model::default();
     let mut files = Vec::new();
-    for (name, bytes, builtin) in texts {
+    let mut paths = Vec::new();
+    for InputText {
+        name,
+        bytes,
+        builtin,
+        path,
+    } in texts
+    {
         let (text, utf8_error) = decode(bytes);
+        paths.push(path.unwrap_or_else(|| PathBuf::from(&name)));
         let id = model
             .sources
             .add(SourceFile::new(name, Arc::from(text), builtin));
@@ -161,6 +209,12 @@ pub fn load_texts(texts: Vec<(String, Vec<u8>, bool)>, known_codes: &[&str]) -> 
         diagnostics.extend(diags);
         file_models.push(fm);
     }
+    firewall_sources::read(
+        &mut model.sources,
+        &paths,
+        &mut file_models,
+        &mut diagnostics,
+    );
     resolve::merge(&mut model, file_models, &mut diagnostics, known_codes);
     Loaded { model, diagnostics }
 }

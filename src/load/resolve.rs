@@ -497,6 +497,19 @@ impl Resolver<'_> {
     }
 }
 
+/// What is wrong with a reference to an endpoint of a loaded model (an unknown zone,
+/// host, role, site or client group, with a "did you mean" help), as diagnostics on the
+/// endpoint's span; empty when it names something that exists. `flows --from/--to` use
+/// it for their filters.
+pub fn endpoint_problems(model: &Model, e: &Spanned<Endpoint>) -> Vec<Diagnostic> {
+    let mut r = Resolver {
+        model,
+        diags: Vec::new(),
+    };
+    r.endpoint(e);
+    r.diags
+}
+
 fn check_references(model: &Model, diags: &mut Vec<Diagnostic>) {
     let mut r = Resolver {
         model,

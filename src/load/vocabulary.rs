@@ -173,6 +173,17 @@ pub const SEVERITIES: &[&str] = &["error", "warning", "info"];
 pub const LINT_LEVELS: &[&str] = &["error", "warning", "info", "off"];
 pub const FIREWALL_DEFAULTS: &[&str] = &["deny", "allow"];
 pub const HOST_DEFAULTS: &[&str] = &["block", "allow"];
+/// `format=` values of a `firewall` or `windows-firewall` with `source=`: every name of
+/// [`crate::load::sources::SourceFormat::ALL`] (the node decides which fit; a test keeps
+/// the two lists equal).
+pub const SOURCE_FORMATS: &[&str] = &[
+    "aerleon",
+    "nftables-json",
+    "iptables-save",
+    "azure-nsg-json",
+    "netfirewallrule-json",
+    "gpo-registry",
+];
 pub const DIRECTIONS: &[&str] = &["in", "out"];
 
 const NAME: ArgSpec = arg("name", Kind::Text);
@@ -324,12 +335,17 @@ pub const TOP_LEVEL: &[NodeSpec] = &[
     NodeSpec {
         name: "firewall",
         args: &[NAME],
-        props: &[PropSpec {
-            name: "default",
-            kind: Kind::Enum(FIREWALL_DEFAULTS),
-            required: false,
-            default: Some("deny"),
-        }],
+        props: &[
+            PropSpec {
+                name: "default",
+                kind: Kind::Enum(FIREWALL_DEFAULTS),
+                required: false,
+                default: Some("deny"),
+            },
+            prop("source", Kind::Text),
+            prop("format", Kind::Enum(SOURCE_FORMATS)),
+            prop("attached", Kind::Text),
+        ],
         children: Context::Firewall,
     },
     NodeSpec {
@@ -433,6 +449,8 @@ const WINDOWS_FIREWALL: NodeSpec = NodeSpec {
             required: false,
             default: Some("allow"),
         },
+        prop("source", Kind::Text),
+        prop("format", Kind::Enum(SOURCE_FORMATS)),
     ],
     children: Context::WindowsFirewall,
 };

@@ -376,7 +376,22 @@ pub struct Firewall {
     pub default_span: Span,
     pub zones: Vec<Spanned<String>>,
     pub rules: Vec<FirewallRule>,
+    /// `source=`/`format=`: the rules come from that file (read by the loader, which
+    /// fills `rules` and, when the file states one, `default`).
+    pub source: Option<FirewallSource>,
     pub span: Span,
+}
+
+/// Where a `firewall` or `windows-firewall` keeps its rules when they are not KDL
+/// children: `source=` (a path relative to the KDL file), `format=`, and for an Azure NSG
+/// the zone it guards (`attached=`).
+#[derive(Clone, Debug)]
+pub struct FirewallSource {
+    pub path: Spanned<String>,
+    pub format: Spanned<crate::load::sources::SourceFormat>,
+    pub attached: Option<Spanned<String>>,
+    /// The source file in the [`SourceMap`], once read.
+    pub file: Option<SourceId>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -408,6 +423,8 @@ pub struct HostFirewall {
     pub inbound: Action,
     pub outbound: Action,
     pub rules: Vec<HostRule>,
+    /// `source=`/`format=`, as on [`Firewall::source`].
+    pub source: Option<FirewallSource>,
     pub span: Span,
 }
 

@@ -133,6 +133,16 @@ impl SourceMap {
             .map(|(i, f)| (SourceId(u32::try_from(i).unwrap_or(u32::MAX)), f))
     }
 
+    /// Renames the user files (`diff` shows two revisions of a model under the same
+    /// names); `rename` returns the new name, or `None` to keep the old one.
+    pub fn rename_user_files(&mut self, mut rename: impl FnMut(&str) -> Option<String>) {
+        for file in self.files.iter_mut().filter(|f| !f.builtin) {
+            if let Some(name) = rename(&file.name) {
+                file.name = name;
+            }
+        }
+    }
+
     /// The number of user files (the catalog excluded).
     pub fn user_file_count(&self) -> usize {
         self.files.iter().filter(|f| !f.builtin).count()

@@ -5,6 +5,7 @@
 
 mod azure;
 pub mod baseline;
+pub mod diff;
 pub mod flows;
 mod github;
 mod human;

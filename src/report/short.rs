@@ -1,5 +1,7 @@
 //! `--format short`: `FILE:LINE:COL: SEVERITY[CODE] MESSAGE`, the line shape vim's
-//! quickfix, Emacs' compilation-mode and VS Code's problem matchers read.
+//! quickfix, Emacs' compilation-mode and VS Code's problem matchers read, then the
+//! diagnostic's help on an indented continuation line (`    help: ...`), which those
+//! matchers skip: one diagnostic per unindented line.
 
 use std::io::{self, Write};
 
@@ -23,6 +25,9 @@ pub fn write(
             d.code,
             terminal::line(&d.message)
         )?;
+        if let Some(help) = &d.help {
+            writeln!(out, "    help: {}", terminal::line(help))?;
+        }
     }
     Ok(())
 }

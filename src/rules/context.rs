@@ -130,6 +130,23 @@ impl<'a, 'm> Context<'a, 'm> {
         out
     }
 
+    /// Whether a rule's match is not fully described by its traffic: it holds a
+    /// construct the model cannot represent (`uncertain`), or it applies only to flows
+    /// into or out of one zone (an NSG rule's guard). The rule-set checks that reason
+    /// about what a rule covers (shadowed, overly broad, redundant) never report such a
+    /// rule and never count it as covering another (`docs/decisions.md`).
+    pub fn inexact(&self, (filter, i): RuleKey) -> bool {
+        match filter {
+            Filter::Network(f) => self.model.firewalls[f].rules.get(i).is_none_or(|r| {
+                r.uncertain.is_some() || r.guard != crate::model::RuleGuard::Always
+            }),
+            _ => filter
+                .host_firewall(self.model)
+                .and_then(|fw| fw.rules.get(i))
+                .is_none_or(|r| r.uncertain.is_some()),
+        }
+    }
+
     /// Whether a flow is needed in a checked phase (a waived flow is not needed at all).
     pub fn checked(&self, flow: &RequiredFlow) -> bool {
         !flow.is_waived() && flow.services.iter().any(|s| self.phases.contains(&s.phase))

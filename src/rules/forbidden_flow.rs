@@ -113,7 +113,14 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
                     for &f in fws.iter() {
                         let fw = &model.firewalls[f];
                         let spaces = &cx.rule_spaces()[f];
-                        let (takers, left) = first_match(&region, spaces.iter().enumerate(), LIMIT);
+                        // A rule whose match is unknown or guarded (read from a source
+                        // file) may allow the traffic: an allow counts, a deny does not
+                        // stop it (`docs/decisions.md` § Firewall sources).
+                        let exact_or_allow = spaces.iter().enumerate().filter(|&(i, _)| {
+                            fw.rules[i].action == Action::Allow
+                                || !cx.inexact((Filter::Network(f), i))
+                        });
+                        let (takers, left) = first_match(&region, exact_or_allow, LIMIT);
                         for t in takers {
                             if fw.rules[t].action == Action::Allow {
                                 allowing.insert((f, DecidedBy::Rule(t)));

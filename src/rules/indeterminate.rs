@@ -61,6 +61,15 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
                 "this rule may or may not match",
             ),
         );
+        // A construct inside the rule's own span is already under its label (the
+        // renderers cannot show a label nested in another); `source/unsupported` points
+        // at it. One outside (a conditional RETURN above) gets its own.
+        let primary = cx.decider_span(filter, by);
+        if let Some(at) = uncertain_span(cx, filter, by).filter(|at| {
+            at.source != primary.source || at.start < primary.start || at.end > primary.end
+        }) {
+            d = d.with_label(Label::new(at, "cmflow cannot represent this"));
+        }
         if let Some(label) = cx.requirement(parts[0].0) {
             d = d.with_label(label);
         }
@@ -68,7 +77,23 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Which `cidr:` endpoint of the rule is undecidable for which host, and the fix.
+/// The construct of a rule read from a source file that makes its match unknown.
+fn uncertain_span(
+    cx: &Context<'_, '_>,
+    filter: Filter,
+    by: DecidedBy,
+) -> Option<crate::model::Span> {
+    let DecidedBy::Rule(i) = by else {
+        return None;
+    };
+    match filter {
+        Filter::Network(f) => cx.model.firewalls[f].rules[i].uncertain,
+        _ => filter.host_firewall(cx.model)?.rules[i].uncertain,
+    }
+}
+
+/// Which `cidr:` endpoint of the rule is undecidable for which host (or which construct
+/// of its source file cmflow cannot represent), and the fix.
 fn reason(
     cx: &Context<'_, '_>,
     filter: Filter,
@@ -77,6 +102,12 @@ fn reason(
     destination: FlowEndpoint,
 ) -> (String, String) {
     let model = cx.model;
+    if uncertain_span(cx, filter, by).is_some() {
+        return (
+            "the rule holds a construct of its source file that cmflow cannot represent exactly (`source/unsupported`)".to_owned(),
+            "write the rule so that cmflow can read it (docs/sources/ lists what each format supports), or decide the flow in a rule above it".to_owned(),
+        );
+    }
     let traffic: Option<&Traffic> = match (filter, by) {
         (_, DecidedBy::Default) => None,
         (Filter::Network(f), DecidedBy::Rule(i)) => Some(&model.firewalls[f].rules[i].traffic),

@@ -77,6 +77,9 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) -> Vec<super::cont
     let usage = cx.usage();
     let mut found = Vec::new();
     for (key, traffic, action, span) in cx.all_rules() {
+        if cx.inexact(key) {
+            continue;
+        }
         if action != Action::Allow {
             continue;
         }

@@ -55,6 +55,9 @@ pub fn check(cx: &Context<'_, '_>, broad: &[RuleKey], out: &mut Vec<Diagnostic>)
     // Per host filter, its allow rules with the set of flows each matches.
     let mut rules: Vec<(RuleKey, BTreeSet<usize>, crate::model::Span)> = Vec::new();
     for (key, traffic, action, span) in cx.all_rules() {
+        if cx.inexact(key) {
+            continue;
+        }
         if action != Action::Allow || matches!(key.0, Filter::Network(_)) {
             continue;
         }

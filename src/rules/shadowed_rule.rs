@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use super::context::{Context, RuleKey};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
 use crate::engine::{DecidedBy, Filter, covered_by};
-use crate::model::Action;
+use crate::model::{Action, RuleGuard};
 
 /// Beyond this many pieces, the remainder of a rule is not analysed further (the rule is
 /// then not reported).
@@ -60,11 +60,20 @@ pub struct Shadowed {
 pub fn find(cx: &Context<'_, '_>) -> Vec<Shadowed> {
     let mut found = Vec::new();
     for (f, spaces) in cx.rule_spaces().iter().enumerate() {
+        let rules = &cx.model.firewalls[f].rules;
         for i in 1..spaces.len() {
-            if spaces[i].maybe.is_empty() {
+            if spaces[i].maybe.is_empty() || rules[i].uncertain.is_some() {
                 continue;
             }
-            let earlier = (0..i).map(|j| (j, spaces[j].yes.as_slice()));
+            // An uncertain rule may not match at all, and a guarded rule (an NSG's
+            // inbound or outbound) covers only the flows its guard lets it see: it covers
+            // a rule of the same guard, never an unguarded one.
+            let earlier = (0..i)
+                .filter(|&j| {
+                    rules[j].uncertain.is_none()
+                        && (rules[j].guard == RuleGuard::Always || rules[j].guard == rules[i].guard)
+                })
+                .map(|j| (j, spaces[j].yes.as_slice()));
             if let Some(covers) = covered_by(&spaces[i].maybe, earlier, LIMIT) {
                 found.push(Shadowed {
                     key: (Filter::Network(f), i),

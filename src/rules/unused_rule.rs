@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use super::context::{Context, RuleKey};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
 use crate::engine::{DecidedBy, Filter, Outcome, RequiredFlow};
-use crate::model::Action;
+use crate::model::{Action, Span};
 
 pub static RULE: RuleInfo = RuleInfo {
     code: "firewall/unused-rule",
@@ -59,6 +59,11 @@ pub fn check(cx: &Context<'_, '_>, shadowed: &HashSet<RuleKey>, out: &mut Vec<Di
     // Required flows by host and direction, for Windows Firewall rules (built on demand).
     let mut by_host: Option<HashMap<Filter, Vec<&RequiredFlow>>> = None;
     for (key, traffic, action, span) in cx.all_rules() {
+        // The stand-in rule of a firewall whose source file cannot be read (unknown as a
+        // whole, at the `source=` value) is no rule of the user's.
+        if whole_unknown(cx, key, span) {
+            continue;
+        }
         if action != Action::Allow
             || usage.contains_key(&key)
             || shadowed.contains(&key)
@@ -113,4 +118,17 @@ pub fn check(cx: &Context<'_, '_>, shadowed: &HashSet<RuleKey>, out: &mut Vec<Di
             ),
         );
     }
+}
+
+/// Whether a rule's whole span is the construct that makes it unknown: the stand-in the
+/// loader gives a firewall whose `source` cannot be read.
+fn whole_unknown(cx: &Context<'_, '_>, (filter, i): RuleKey, span: Span) -> bool {
+    let uncertain = match filter {
+        Filter::Network(f) => cx.model.firewalls[f].rules.get(i).and_then(|r| r.uncertain),
+        _ => filter
+            .host_firewall(cx.model)
+            .and_then(|fw| fw.rules.get(i))
+            .and_then(|r| r.uncertain),
+    };
+    uncertain == Some(span)
 }

@@ -90,3 +90,13 @@ pub fn section_flows(
     flows.sort();
     Ok(flows)
 }
+
+/// Asserts a clean `check --format short` run: exit 0 and only the success line.
+#[track_caller]
+pub fn assert_clean(r: &Run, context: &str) {
+    let ok = r.code == 0
+        && r.stdout.starts_with("All checks passed (")
+        && r.stdout.ends_with(" checked)\n")
+        && r.stdout.lines().count() == 1;
+    assert!(ok, "{context}: exit {}\n{}{}", r.code, r.stdout, r.stderr);
+}

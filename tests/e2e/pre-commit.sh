@@ -128,17 +128,20 @@ import yaml
 
 repo, bindir, work = pathlib.Path(sys.argv[1]), sys.argv[2], pathlib.Path(sys.argv[3])
 action = yaml.safe_load((repo / "action.yml").read_text())
-step = next(s for s in action["runs"]["steps"] if s.get("id") == "check")
+steps = action["runs"]["steps"]
 defaults = {name: spec.get("default", "") for name, spec in action["inputs"].items()}
 
-def run_step(**inputs):
+def run_step(step=next(s for s in steps if s.get("id") == "check"), **inputs):
     """Runs the step as a GitHub runner does: inputs substituted, `bash -eo pipefail`."""
     values = {**defaults, **inputs}
     sub = lambda v: re.sub(r"\$\{\{ inputs\.([a-z-]+) \}\}", lambda m: values[m.group(1)], v)
     output = work / "github-output"
     output.write_text("")
+    summary = work / "step-summary.md"
+    summary.write_text("")
     env = {**os.environ, "PATH": bindir + os.pathsep + os.environ["PATH"],
-           "GITHUB_OUTPUT": str(output)}
+           "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary),
+           "RUNNER_TEMP": str(work)}
     env.update({k: sub(v) for k, v in step["env"].items()})
     done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
                           cwd=repo, env=env, capture_output=True, text=True)
@@ -156,6 +159,12 @@ assert done.stdout.startswith("::error file=examples/broken/"), done.stdout[:200
 done, _ = run_step(paths="examples/contoso", **{"fail-on": "info"})
 assert (done.returncode, done.stdout) == (0, ""), done
 print("the action's check step writes SARIF, annotates, and fails only on findings")
+diff_step = next(s for s in steps if s.get("name") == "Compare with the base revision")
+done, _ = run_step(diff_step, paths="examples/contoso", **{"diff-base": "HEAD", "diff-comment": "false"})
+assert done.returncode == 0, done.stderr
+summary = (work / "step-summary.md").read_text()
+assert summary.startswith("### cmflow diff: HEAD → work tree\n"), summary[:200]
+print("the action's diff step writes the comparison to the job summary")
 EOF
 
 # The editors are optional: on a CI machine where the script may install packages, get
@@ -183,7 +192,9 @@ if command -v vim >/dev/null; then
         -c "call writefile(map(getqflist(), {_, e -> bufname(e.bufnr) .. ':' .. e.lnum .. ':' .. e.col .. ':' .. e.type .. ':' .. e.text}), '$work/qf.txt')" \
         -c "qa!" </dev/null || true
     # Expected from the short lines: FILE:LINE:COL:TYPE:[CODE] MESSAGE, TYPE e/w/i.
-    sed -E 's/^([^:]+):([0-9]+):([0-9]+): (e|w|i)[a-z]*(\[.*)$/\1:\2:\3:\4:\5/' "$work/short.txt" > "$work/expected.txt"
+    # One entry per diagnostic line; the indented help lines are not entries.
+    grep -v '^    help: ' "$work/short.txt" \
+        | sed -E 's/^([^:]+):([0-9]+):([0-9]+): (e|w|i)[a-z]*(\[.*)$/\1:\2:\3:\4:\5/' > "$work/expected.txt"
     diff "$work/expected.txt" "$work/qf.txt" || fail "the quickfix list differs from the short output"
     echo "$(wc -l < "$work/qf.txt") quickfix entries, each with file, line, column, type and message"
 fi
@@ -217,7 +228,8 @@ if command -v emacs >/dev/null; then
       (insert (mapconcat #'identity (nreverse out) "\n") "\n"))))
 EOF
     emacs --batch -Q -l "$work/cmflow.el" 2>"$work/emacs.log" || { cat "$work/emacs.log"; fail "emacs failed"; }
-    sed -E 's/^([^:]+):([0-9]+):([0-9]+): (error|warning|info)\[.*$/\1:\2:\3:\4/' "$work/short.txt" > "$work/expected-emacs.txt"
+    grep -v '^    help: ' "$work/short.txt" \
+        | sed -E 's/^([^:]+):([0-9]+):([0-9]+): (error|warning|info)\[.*$/\1:\2:\3:\4/' > "$work/expected-emacs.txt"
     diff "$work/expected-emacs.txt" "$work/emacs.txt" || fail "compilation-mode read the short output differently"
     echo "$(wc -l < "$work/emacs.txt") compilation messages, each with file, line, column and level"
 fi

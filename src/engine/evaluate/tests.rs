@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::engine::{Phase, required_flows};
+use crate::model::RuleGuard;
 
 /// `SOURCE -> DEST PROTO PORTS: VERDICT by DECIDER; DECIDER` for every flow.
 fn verdicts(kdl: &str) -> Vec<String> {
@@ -333,4 +334,112 @@ firewall "{second}" default="allow" {{ zones "a" "b" }}
         ["a1.contoso.com -> b1.contoso.com tcp 80: allowed by alpha: default 80; zulu: default 80"];
     assert_eq!(verdicts(&model("zulu", "alpha")), expected);
     assert_eq!(verdicts(&model("alpha", "zulu")), expected);
+}
+
+/// Like [`verdicts`], after `edit` changed the loaded model (rules as a reader makes them).
+fn verdicts_edited(kdl: &str, edit: impl FnOnce(&mut Model)) -> Vec<String> {
+    let mut model = crate::engine::test_model(kdl);
+    edit(&mut model);
+    let flows = required_flows(&model, &[Phase::Operation]);
+    let net = Network::new(&model);
+    evaluate(&net, &flows)
+        .iter()
+        .zip(&flows)
+        .map(|(v, f)| {
+            let by: Vec<String> = v.decisions.iter().map(|d| d.describe(&model)).collect();
+            format!(
+                "{} -> {} {}: {} by {}",
+                f.source.name(&model),
+                f.destination.name(&model),
+                f.ports,
+                v.verdict.as_str(),
+                by.join("; ")
+            )
+        })
+        .collect()
+}
+
+const TWO_FLOWS: &str = r#"
+flow "ab" from="host:a1.contoso.com" to="host:b1.contoso.com" tcp="80"
+flow "ba" from="host:b1.contoso.com" to="host:a1.contoso.com" tcp="80"
+"#;
+
+#[test]
+fn an_uncertain_network_rule_matches_as_unknown_where_its_parts_match() {
+    let kdl = with(&format!(
+        r#"{TWO_FLOWS}
+firewall "fw" default="deny" {{
+    zones "a" "b"
+    allow "iface" from="zone:a" tcp="80"
+    allow "rest" tcp="80"
+}}
+"#
+    ));
+    let v = verdicts_edited(&kdl, |m| {
+        let span = m.firewalls[0].rules[0].span;
+        m.firewalls[0].rules[0].uncertain = Some(span);
+    });
+    assert_eq!(
+        v,
+        [
+            "a1.contoso.com -> b1.contoso.com 80: indeterminate by fw: \"iface\"",
+            // From b the represented part (`from` zone a) does not match: the next rule decides.
+            "b1.contoso.com -> a1.contoso.com 80: allowed by fw: \"rest\"",
+        ]
+    );
+}
+
+#[test]
+fn an_uncertain_host_rule_matches_as_unknown() {
+    let kdl = with(
+        r#"
+flow "ab" from="host:a1.contoso.com" to="host:c1.contoso.com" tcp="80,443"
+server "c1.contoso.com" zone="b" {
+    windows-firewall { allow in "web" tcp="80"; }
+}
+"#,
+    );
+    let v = verdicts_edited(&kdl, |m| {
+        let fw = m
+            .servers
+            .iter_mut()
+            .find_map(|s| s.host_firewall.as_mut())
+            .unwrap();
+        fw.rules[0].uncertain = Some(fw.rules[0].span);
+    });
+    assert_eq!(
+        v,
+        [
+            "a1.contoso.com -> c1.contoso.com 80: indeterminate by c1.contoso.com inbound: \"web\"",
+            "a1.contoso.com -> c1.contoso.com 443: blocked by c1.contoso.com inbound: default",
+        ]
+    );
+}
+
+#[test]
+fn guards_restrict_rules_to_flows_into_or_out_of_their_zone() {
+    let kdl = with(&format!(
+        r#"{TWO_FLOWS}
+flow "internet" from="host:b1.contoso.com" to="zone:internet" tcp="80"
+firewall "nsg" default="deny" {{
+    zones "a" "b" "internet"
+    allow "inbound" tcp="80"
+    allow "outbound" tcp="80"
+}}
+"#
+    ));
+    let v = verdicts_edited(&kdl, |m| {
+        m.firewalls[0].rules[0].guard = RuleGuard::IntoZone("b".into());
+        m.firewalls[0].rules[1].guard = RuleGuard::OutOfZone("a".into());
+    });
+    assert_eq!(
+        v,
+        [
+            "a1.contoso.com -> b1.contoso.com 80: allowed by nsg: \"inbound\"",
+            // Into a, out of b: neither guard lets its rule see the flow.
+            "b1.contoso.com -> a1.contoso.com 80: blocked by nsg: default",
+            // The Internet is zone `internet`: not b, and b is not a.
+            "b1.contoso.com -> internet 80: blocked by nsg: default",
+        ]
+    );
 }

@@ -233,3 +233,17 @@ fn not_yet(input: &SourceInput<'_>, format: &str) -> SourceError {
         help: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SourceFormat;
+
+    #[test]
+    fn the_vocabulary_lists_every_format() {
+        let names: Vec<&str> = SourceFormat::ALL.iter().map(|f| f.as_str()).collect();
+        assert_eq!(names, crate::load::vocabulary::SOURCE_FORMATS);
+        for f in SourceFormat::ALL {
+            assert_eq!(SourceFormat::parse(f.as_str()), Some(f));
+        }
+    }
+}
