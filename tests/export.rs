@@ -691,10 +691,80 @@ fn netfirewallrule_exports(script: &str) -> HashMap<(String, String), serde_json
     out
 }
 
+/// The same rules as [MS-GPFAS] rule strings, one per line (`gpo-registry`).
+fn rule_strings(export: &serde_json::Value) -> String {
+    let list = |v: &serde_json::Value| -> Vec<String> {
+        match v {
+            serde_json::Value::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect(),
+            serde_json::Value::String(one) => vec![one.clone()],
+            _ => Vec::new(),
+        }
+    };
+    let mut out = String::new();
+    for rule in export["Rules"].as_array().expect("rules") {
+        let inbound = rule["Direction"] == 1;
+        let mut fields = vec![
+            "v2.31".to_owned(),
+            format!(
+                "Action={}",
+                if rule["Action"] == 2 {
+                    "Allow"
+                } else {
+                    "Block"
+                }
+            ),
+            "Active=TRUE".to_owned(),
+            format!("Dir={}", if inbound { "In" } else { "Out" }),
+        ];
+        let ports = &rule["PortFilter"];
+        match ports["Protocol"].as_str().expect("protocol") {
+            "TCP" => fields.push("Protocol=6".into()),
+            "UDP" => fields.push("Protocol=17".into()),
+            "ICMPv4" => fields.extend(["Protocol=1".into(), "ICMP4=8:*".into()]),
+            _ => {}
+        }
+        let profile = rule["Profile"].as_u64().expect("profile flags");
+        for (bit, name) in [(1, "Domain"), (2, "Private"), (4, "Public")] {
+            if profile & bit != 0 {
+                fields.push(format!("Profile={name}"));
+            }
+        }
+        let (side, key) = if inbound {
+            (&ports["LocalPort"], "LPort")
+        } else {
+            (&ports["RemotePort"], "RPort")
+        };
+        for port in list(side).into_iter().filter(|p| p != "Any") {
+            fields.push(match port.as_str() {
+                "RPCEPMap" => format!("{key}=RPC-EPMap"),
+                p if p.contains('-') => format!("{key}2_10={p}"),
+                p => format!("{key}={p}"),
+            });
+        }
+        for address in list(&rule["AddressFilter"]["RemoteAddress"])
+            .into_iter()
+            .filter(|a| a != "Any")
+        {
+            let key = if address.contains(':') { "RA6" } else { "RA4" };
+            fields.push(format!("{key}={address}"));
+        }
+        fields.push(format!(
+            "Name={}",
+            rule["DisplayName"].as_str().expect("name")
+        ));
+        out.push_str(&fields.join("|"));
+        out.push_str("|\n");
+    }
+    out
+}
+
 /// The model without its firewalls, plus the exported network firewalls (as in
 /// [`joined_model`]), each host's Windows Firewall read from the `netfirewallrule-json`
 /// of the `windows-firewall` script.
-fn joined_model_with_exports(model: &Path) -> tempfile::TempDir {
+fn joined_model_with_exports(model: &Path, format: &str) -> tempfile::TempDir {
     let joined = joined_model(model, false);
     let r = run(
         &root(),
@@ -730,14 +800,29 @@ fn joined_model_with_exports(model: &Path) -> tempfile::TempDir {
                     .remove(&key)
                     .unwrap_or_else(|| panic!("no section for {key:?} in {:?}", exports.keys()));
                 written += 1;
-                let file = format!("hosts/{written}.json");
-                std::fs::write(
-                    joined.path().join(&file),
-                    serde_json::to_string_pretty(&export).expect("json"),
-                )
-                .expect("write");
+                let (file, text, defaults) = if format == "gpo-registry" {
+                    // Rule strings state no profile defaults: the node's stay.
+                    let defaults: Vec<String> = child
+                        .entries()
+                        .iter()
+                        .filter(|e| e.name().is_some())
+                        .map(ToString::to_string)
+                        .collect();
+                    (
+                        format!("hosts/{written}.txt"),
+                        rule_strings(&export),
+                        defaults.join(""),
+                    )
+                } else {
+                    (
+                        format!("hosts/{written}.json"),
+                        serde_json::to_string_pretty(&export).expect("json"),
+                        String::new(),
+                    )
+                };
+                std::fs::write(joined.path().join(&file), text).expect("write");
                 *child = KdlDocument::parse(&format!(
-                    "windows-firewall source=\"{file}\" format=\"netfirewallrule-json\""
+                    "windows-firewall source=\"{file}\" format=\"{format}\"{defaults}"
                 ))
                 .expect("a node")
                 .nodes()[0]
@@ -770,27 +855,29 @@ fn joined_model_with_exports(model: &Path) -> tempfile::TempDir {
 fn assert_windows_round_trip(model: &Path) {
     let before = verdicts(model);
     let kdl = joined_model(model, false);
-    let json = joined_model_with_exports(model);
     assert_eq!(before, verdicts(kdl.path()), "{}", model.display());
-    let after = verdicts(json.path());
-    assert_eq!(before.len(), after.len());
-    for (b, a) in before.iter().zip(&after) {
-        assert_eq!(b, a, "{}", model.display());
+    for format in ["netfirewallrule-json", "gpo-registry"] {
+        let joined = joined_model_with_exports(model, format);
+        let after = verdicts(joined.path());
+        assert_eq!(before.len(), after.len());
+        for (b, a) in before.iter().zip(&after) {
+            assert_eq!(b, a, "{} ({format})", model.display());
+        }
+        let r = run(
+            joined.path(),
+            &[
+                "check",
+                ".",
+                "--phase",
+                "all",
+                "--format",
+                "short",
+                "--fail-on",
+                "never",
+            ],
+        );
+        assert!(!r.stdout.contains("[source/"), "{format}: {}", r.stdout);
     }
-    let r = run(
-        json.path(),
-        &[
-            "check",
-            ".",
-            "--phase",
-            "all",
-            "--format",
-            "short",
-            "--fail-on",
-            "never",
-        ],
-    );
-    assert!(!r.stdout.contains("[source/"), "{}", r.stdout);
 }
 
 #[test]
@@ -831,7 +918,7 @@ fn powershell_parameters_read_the_exporter_quoting() {
 #[test]
 fn windows_round_trip_without_a_rule_changes_a_verdict() {
     let model = root().join("examples/contoso");
-    let json = joined_model_with_exports(&model);
+    let json = joined_model_with_exports(&model, "netfirewallrule-json");
     let before = verdicts(json.path());
     let hosts = json.path().join("hosts");
     let mut dropped = false;
