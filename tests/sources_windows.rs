@@ -113,6 +113,9 @@ fn netfirewallrule_json_diagnostics_point_into_the_export() {
     let program = "\"%SystemRoot%";
     assert_points(&out, file, EXPORT, program, "source/unsupported", "program");
     assert!(out.contains("[firewall/indeterminate]"), "{out}");
+    // The human report quotes the export's own lines.
+    let human = run(dir.path(), &["check", ".", "--format", "human"]);
+    insta::assert_snapshot!("sources-netfirewallrule-human", human.stdout);
 }
 
 #[test]
