@@ -220,33 +220,6 @@ firewall "fw" default="deny" {
     );
 }
 
-/// A rule that maybe matches decides nothing alone: where the rules after it decide its
-/// own action, that is the verdict either way; elsewhere the verdict is unknown.
-#[test]
-fn a_maybe_match_agreeing_with_what_follows_is_sure() {
-    let v = verdicts(&with(
-        r#"
-zone "c"
-server "c1.contoso.com" zone="c"
-flow "app" from="host:a1.contoso.com" to="host:c1.contoso.com" tcp="443,8443,9443"
-firewall "fw" default="deny" {
-    zones "a" "b" "c"
-    allow "maybe c, 443 and 8443" to="cidr:10.3.0.0/16" tcp="443,8443"
-    allow "c, 443" to="zone:c" tcp="443"
-    deny "maybe c, 9443" to="cidr:10.3.0.0/16" tcp="9443"
-}
-"#,
-    ));
-    assert_eq!(
-        v,
-        [
-            "a1.contoso.com -> c1.contoso.com tcp 443: allowed by fw: \"c, 443\" 443",
-            "a1.contoso.com -> c1.contoso.com tcp 8443: indeterminate by fw: \"maybe c, 443 and 8443\" 8443",
-            "a1.contoso.com -> c1.contoso.com tcp 9443: blocked by fw: default 9443",
-        ]
-    );
-}
-
 #[test]
 fn icmp_and_rules_without_protocols() {
     let v = verdicts(&with(
