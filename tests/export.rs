@@ -66,6 +66,85 @@ fn csv_contoso() {
     insta::assert_snapshot!("export-csv-contoso", r.stdout.replace("\r\n", "\n"));
 }
 
+/// The records of a CSV export, header first.
+fn csv_records(text: &str) -> Vec<csv::StringRecord> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .collect::<Result<_, _>>()
+        .expect("CSV")
+}
+
+#[test]
+fn csv_has_one_row_per_firewall_rule_and_same_zone_rules_with_all() {
+    let csv = run(&root(), &["export", "examples/contoso", "--target", "csv"]);
+    assert_eq!(csv.code, 0, "{}", csv.stderr);
+    let rows = csv_records(&csv.stdout);
+    // As many rows as the kdl export has network rules, every one naming its firewall.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("kdl");
+    let kdl = run(
+        &root(),
+        &[
+            "export",
+            "examples/contoso",
+            "--target",
+            "kdl",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(kdl.code, 0, "{}", kdl.stderr);
+    let firewalls = std::fs::read_to_string(out.join("firewalls.kdl")).expect("firewalls.kdl");
+    let kdl_rules: Vec<&str> = firewalls
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("allow \""))
+        .filter_map(|l| l.split('"').next())
+        .collect();
+    assert_eq!(rows.len() - 1, kdl_rules.len());
+    assert_eq!(&rows[0][0], "firewall");
+    assert!(rows[1..].iter().all(|r| !r[0].is_empty()));
+    // Same rule names, same order.
+    let names: Vec<&str> = rows[1..].iter().map(|r| &r[1]).collect();
+    assert_eq!(names, kdl_rules);
+    // Every source is written with its addresses.
+    let hq = rows
+        .iter()
+        .find(|r| r[2].starts_with("HQ desktops ("))
+        .expect("a rule from HQ desktops");
+    assert!(hq[2].contains("HQ desktops (10.10.0.0/16)"), "{hq:?}");
+    assert!(hq[3].split(' ').any(|a| a == "10.10.0.0/16"), "{hq:?}");
+    assert!(hq[10].starts_with("https://learn.microsoft.com/"), "{hq:?}");
+
+    let all = run(
+        &root(),
+        &["export", "examples/contoso", "--target", "csv", "--all"],
+    );
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    let all_rows = csv_records(&all.stdout);
+    let same_zone: Vec<&csv::StringRecord> =
+        all_rows[1..].iter().filter(|r| r[0].is_empty()).collect();
+    assert!(!same_zone.is_empty());
+    // The firewalls' rows first, unchanged; the same-zone rules after them.
+    assert_eq!(all_rows[..rows.len()], rows[..]);
+    assert_eq!(all_rows.len(), rows.len() + same_zone.len());
+}
+
+#[test]
+fn all_applies_to_csv_only() {
+    let r = run(
+        &root(),
+        &["export", "examples/contoso", "--target", "kdl", "--all"],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--all applies to --target csv only"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn kdl_contoso() {
     let out = tempfile::tempdir().expect("temporary folder");
@@ -512,9 +591,10 @@ fn dhcp_rules_allow_any_source_in_every_target() {
     ), "{ps}");
     let csv = export("csv");
     assert!(csv.contains(
-        "fw-core,Office PCs,clients,any,office,cm01.contoso.com,server,10.0.0.10,datacenter,udp,67-68,DHCP,"
+        "fw-core,cmflow: Office PCs to cm01.contoso.com (broadcast),Office PCs (any),any,cm01.contoso.com (10.0.0.10),10.0.0.10,udp,67-68,DHCP,1,"
     ), "{csv}");
+    // The other PXE flows keep the clients' subnet; a rule of two protocols is one row.
     assert!(csv.contains(
-        "fw-core,Office PCs,clients,10.20.0.0/16,office,cm01.contoso.com,server,10.0.0.10,datacenter,udp,69,TFTP,"
+        "fw-core,cmflow: Office PCs to cm01.contoso.com,Office PCs (10.20.0.0/16),10.20.0.0/16,cm01.contoso.com (10.0.0.10),10.0.0.10,tcp udp,\"tcp 80,10123; udp 69,4011\","
     ), "{csv}");
 }

@@ -13,7 +13,7 @@ use super::loaded::{load_model, report_input_errors};
 use super::{ModelArgs, Outcome};
 use crate::engine::intent::{carried, exported_flows};
 use crate::engine::{Network, evaluate};
-use crate::export::{ExportInput, Output, Target, aerleon, export};
+use crate::export::{ExportInput, ExportOptions, Output, Target, aerleon, export};
 use crate::model::Model;
 
 /// The folder multi-file targets write to without `--out`.
@@ -23,7 +23,8 @@ const DEFAULT_OUT: &str = "cmflow-export";
 #[command(after_help = "Examples:
   cmflow export examples/contoso --target windows-firewall --out fw/
   cmflow export examples/contoso --target aerleon --phase all --out acl/
-  cmflow export examples/contoso --target csv > change-request.csv")]
+  cmflow export examples/contoso --target csv > change-request.csv
+  cmflow export examples/contoso --target csv --all --out cr/")]
 pub struct ExportArgs {
     #[command(flatten)]
     model: ModelArgs,
@@ -34,6 +35,9 @@ pub struct ExportArgs {
     /// csv, ./cmflow-export for aerleon and kdl).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// csv: also the rules of flows that cross no network firewall (same zone).
+    #[arg(long)]
+    all: bool,
 }
 
 /// Standard output: the single document of a target.
@@ -236,6 +240,14 @@ impl Output for Folder {
 }
 
 pub fn run(args: &ExportArgs) -> miette::Result<Outcome> {
+    if args.all && args.target != Target::Csv {
+        return Err(miette!(
+            code = "cmflow::usage",
+            help = "drop --all: the other targets write no rule of a network firewall a flow does not cross",
+            "--all applies to --target csv only"
+        ));
+    }
+    let options = ExportOptions { all: args.all };
     let loaded = load_model(&args.model)?;
     let model = &loaded.model;
     let phases = args.model.phases();
@@ -252,6 +264,7 @@ pub fn run(args: &ExportArgs) -> miette::Result<Outcome> {
         verdicts: &verdicts,
         phases: &phases,
         carried: &carried,
+        options: &options,
     };
     let result = match (&args.out, args.target.is_multi_file()) {
         (None, false) => export(args.target, &input, &mut Stdout),

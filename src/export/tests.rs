@@ -121,6 +121,7 @@ fn files(target: Target, name: &str) -> BTreeMap<String, String> {
         verdicts: &verdicts,
         phases: &phases,
         carried: &carried,
+        options: &super::ExportOptions::default(),
     };
     let mut out = Memory::default();
     export(target, &input, &mut out).expect("export");
@@ -217,7 +218,17 @@ proptest! {
         };
         let hostile = files(Target::Csv, &name).into_values().next().expect("one file");
         let plain = files(Target::Csv, PLAIN).into_values().next().expect("one file");
-        prop_assert_eq!(read(&hostile)?, read(&plain)?);
+        let widths = read(&plain)?;
+        // A header and one row per rule of the one firewall, eleven columns each.
+        prop_assert!(widths.len() > 1 && widths.iter().all(|&n| n == 11), "{:?}", widths);
+        prop_assert_eq!(read(&hostile)?, widths);
+        // The client group's name reaches its rules' `sources` cell whole (behind the
+        // formula guard when it starts the cell and starts like a formula).
+        let group = format!("{name}g");
+        let mut r = ::csv::ReaderBuilder::new().has_headers(true).from_reader(hostile.as_bytes());
+        let sources: Vec<String> = r.records().filter_map(Result::ok).map(|rec| rec[2].to_owned()).collect();
+        let shown = format!("{group} (");
+        prop_assert!(sources.iter().any(|s| s.contains(&shown)), "{:?}", sources);
     }
 }
 
