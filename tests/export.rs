@@ -54,6 +54,152 @@ fn windows_firewall_contoso() {
     insta::assert_snapshot!("export-windows-firewall-contoso", r.stdout);
 }
 
+/// The windows-firewall script of contoso with `extra` arguments.
+fn script(extra: &[&str]) -> String {
+    let mut args = vec!["export", "examples/contoso", "--target", "windows-firewall"];
+    args.extend_from_slice(extra);
+    let r = run(&root(), &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with('\u{feff}'), "UTF-8 with a BOM");
+    r.stdout
+}
+
+#[test]
+fn windows_firewall_refuses_other_hosts_and_has_what_if() {
+    let s = script(&[]);
+    assert!(s.contains("[CmdletBinding(SupportsShouldProcess)]\n"));
+    assert!(s.contains(
+        "$PSDefaultParameterValues = @{ '*-NetFirewallRule:WhatIf' = [bool]$WhatIfPreference }\n"
+    ));
+    // The refusal comes before the first change.
+    let refusal = s
+        .find("} elseif ($cmflowServers -notcontains $fqdn) {")
+        .expect("refusal");
+    let first_change = s.find("Remove-NetFirewallRule").expect("reset");
+    assert!(refusal < first_change);
+    assert!(s.contains("    exit 1\n"));
+    assert!(
+        s.contains("$cmflowServers = @(\n    'cm-cas01.contoso.com'\n"),
+        "{s}"
+    );
+    // Without an option, every rule keeps its command line: no store, no session.
+    assert!(!s.contains("-PolicyStore") && !s.contains("-GPOSession"));
+}
+
+#[test]
+fn windows_firewall_policy_store_local() {
+    let s = script(&["--policy-store", "localhost"]);
+    let rules: Vec<&str> = s
+        .lines()
+        .filter(|l| l.trim_start().starts_with("New-NetFirewallRule"))
+        .collect();
+    assert!(!rules.is_empty());
+    assert!(
+        rules
+            .iter()
+            .all(|l| l.ends_with(" -PolicyStore 'localhost' | Out-Null"))
+    );
+    assert!(s.contains("Remove-NetFirewallRule -DisplayName 'cmflow:*' -PolicyStore 'localhost' -ErrorAction SilentlyContinue"));
+    // Still bound to its hosts.
+    assert!(s.contains("} elseif ($cmflowServers -notcontains $fqdn) {"));
+    insta::assert_snapshot!("export-windows-firewall-contoso-localhost", s);
+}
+
+#[test]
+fn windows_firewall_gpo_session_and_only() {
+    let s = script(&[
+        "--policy-store",
+        "contoso.com\\CM servers (P01)",
+        "--only",
+        "site:P01,host:dc01.contoso.com",
+    ]);
+    assert!(s.contains("$gpo = Open-NetGPO -PolicyStore 'contoso.com\\CM servers (P01)'\n"));
+    assert!(s.contains("Remove-NetFirewallRule -DisplayName 'cmflow:*' -GPOSession $gpo -ErrorAction SilentlyContinue\n"));
+    assert!(s.ends_with("if ($PSCmdlet.ShouldProcess('contoso.com\\CM servers (P01)', 'Save-NetGPO')) {\n    Save-NetGPO -GPOSession $gpo\n}\n"));
+    // Runs anywhere: no host check, no -ClientGroup, no local-administrator requirement.
+    assert!(!s.contains("$fqdn") && !s.contains("ClientGroup") && !s.contains("#Requires"));
+    let rules: Vec<&str> = s
+        .lines()
+        .filter(|l| l.trim_start().starts_with("New-NetFirewallRule"))
+        .collect();
+    assert!(
+        rules
+            .iter()
+            .all(|l| l.ends_with(" -GPOSession $gpo | Out-Null"))
+    );
+    // Only P01's servers and client groups, and the named domain controller.
+    assert!(s.contains("# server cm-p01.contoso.com "));
+    assert!(s.contains("# server dc01.contoso.com "));
+    assert!(s.contains("# client group HQ desktops "));
+    assert!(!s.contains("# server cm-p02.contoso.com "));
+    assert!(!s.contains("# server cm-cas01.contoso.com "));
+    insta::assert_snapshot!("export-windows-firewall-contoso-gpo-only", s);
+}
+
+#[test]
+fn windows_firewall_only_one_server() {
+    let s = script(&["--only", "host:cm-p02.contoso.com"]);
+    assert_eq!(
+        s.matches("\nif ($ClientGroup -eq '' -and $fqdn").count(),
+        1,
+        "{s}"
+    );
+    assert!(
+        s.contains(
+            "$cmflowServers = @(\n    'cm-p02.contoso.com'\n)\n$cmflowClientGroups = @(\n)\n"
+        ),
+        "{s}"
+    );
+    insta::assert_snapshot!("export-windows-firewall-contoso-only-host", s);
+}
+
+#[test]
+fn windows_firewall_options_fail_on_unknown_names() {
+    for (args, expected) in [
+        (
+            vec!["--only", "host:cm-p0l.contoso.com"],
+            "error: --only: the model has no server `cm-p0l.contoso.com`\n  help: did you mean `cm-p01.contoso.com`?\n",
+        ),
+        (
+            vec!["--only", "site:P0l"],
+            "error: --only: the model has no site `P0l`\n  help: did you mean `P01`?\n",
+        ),
+        (
+            vec!["--only", "clients:HQ desktop"],
+            "error: --only: the model has no client group `HQ desktop`\n  help: did you mean `HQ desktops`?\n",
+        ),
+        (
+            vec!["--policy-store", "PersistantStore"],
+            "error: --policy-store: unknown policy store `PersistantStore`\n  help: did you mean `PersistentStore`?\n",
+        ),
+    ] {
+        let mut all = vec!["export", "examples/contoso", "--target", "windows-firewall"];
+        all.extend(args);
+        let r = run(&root(), &all);
+        assert_eq!(r.code, 2, "{all:?}: {}", r.stderr);
+        assert_eq!(r.stdout, "", "{all:?}");
+        assert_eq!(r.stderr, expected, "{all:?}");
+    }
+    let r = run(
+        &root(),
+        &[
+            "export",
+            "examples/contoso",
+            "--target",
+            "csv",
+            "--only",
+            "site:P01",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("--only applies to --target windows-firewall only"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn csv_contoso() {
     let r = run(&root(), &["export", "examples/contoso", "--target", "csv"]);

@@ -63,6 +63,10 @@ pub struct ExportInput<'a> {
 pub struct ExportOptions {
     /// `csv`: also the rules of flows that cross no network firewall (`--all`).
     pub all: bool,
+    /// `windows-firewall`: the store the script writes to (`--policy-store`).
+    pub policy_store: Option<windows_firewall::PolicyStore>,
+    /// `windows-firewall`: only these hosts' sections (`--only`); every host when `None`.
+    pub only: Option<Vec<FlowEndpoint>>,
 }
 
 /// Writes `target` for the input.
