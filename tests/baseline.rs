@@ -1,4 +1,4 @@
-//! `check --write-baseline` / `check --baseline`: a copy of `examples/broken` (21
+//! `check --write-baseline` / `check --baseline`: a copy of `examples/broken` (20
 //! diagnostics) is baselined, then edited above, below and inside baselined nodes, and
 //! each run's reported diagnostics, counts and exit code are pinned exactly.
 
@@ -18,7 +18,7 @@ fn baselined() -> tempfile::TempDir {
     let wrote = run(dir.path(), &["check", "m", "--write-baseline", "b.json"]);
     assert_eq!(wrote.code, 0, "{}", wrote.stderr);
     assert_eq!(wrote.stdout, "");
-    assert_eq!(wrote.stderr, "cmflow: recorded 21 diagnostics in b.json\n");
+    assert_eq!(wrote.stderr, "cmflow: recorded 20 diagnostics in b.json\n");
     dir
 }
 
@@ -60,10 +60,10 @@ fn a_baselined_model_is_clean() {
         .stdout
         .lines()
         .filter(|l| !l.starts_with("    help: "));
-    assert_eq!(diagnostics.count(), 21);
+    assert_eq!(diagnostics.count(), 20);
     let with = check(dir.path(), &["--fail-on", "info"]);
     assert_eq!((with.code, with.stdout.as_str()), (0, PASSED));
-    assert_eq!(with.stderr, counts(21, 0));
+    assert_eq!(with.stderr, counts(20, 0));
 }
 
 #[test]
@@ -77,7 +77,7 @@ fn the_baseline_file_is_sorted_versioned_and_deterministic() {
     let doc: serde_json::Value = serde_json::from_str(&first).expect("json");
     assert_eq!(doc["version"], 1);
     let entries = doc["diagnostics"].as_array().expect("list");
-    assert_eq!(entries.len(), 21);
+    assert_eq!(entries.len(), 20);
     let keys: Vec<(String, String, String)> = entries
         .iter()
         .map(|e| {
@@ -126,7 +126,7 @@ fn lines_added_above_a_baselined_node_change_nothing() {
     );
     let with = check(dir.path(), &["--fail-on", "info"]);
     assert_eq!((with.code, with.stdout.as_str()), (0, PASSED));
-    assert_eq!(with.stderr, counts(21, 0));
+    assert_eq!(with.stderr, counts(20, 0));
 }
 
 #[test]
@@ -142,7 +142,7 @@ fn lines_added_below_a_baselined_node_change_nothing() {
     std::fs::write(&path, text).expect("write");
     let with = check(dir.path(), &["--fail-on", "info"]);
     assert_eq!((with.code, with.stdout.as_str()), (0, PASSED));
-    assert_eq!(with.stderr, counts(21, 0));
+    assert_eq!(with.stderr, counts(20, 0));
 }
 
 #[test]
@@ -164,7 +164,7 @@ fn changing_the_baselined_line_reports_it_as_new() {
             "m/firewalls.kdl:48:5: {TELNET}\n    help: remove the rule; if something outside the model needs it, declare that with a `flow` node\n"
         )
     );
-    assert_eq!(with.stderr, counts(20, 1));
+    assert_eq!(with.stderr, counts(19, 1));
     assert_eq!(check(dir.path(), &["--fail-on", "warning"]).code, 1);
 }
 
@@ -188,7 +188,7 @@ fn a_line_added_inside_a_baselined_node_reports_it_as_new() {
          content over HTTP(S) only. Remove or narrow what allows it, or insert above this rule: \
          deny \"no SMB across the WAN\" from=\"zone:office\" to=\"zone:datacenter\" tcp=\"445\"\n"
     );
-    assert_eq!(with.stderr, counts(20, 1));
+    assert_eq!(with.stderr, counts(19, 1));
 }
 
 #[test]
@@ -203,7 +203,7 @@ fn a_fixed_finding_is_counted_as_no_longer_occurring() {
     });
     let with = check(dir.path(), &["--fail-on", "info"]);
     assert_eq!((with.code, with.stdout.as_str()), (0, PASSED));
-    assert_eq!(with.stderr, counts(20, 1));
+    assert_eq!(with.stderr, counts(19, 1));
 
     // The other formats carry the counts in their own output.
     let human = run(
@@ -214,7 +214,7 @@ fn a_fixed_finding_is_counted_as_no_longer_occurring() {
         human.stdout.lines().last(),
         Some(
             "0 errors, 0 warnings, 0 infos in 9 files (12 required flows checked); \
-             baseline: 20 hidden, 1 no longer occurring"
+             baseline: 19 hidden, 1 no longer occurring"
         )
     );
     assert_eq!(human.stderr, "");

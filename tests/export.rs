@@ -744,3 +744,430 @@ fn dhcp_rules_allow_any_source_in_every_target() {
         "fw-core,cmflow: Office PCs to cm01.contoso.com,Office PCs (10.20.0.0/16),10.20.0.0/16,cm01.contoso.com (10.0.0.10),10.0.0.10,tcp udp,\"tcp 80,10123; udp 69,4011\","
     ), "{csv}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Round trip through Windows Firewall: the PowerShell export, as `Get-NetFirewallRule`
+// would return its rules, read back with `format="netfirewallrule-json"`.
+// ---------------------------------------------------------------------------------------
+
+/// The parameters of one PowerShell command line (`-Name value[,value...]`) up to `|`:
+/// single-quoted strings with `''` escapes and barewords, as the exporter writes them.
+fn powershell_parameters(line: &str) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    let mut chars = line.chars().peekable();
+    let word = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| -> String {
+        let mut w = String::new();
+        if chars.peek() == Some(&'\'') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                if c == '\'' {
+                    if chars.peek() == Some(&'\'') {
+                        chars.next();
+                        w.push('\'');
+                    } else {
+                        break;
+                    }
+                } else {
+                    w.push(c);
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() || c == ',' || c == '|' {
+                    break;
+                }
+                w.push(c);
+                chars.next();
+            }
+        }
+        w
+    };
+    while let Some(&c) = chars.peek() {
+        match c {
+            '|' => break,
+            c if c.is_whitespace() => {
+                chars.next();
+            }
+            '-' => {
+                chars.next();
+                let name = word(&mut chars);
+                out.push((name, Vec::new()));
+            }
+            _ => {
+                let mut values = vec![word(&mut chars)];
+                while chars.peek() == Some(&',') {
+                    chars.next();
+                    values.push(word(&mut chars));
+                }
+                if let Some(last) = out.last_mut() {
+                    last.1.extend(values);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `ConvertTo-Json` writes a one-item array as the item.
+fn unwrapped(values: &[String]) -> serde_json::Value {
+    match values {
+        [one] => serde_json::Value::from(one.as_str()),
+        many => serde_json::Value::from(many.to_vec()),
+    }
+}
+
+/// What `Get-NetFirewallRule` and its filters would return on each host after running
+/// the `windows-firewall` script, in the shape of `Export-CmflowFirewallRules.ps1`, by
+/// host (`("server", fqdn)` or `("clients", name)`).
+fn netfirewallrule_exports(script: &str) -> HashMap<(String, String), serde_json::Value> {
+    let mut out = HashMap::new();
+    let mut current: Option<((String, String), bool, Vec<serde_json::Value>)> = None;
+    let mut outbound_blocked = false;
+    for line in script.lines().map(str::trim) {
+        if line.starts_with("# server ") || line.starts_with("# client group ") {
+            outbound_blocked = line.ends_with(", outbound blocked by default");
+        } else if let Some(condition) = line.strip_prefix("if (") {
+            // `$fqdn -ieq 'NAME'` or `$ClientGroup -eq 'NAME'`: the section's host.
+            let (kind, operator) = if condition.contains("$fqdn") {
+                ("server", "-ieq ")
+            } else {
+                ("clients", "-eq ")
+            };
+            let quoted = condition
+                .rfind(operator)
+                .map(|i| &condition[i + operator.len()..]);
+            let Some(quoted) = quoted else { continue };
+            let name = powershell_parameters(&format!("-x {quoted}"))
+                .remove(0)
+                .1
+                .remove(0);
+            let name = if kind == "server" {
+                name.to_ascii_lowercase()
+            } else {
+                name
+            };
+            current = Some(((kind.into(), name), outbound_blocked, Vec::new()));
+        } else if line.starts_with("New-NetFirewallRule") {
+            let params: HashMap<String, Vec<String>> =
+                powershell_parameters(line).into_iter().collect();
+            let get = |k: &str| params.get(k).cloned().unwrap_or_else(|| vec!["Any".into()]);
+            let one = |k: &str| get(k).remove(0);
+            let profile: u32 = get("Profile")
+                .iter()
+                .map(|p| match p.as_str() {
+                    "Domain" => 1,
+                    "Private" => 2,
+                    "Public" => 4,
+                    _ => 0,
+                })
+                .sum();
+            let rule = serde_json::json!({
+                "Name": format!("{{cmflow-{}-{}}}", out.len(), current.as_ref().map_or(0, |c| c.2.len())),
+                "DisplayName": one("DisplayName"),
+                "Group": one("Group"),
+                "Enabled": 1,
+                "Profile": profile,
+                "Direction": if one("Direction") == "Inbound" { 1 } else { 2 },
+                "Action": if one("Action") == "Allow" { 2 } else { 4 },
+                "EdgeTraversalPolicy": 0,
+                "PolicyStoreSourceType": 1,
+                "PortFilter": {
+                    "Protocol": one("Protocol"),
+                    "LocalPort": unwrapped(&get("LocalPort")),
+                    "RemotePort": unwrapped(&get("RemotePort")),
+                    "IcmpType": unwrapped(&get("IcmpType")),
+                    "DynamicTarget": 0
+                },
+                "AddressFilter": {
+                    "LocalAddress": "Any",
+                    "RemoteAddress": unwrapped(&get("RemoteAddress"))
+                },
+                "ApplicationFilter": { "Program": "Any", "Package": null },
+                "ServiceFilter": { "Service": "Any" },
+                "InterfaceFilter": { "InterfaceAlias": "Any" },
+                "InterfaceTypeFilter": { "InterfaceType": 0 },
+                "SecurityFilter": { "Authentication": 0, "Encryption": 0, "RemoteUser": null, "RemoteMachine": null, "LocalUser": null }
+            });
+            if let Some(c) = current.as_mut() {
+                c.2.push(rule);
+            }
+        } else if line == "}"
+            && let Some((host, blocked, rules)) = current.take()
+        {
+            // Windows' defaults (inbound blocked, outbound allowed), but for hosts whose
+            // administrator blocks outbound traffic, as the script's header says.
+            let outbound = if blocked { 4 } else { 2 };
+            let profiles: Vec<serde_json::Value> = ["Domain", "Private", "Public"]
+                .iter()
+                .map(|p| serde_json::json!({"Name": p, "Enabled": 1, "DefaultInboundAction": 4, "DefaultOutboundAction": outbound}))
+                .collect();
+            out.insert(
+                host.clone(),
+                serde_json::json!({
+                    "Schema": "cmflow-netfirewallrule/1",
+                    "ComputerName": host.1,
+                    "PolicyStore": "ActiveStore",
+                    "ExportedAt": "2026-12-01T00:00:00Z",
+                    "Profiles": profiles,
+                    "Rules": rules,
+                }),
+            );
+        }
+    }
+    out
+}
+
+/// The same rules as [MS-GPFAS] rule strings, one per line (`gpo-registry`).
+fn rule_strings(export: &serde_json::Value) -> String {
+    let list = |v: &serde_json::Value| -> Vec<String> {
+        match v {
+            serde_json::Value::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect(),
+            serde_json::Value::String(one) => vec![one.clone()],
+            _ => Vec::new(),
+        }
+    };
+    let mut out = String::new();
+    for rule in export["Rules"].as_array().expect("rules") {
+        let inbound = rule["Direction"] == 1;
+        let mut fields = vec![
+            "v2.31".to_owned(),
+            format!(
+                "Action={}",
+                if rule["Action"] == 2 {
+                    "Allow"
+                } else {
+                    "Block"
+                }
+            ),
+            "Active=TRUE".to_owned(),
+            format!("Dir={}", if inbound { "In" } else { "Out" }),
+        ];
+        let ports = &rule["PortFilter"];
+        match ports["Protocol"].as_str().expect("protocol") {
+            "TCP" => fields.push("Protocol=6".into()),
+            "UDP" => fields.push("Protocol=17".into()),
+            "ICMPv4" => fields.extend(["Protocol=1".into(), "ICMP4=8:*".into()]),
+            _ => {}
+        }
+        let profile = rule["Profile"].as_u64().expect("profile flags");
+        for (bit, name) in [(1, "Domain"), (2, "Private"), (4, "Public")] {
+            if profile & bit != 0 {
+                fields.push(format!("Profile={name}"));
+            }
+        }
+        let (side, key) = if inbound {
+            (&ports["LocalPort"], "LPort")
+        } else {
+            (&ports["RemotePort"], "RPort")
+        };
+        for port in list(side).into_iter().filter(|p| p != "Any") {
+            fields.push(match port.as_str() {
+                "RPCEPMap" => format!("{key}=RPC-EPMap"),
+                p if p.contains('-') => format!("{key}2_10={p}"),
+                p => format!("{key}={p}"),
+            });
+        }
+        for address in list(&rule["AddressFilter"]["RemoteAddress"])
+            .into_iter()
+            .filter(|a| a != "Any")
+        {
+            let key = if address.contains(':') { "RA6" } else { "RA4" };
+            fields.push(format!("{key}={address}"));
+        }
+        fields.push(format!(
+            "Name={}",
+            rule["DisplayName"].as_str().expect("name")
+        ));
+        out.push_str(&fields.join("|"));
+        out.push_str("|\n");
+    }
+    out
+}
+
+/// The model without its firewalls, plus the exported network firewalls (as in
+/// [`joined_model`]), each host's Windows Firewall read from the `netfirewallrule-json`
+/// of the `windows-firewall` script.
+fn joined_model_with_exports(model: &Path, format: &str) -> tempfile::TempDir {
+    let joined = joined_model(model, false);
+    let r = run(
+        &root(),
+        &[
+            "export",
+            model.to_str().expect("utf-8"),
+            "--target",
+            "windows-firewall",
+            "--phase",
+            "all",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut exports = netfirewallrule_exports(&r.stdout);
+    assert!(!exports.is_empty());
+    std::fs::create_dir(joined.path().join("hosts")).expect("folder");
+    let mut written = 0;
+    for (name, text) in files(joined.path()) {
+        if Path::new(&name).extension().is_none_or(|e| e != "kdl") {
+            continue;
+        }
+        let mut doc = KdlDocument::parse(&text).expect("the joined model parses");
+        let mut replace = |node: &mut KdlNode| {
+            let Some(key) = host_key(node) else { return };
+            let Some(children) = node.children_mut() else {
+                return;
+            };
+            for child in children.nodes_mut() {
+                if child.name().value() != "windows-firewall" {
+                    continue;
+                }
+                let export = exports
+                    .remove(&key)
+                    .unwrap_or_else(|| panic!("no section for {key:?} in {:?}", exports.keys()));
+                written += 1;
+                let (file, text, defaults) = if format == "gpo-registry" {
+                    // Rule strings state no profile defaults: the node's stay.
+                    let defaults: Vec<String> = child
+                        .entries()
+                        .iter()
+                        .filter(|e| e.name().is_some())
+                        .map(ToString::to_string)
+                        .collect();
+                    (
+                        format!("hosts/{written}.txt"),
+                        rule_strings(&export),
+                        defaults.join(""),
+                    )
+                } else {
+                    (
+                        format!("hosts/{written}.json"),
+                        serde_json::to_string_pretty(&export).expect("json"),
+                        String::new(),
+                    )
+                };
+                std::fs::write(joined.path().join(&file), text).expect("write");
+                *child = KdlDocument::parse(&format!(
+                    "windows-firewall source=\"{file}\" format=\"{format}\"{defaults}"
+                ))
+                .expect("a node")
+                .nodes()[0]
+                    .clone();
+            }
+        };
+        for node in doc.nodes_mut() {
+            if node.name().value() == "site" {
+                for server in node
+                    .children_mut()
+                    .iter_mut()
+                    .flat_map(KdlDocument::nodes_mut)
+                {
+                    replace(server);
+                }
+            } else {
+                replace(node);
+            }
+        }
+        std::fs::write(joined.path().join(&name), doc.to_string()).expect("write");
+    }
+    assert!(exports.is_empty(), "hosts not found: {:?}", exports.keys());
+    assert!(written > 0);
+    joined
+}
+
+/// Round trip (c): every required flow has the same verdict whether the hosts' Windows
+/// Firewalls are the model's own KDL or what the PowerShell export leaves on the hosts,
+/// read back from `Get-NetFirewallRule`'s JSON.
+fn assert_windows_round_trip(model: &Path) {
+    let before = verdicts(model);
+    let kdl = joined_model(model, false);
+    assert_eq!(before, verdicts(kdl.path()), "{}", model.display());
+    for format in ["netfirewallrule-json", "gpo-registry"] {
+        let joined = joined_model_with_exports(model, format);
+        let after = verdicts(joined.path());
+        assert_eq!(before.len(), after.len());
+        for (b, a) in before.iter().zip(&after) {
+            assert_eq!(b, a, "{} ({format})", model.display());
+        }
+        let r = run(
+            joined.path(),
+            &[
+                "check",
+                ".",
+                "--phase",
+                "all",
+                "--format",
+                "short",
+                "--fail-on",
+                "never",
+            ],
+        );
+        assert!(!r.stdout.contains("[source/"), "{format}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn windows_round_trip_contoso() {
+    assert_windows_round_trip(&root().join("examples/contoso"));
+}
+
+#[test]
+fn windows_round_trip_generated_small() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    generate::write_scale("small", dir.path()).expect("the generated model");
+    assert_windows_round_trip(dir.path());
+}
+
+#[test]
+fn powershell_parameters_read_the_exporter_quoting() {
+    let p = powershell_parameters(
+        "New-NetFirewallRule -DisplayName 'it''s a, test' -Profile Domain,Private -LocalPort '80','443' | Out-Null",
+    );
+    assert_eq!(
+        p,
+        [
+            ("DisplayName".to_owned(), vec!["it's a, test".to_owned()]),
+            (
+                "Profile".to_owned(),
+                vec!["Domain".to_owned(), "Private".to_owned()]
+            ),
+            (
+                "LocalPort".to_owned(),
+                vec!["80".to_owned(), "443".to_owned()]
+            ),
+        ]
+    );
+}
+
+/// The Windows round trip has teeth: without one exported allow rule in a host's JSON,
+/// some required flow is no longer allowed.
+#[test]
+fn windows_round_trip_without_a_rule_changes_a_verdict() {
+    let model = root().join("examples/contoso");
+    let json = joined_model_with_exports(&model, "netfirewallrule-json");
+    let before = verdicts(json.path());
+    let hosts = json.path().join("hosts");
+    let mut dropped = false;
+    for entry in std::fs::read_dir(&hosts).expect("hosts") {
+        let path = entry.expect("entry").path();
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("text")).expect("json");
+        let rules = doc["Rules"].as_array_mut().expect("rules");
+        if let Some(i) = rules.iter().position(|r| r["Action"] == 2) {
+            rules.remove(i);
+            std::fs::write(&path, doc.to_string()).expect("write");
+            dropped = true;
+            break;
+        }
+    }
+    assert!(dropped);
+    let after = verdicts(json.path());
+    assert_eq!(before.len(), after.len());
+    assert!(
+        before
+            .iter()
+            .zip(&after)
+            .any(|(b, a)| b.ends_with("\"allowed\"") && a.ends_with("\"blocked\"")),
+        "{after:#?}"
+    );
+}

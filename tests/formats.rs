@@ -173,16 +173,25 @@ fn sarif_describes_every_rule_and_every_diagnostic() {
     let diagnostics = json["diagnostics"].as_array().expect("diagnostics");
     let results = log["runs"][0]["results"].as_array().expect("results");
     assert_eq!(results.len(), diagnostics.len());
+    let mut anchored = 0;
     for (result, d) in results.iter().zip(diagnostics) {
         assert_eq!(result["ruleId"], d["code"]);
+        let mut labels: Vec<serde_json::Value> = d["labels"].as_array().expect("labels").clone();
+        // A blocked flow whose required role is in another file than the firewall is
+        // placed on the role, the firewall's rule first among the related locations.
+        let uri = &result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+        if d["code"] == "firewall/blocked-flow" && *uri != d["file"] {
+            labels.swap(0, 1);
+            assert_eq!(*uri, labels[0]["file"]);
+            anchored += 1;
+        }
         let region = &result["locations"][0]["physicalLocation"]["region"];
-        assert_eq!(region["startLine"], d["line"]);
-        assert_eq!(region["startColumn"], d["column"]);
-        assert_eq!(region["endLine"], d["end_line"]);
-        assert_eq!(region["endColumn"], d["end_column"]);
+        assert_eq!(region["startLine"], labels[0]["line"]);
+        assert_eq!(region["startColumn"], labels[0]["column"]);
+        assert_eq!(region["endLine"], labels[0]["end_line"]);
+        assert_eq!(region["endColumn"], labels[0]["end_column"]);
         // Secondary labels are related locations, with their text; then each label that
         // cites a section on Microsoft Learn (`url`) gives that section as one more.
-        let labels = d["labels"].as_array().expect("labels");
         let cited: Vec<&serde_json::Value> =
             labels.iter().filter(|l| l["url"].is_string()).collect();
         let none = Vec::new();
@@ -203,6 +212,10 @@ fn sarif_describes_every_rule_and_every_diagnostic() {
     assert!(
         results.iter().any(|r| r["relatedLocations"].is_array()),
         "the duplicate zone has a related location"
+    );
+    assert_eq!(
+        anchored, 1,
+        "the broken example's blocked flow is placed on its role"
     );
     insta::assert_snapshot!(
         "sarif-broken-results",
@@ -302,12 +315,13 @@ fn github_commands_escape_properties_and_drop_columns_across_lines() {
         "{}",
         r.stdout
     );
-    // The kdl/syntax error of the broken example spans lines 3 to 5: no columns.
+    // The forbidden-flow error of the broken example covers a rule and its `suppress`
+    // child, lines 32 to 34: no columns.
     let r = run(&root(), &["check", "examples/broken", "--format", "github"]);
     let multi = r
         .stdout
         .lines()
-        .find(|l| l.contains("line=3,endLine=5,"))
+        .find(|l| l.contains("line=32,endLine=34,"))
         .expect("a multi-line annotation");
     assert!(
         !multi.contains("col=") && !multi.contains("endColumn="),

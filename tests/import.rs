@@ -21,7 +21,7 @@ fn iptables_save_imports_as_a_formatted_firewall() {
     insta::assert_snapshot!("import-iptables-save", r.stdout);
     assert_eq!(
         r.stderr,
-        "rules/fw-core.rules:12:13: warning[source/unsupported] cmflow cannot represent interface match `-i eth1` exactly\n"
+        "rules/fw-core.rules:12:13: warning[source/unsupported] cmflow cannot represent interface match `-i eth1` exactly\n    help: the KDL rule matches without it: review it (whether the rule matches is unknown: the verdicts it decides are indeterminate)\n"
     );
     // Already formatted: `cmflow fmt` leaves it as it is.
     assert_eq!(
@@ -146,7 +146,7 @@ fn a_malformed_file_writes_nothing() {
     assert_eq!(r.stdout, "");
     assert_eq!(
         r.stderr,
-        "bad.rules:3:15: error[source/parse] `nowhere` is no chain of the filter table and no target cmflow knows\n"
+        "bad.rules:3:15: error[source/parse] `nowhere` is no chain of the filter table and no target cmflow knows\n    help: declare the chain with `:NAME - [0:0]`; terminal targets are ACCEPT, DROP and REJECT\n"
     );
     let missing = run(dir.path(), &["import", "iptables-save", "none.rules"]);
     assert_eq!(missing.code, 2);

@@ -13,10 +13,18 @@ fn fixture() -> std::path::PathBuf {
     root().join("tests/fixtures/sources/iptables")
 }
 
-/// `cmflow check --format short` in `dir`: exit code and lines.
+/// The diagnostic lines of short output (without their `help:` continuation lines).
+fn diagnostic_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| !l.starts_with(char::is_whitespace))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `cmflow check --format short` in `dir`: exit code and diagnostic lines.
 fn short(dir: &Path) -> (i32, Vec<String>) {
     let r = run(dir, &["check", ".", "--format", "short"]);
-    (r.code, r.stdout.lines().map(str::to_owned).collect())
+    (r.code, diagnostic_lines(&r.stdout))
 }
 
 /// A model of two zones and one firewall in a temporary folder: `model.kdl` holding
@@ -53,6 +61,12 @@ fn diagnostics_point_at_the_lines_of_the_iptables_save_file() {
 #[test]
 fn verdicts_come_from_the_file_and_the_source_file_counts_as_a_file() {
     let r = run(&fixture(), &["flows", ".", "--format", "json"]);
+    // The loader's warning goes to stderr; it is no input error.
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        "rules/fw-core.rules:12:13: warning[source/unsupported] cmflow cannot represent interface match `-i eth1` exactly\n    help: whether the rule matches is unknown: the verdicts it decides are indeterminate\n"
+    );
     let json: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
     let verdicts: Vec<String> = json["flows"]
         .as_array()
@@ -208,7 +222,70 @@ flow "sql" from="host:a.contoso.com" to="host:b.contoso.com" tcp="1433"
         .output()
         .expect("runs");
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "sub/fw.rules:3:1: error[firewall/blocked-flow] rule 1 of firewall `fw` blocks a.contoso.com -> b.contoso.com: tcp 1433 (sql)\n"
+        diagnostic_lines(&String::from_utf8_lossy(&out.stdout)),
+        [
+            "sub/fw.rules:3:1: error[firewall/blocked-flow] rule 1 of firewall `fw` blocks a.contoso.com -> b.contoso.com: tcp 1433 (sql)"
+        ]
+    );
+}
+
+/// The rule-set checks never report an uncertain rule (shadowed, overly broad) nor let
+/// one shadow another; the same rules without the interface match are reported.
+#[test]
+fn uncertain_rules_are_neither_shadowed_nor_shadowing_nor_overly_broad() {
+    let rules = |iface: &str| {
+        format!(
+            "*filter\n:FORWARD DROP [0:0]\n\
+             -A FORWARD {iface}-p tcp --dport 443 -m comment --comment \"a\" -j DROP\n\
+             -A FORWARD -p tcp --dport 443 -m comment --comment \"b\" -j ACCEPT\n\
+             -A FORWARD {iface}-p tcp --dport 443 -m comment --comment \"c\" -j ACCEPT\n\
+             -A FORWARD {iface}-m comment --comment \"d\" -j ACCEPT\n\
+             COMMIT\n"
+        )
+    };
+    let kdl = r#"server "a.contoso.com" zone="hq"
+server "b.contoso.com" zone="dc"
+flow "web" from="host:a.contoso.com" to="host:b.contoso.com" tcp="443"
+flow "smb" from="host:a.contoso.com" to="host:b.contoso.com" tcp="445"
+firewall "fw" source="fw.rules" format="iptables-save" { zones "hq" "dc"; }
+"#;
+    let codes = |text: &str| {
+        let dir = model(kdl, &[("fw.rules", text.as_bytes())]);
+        let (_, lines) = short(dir.path());
+        lines
+            .iter()
+            .map(|l| {
+                let code = l
+                    .split('[')
+                    .nth(1)
+                    .and_then(|c| c.split(']').next())
+                    .unwrap_or_default();
+                let at = l.split(':').take(2).collect::<Vec<_>>().join(":");
+                format!("{at} {code}")
+            })
+            .collect::<Vec<_>>()
+    };
+    // Exact: "a" blocks web, shadows "b"; "c" is shadowed; "d" allows smb and is overly broad.
+    assert_eq!(
+        codes(&rules("")),
+        [
+            "fw.rules:3 firewall/blocked-flow",
+            "fw.rules:4 firewall/shadowed-rule",
+            "fw.rules:5 firewall/shadowed-rule",
+            "fw.rules:6 firewall/overly-broad",
+        ]
+    );
+    // With `-i eth1`: "a", "c" and "d" are uncertain. "a" decides web as unknown; "b"
+    // is neither shadowed by it nor unused (it decides web when "a" does not match);
+    // "c" is not shadowed, "d" not overly broad: they decide what they may match.
+    assert_eq!(
+        codes(&rules("-i eth1 ")),
+        [
+            "fw.rules:3 firewall/indeterminate",
+            "fw.rules:3 source/unsupported",
+            "fw.rules:5 source/unsupported",
+            "fw.rules:6 firewall/indeterminate",
+            "fw.rules:6 source/unsupported",
+        ]
     );
 }

@@ -192,7 +192,7 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
     }
     if summary.unchecked_files > 0 && !in_summary && !args.quiet {
         eprintln!(
-            "cmflow: {} not checked (syntax errors): the model checks run once every file parses",
+            "cmflow: {} not checked (syntax errors)",
             crate::diag::count(summary.unchecked_files, "file")
         );
     }
@@ -259,28 +259,6 @@ pub fn check_model(
     let model = loaded.model;
     let mut findings = Findings::default();
     findings.extend(loaded.diagnostics);
-    if !model.unparsed.is_empty() {
-        // A file that does not parse leaves the model without whatever it declares:
-        // every model check would report what follows from that (unknown references,
-        // unused rules and suppressions, blocked flows), so none runs until it parses.
-        let diagnostics = findings
-            .finish(
-                &model.sources,
-                &model.severity_overrides,
-                &model.suppressions,
-                rules::unused_suppression::diagnostic,
-            )
-            .into_iter()
-            .filter(|d| d.code != rules::unused_suppression::RULE.code)
-            .collect();
-        return Ok(Checked {
-            model,
-            flows: Vec::new(),
-            verdicts: Vec::new(),
-            diagnostics,
-            in_phases: 0,
-        });
-    }
     // Every phase's flows are evaluated: a rule used only during installation is not unused.
     let flows = super::loaded::required_flows(&model, &Phase::ALL)?;
     timings.lap("flows");
@@ -304,19 +282,14 @@ pub fn check_model(
     };
     timings.lap("rules");
     let checked = flows.iter().filter(|f| cx.checked(f)).count();
-    let mut diagnostics = findings.finish_judged_over(
+    let diagnostics = findings.finish_judged_over(
         &every_phase,
         &model.sources,
         &model.severity_overrides,
         &model.suppressions,
         rules::unused_suppression::diagnostic,
     );
-    if diagnostics
-        .iter()
-        .any(|d| d.code == crate::load::codes::UNKNOWN_REFERENCE.code)
-    {
-        diagnostics.retain(|d| !rules::JUDGE_ABSENCE.contains(&d.code));
-    }
+
     drop(cx);
     drop(net);
     Ok(Checked {

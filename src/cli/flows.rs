@@ -12,14 +12,15 @@ use crate::diag::did_you_mean;
 use crate::engine::{FlowEndpoint, Network, Place, RequiredFlow, Tri, Verdict, evaluate};
 use crate::escape::terminal;
 use crate::model::{Endpoint, Model, SourceId, Span, Spanned};
-use crate::report::flows::{FlowsFormat, write};
+use crate::report::flows::{Column, FlowsFormat, TableLayout, write};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   cmflow flows examples/contoso
   cmflow flows examples/contoso --verdict blocked,no-path
   cmflow flows examples/contoso --from clients:\"HQ desktops\" --to role:management-point
-  cmflow flows examples/contoso --firewall fw-core --service HTTPS --format csv")]
+  cmflow flows examples/contoso --firewall fw-core --service HTTPS --format csv
+  cmflow flows examples/contoso --columns source,destination,ports,verdict,decided-by")]
 pub struct FlowsArgs {
     #[command(flatten)]
     model: ModelArgs,
@@ -41,6 +42,11 @@ pub struct FlowsArgs {
     /// Only these services (comma-separated, as the SERVICE column shows them; any case).
     #[arg(long, value_delimiter = ',', value_name = "SERVICES")]
     service: Vec<String>,
+    /// The columns of `table` and `markdown` (comma-separated; default: source,
+    /// destination, protocol, ports, service, verdict for `table`, every one for
+    /// `markdown`).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "COLUMNS")]
+    columns: Vec<Column>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -196,7 +202,12 @@ pub fn run(args: &FlowsArgs) -> miette::Result<Outcome> {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    write(&mut out, args.format, model, &flows, &verdicts).or_else(super::ignore_broken_pipe)?;
+    let layout = TableLayout {
+        columns: (!args.columns.is_empty()).then(|| args.columns.clone()),
+        width: super::terminal_width(),
+    };
+    write(&mut out, args.format, &layout, model, &flows, &verdicts)
+        .or_else(super::ignore_broken_pipe)?;
     out.flush().or_else(super::ignore_broken_pipe)?;
     // The process ends next: skip freeing millions of flows one by one.
     drop(out);

@@ -40,8 +40,8 @@ pub fn load_model(args: &ModelArgs) -> miette::Result<Loaded> {
     })
 }
 
-/// Prints the input errors on stderr (human on a terminal, short otherwise); the outcome
-/// is `Findings` when there are any.
+/// Prints the input errors (and the loader's warnings) on stderr (human on a terminal,
+/// short otherwise); the outcome is `Findings` when there are errors.
 pub fn report_input_errors(loaded: &Loaded) -> miette::Result<Outcome> {
     if loaded.input_errors.is_empty() {
         return Ok(Outcome::Clean);
@@ -52,7 +52,16 @@ pub fn report_input_errors(loaded: &Loaded) -> miette::Result<Outcome> {
         terminal_width(),
     )
     .into_diagnostic()?;
-    Ok(Outcome::Findings)
+    // Warnings of the loader (`source/unsupported`) are shown, not failures.
+    let errors = loaded
+        .input_errors
+        .iter()
+        .any(|d| d.severity == crate::diag::Severity::Error);
+    Ok(if errors {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
 }
 
 /// The required flows of `phases`; past [`MAX_FLOWS`], a diagnostic on stderr naming the

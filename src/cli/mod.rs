@@ -62,7 +62,7 @@ enum Command {
     Init(init::InitArgs),
     /// Format the KDL files (in place, or `--check` to list what would change).
     Fmt(fmt::FmtArgs),
-    /// Convert a firewall's rules from another format into KDL.
+    /// Write KDL from another format: a firewall's rules, or ConfigMgr's inventory.
     Import(import::ImportArgs),
     /// Compare two revisions of a model: flows, verdicts, rules and diagnostics.
     Diff(diff::DiffArgs),
@@ -223,6 +223,7 @@ fn terminal_width() -> usize {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
+        .or_else(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
         .filter(|w| *w >= 40)
         .unwrap_or(100)
 }

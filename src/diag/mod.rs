@@ -294,8 +294,8 @@ pub struct Summary {
     /// With `--baseline`: what the baseline hid and which of its entries are gone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineCounts>,
-    /// Files that do not parse (their `kdl/syntax` diagnostics name them); while there
-    /// are any, the model checks do not run.
+    /// Files that do not parse (their `kdl/syntax` diagnostics name them): the model is
+    /// checked without them.
     #[serde(skip_serializing_if = "is_zero")]
     pub unchecked_files: usize,
 }
@@ -360,7 +360,7 @@ impl fmt::Display for Summary {
         if self.unchecked_files > 0 {
             write!(
                 f,
-                "; {} not checked (syntax errors), model checks skipped",
+                "; {} not checked (syntax errors)",
                 count(self.unchecked_files, "file")
             )?;
         }

@@ -516,11 +516,26 @@ fn write_blocks(
             Direction::In => ("Inbound", "-LocalPort", &traffic.from),
             Direction::Out => ("Outbound", "-RemotePort", &traffic.to),
         };
+        // `Any` only where the model says `any`: a remote side with no addresses to name
+        // (`zone:internet`, a host without an address) written as `Any` would block
+        // required flows from everywhere else. Inbound and outbound defaults already
+        // stop what no allow rule opens, so such a block is left out.
+        let explicit_any = remote_list
+            .iter()
+            .any(|e| e.value == crate::model::Endpoint::Any);
         let remote = match super::endpoint_list_cidrs(model, remote_list) {
             Some(list) if !list.is_empty() => {
                 list.iter().map(|r| quote(r)).collect::<Vec<_>>().join(",")
             }
-            _ => "Any".to_owned(),
+            None if explicit_any => "Any".to_owned(),
+            _ => {
+                writeln!(
+                    w,
+                    "    # the model's intent: {}: left out, no address names its remote side",
+                    comment(&name)
+                )?;
+                continue;
+            }
         };
         let profile = if profiles.is_empty() {
             "Any".to_owned()

@@ -92,7 +92,7 @@ pub(super) fn read(
         });
         target_slot.push(slot);
     }
-    let read: Vec<std::io::Result<Vec<u8>>> = slots.par_iter().map(std::fs::read).collect();
+    let read: Vec<std::io::Result<Vec<u8>>> = slots.par_iter().map(|p| read_capped(p)).collect();
     let mut seen: HashMap<PathBuf, SourceId> = HashMap::new();
     let texts: Vec<Result<(SourceId, Arc<str>), String>> = slots
         .iter()
@@ -115,6 +115,32 @@ pub(super) fn read(
         let result = &texts[slot];
         apply(target, &path, result, &mut extra, diagnostics);
     }
+}
+
+/// The largest source file read (a 5,000-rule file is about 1 MB): a larger one is
+/// `source/parse`, not an exhausted memory.
+pub const MAX_SOURCE_BYTES: u64 = 256 << 20;
+
+/// Reads a source file, refusing one larger than [`MAX_SOURCE_BYTES`].
+pub fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let too_large = || {
+        std::io::Error::other(format!(
+            "the file is larger than {} MB, the most cmflow reads",
+            MAX_SOURCE_BYTES >> 20
+        ))
+    };
+    if file.metadata()?.len() > MAX_SOURCE_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    // A file growing while read stops at the limit too.
+    file.take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_SOURCE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 /// Reads one firewall's file (already decoded) and puts its rules in place.
@@ -421,6 +447,16 @@ firewall "fw2" source="bad.rules" format="iptables-save" { zones "hq" "dc"; }
                 "source/parse: cannot read `../rules/fw.rules`: the file is not valid UTF-16 @ m.kdl:3:22",
                 "source/parse: cannot read `bad.rules`: the file is not valid UTF-8 (byte 0) @ m.kdl:4:23",
             ]
+        );
+        // A file larger than the limit is refused before it is read (a sparse file).
+        let big = dir.path().join("big.rules");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(super::MAX_SOURCE_BYTES + 1)
+            .unwrap();
+        assert_eq!(
+            super::read_capped(&big).unwrap_err().to_string(),
+            "the file is larger than 256 MB, the most cmflow reads"
         );
         // One rule that may match anything: every verdict through it is indeterminate.
         let fw = &l.model.firewalls[0];

@@ -8,7 +8,7 @@
 
 mod build;
 pub mod codes;
-mod firewall_sources;
+pub mod firewall_sources;
 pub(crate) mod reader;
 mod resolve;
 pub mod scan;
@@ -220,7 +220,7 @@ pub fn load_inputs(texts: Vec<InputText>, known_codes: &[&str]) -> Loaded {
         &mut diagnostics,
     );
     resolve::merge(&mut model, file_models, &mut diagnostics, known_codes);
-    unparsed::drop_cascades(&model, &mut diagnostics);
+    unparsed::drop_cascades(&mut model, &mut diagnostics);
     Loaded { model, diagnostics }
 }
 

@@ -5,8 +5,8 @@
 //! closed, then the end of the document it did not expect); the second is dropped. A
 //! value written as KDL 1 wrote it (`true`, `false`, `null`) gets the KDL 2 spelling.
 //! References to names the unparsed file may declare are not reported: the file's
-//! own syntax error is the cause, and fixing it fixes them. (The model checks do not
-//! run at all while a file does not parse; `check` says so.)
+//! own syntax error is the cause, and fixing it fixes them; the checks that judge what
+//! the model lacks skip what names them (`Model::unparsed_words`).
 
 use std::collections::HashSet;
 
@@ -63,8 +63,9 @@ pub fn kdl1_hint(text: &str, at: Span) -> Option<(String, String)> {
 }
 
 /// Drops the `schema/unknown-reference` diagnostics whose name an unparsed file may
-/// declare.
-pub fn drop_cascades(model: &Model, diagnostics: &mut Vec<Diagnostic>) {
+/// declare, and records those names in the model (`Model::unparsed_words`) for the
+/// checks.
+pub fn drop_cascades(model: &mut Model, diagnostics: &mut Vec<Diagnostic>) {
     if model.unparsed.is_empty() {
         return;
     }
@@ -75,6 +76,8 @@ pub fn drop_cascades(model: &Model, diagnostics: &mut Vec<Diagnostic>) {
     diagnostics.retain(|d| {
         d.code != UNKNOWN_REFERENCE.code || !quoted_names(&d.message).any(|n| words.contains(n))
     });
+    let owned = words.into_iter().map(str::to_owned).collect();
+    model.unparsed_words = owned;
 }
 
 /// The names a message quotes in backticks.

@@ -511,6 +511,9 @@ pub struct Model {
     /// User files that do not parse: the model lacks whatever they declare, so the model
     /// checks do not run (`check` says which files were not checked).
     pub unparsed: Vec<SourceId>,
+    /// Every name the unparsed files may declare or use (their quoted strings and words):
+    /// what follows from their absence is not reported.
+    pub unparsed_words: std::collections::HashSet<String>,
     pub zones: Vec<Zone>,
     pub sites: Vec<Site>,
     pub servers: Vec<Server>,

@@ -323,6 +323,7 @@ impl Serialize for JsonRows<'_, '_, '_> {
 pub fn write(
     out: &mut dyn Write,
     format: FlowsFormat,
+    layout: &TableLayout,
     model: &Model,
     flows: &[RequiredFlow],
     verdicts: &[FlowVerdict],
@@ -353,10 +354,13 @@ pub fn write(
             })
         }
         FlowsFormat::Markdown => {
-            writeln!(out, "| {} | REFERENCE |", TABLE_COLUMNS.join(" | "))?;
-            writeln!(out, "|{}---|", TABLE_COLUMNS.map(|_| "---|").concat())?;
+            let columns = layout.columns.as_deref().unwrap_or(&Column::ALL);
+            let names: Vec<&str> = columns.iter().map(|c| TABLE_COLUMNS[c.index()]).collect();
+            writeln!(out, "| {} | REFERENCE |", names.join(" | "))?;
+            writeln!(out, "|{}---|", "---|".repeat(names.len()))?;
             each_row(&mut |r| {
-                let c = table_cells(r);
+                let all = table_cells(r);
+                let c: Vec<&String> = columns.iter().map(|c| &all[c.index()]).collect();
                 // The reference is a link to its section; its text and address are
                 // escaped like every other cell.
                 let reference = match r.reference_url {
@@ -366,7 +370,10 @@ pub fn write(
                 writeln!(
                     out,
                     "| {} | {} |",
-                    c.map(|s| s.replace('|', "\\|")).join(" | "),
+                    c.iter()
+                        .map(|s| s.replace('|', "\\|"))
+                        .collect::<Vec<_>>()
+                        .join(" | "),
                     reference.replace('|', "\\|")
                 )
             })
@@ -376,13 +383,25 @@ pub fn write(
             // addresses on Microsoft Learn, follow the table in order of first use. The
             // columns' widths need every row: a first pass measures (and numbers the
             // notes), a second makes the rows again and writes them.
+            let columns = layout.columns.as_deref().unwrap_or(&Column::TABLE);
+            let pick = |r: &FlowRow<'_>| -> Vec<String> {
+                let mut all = table_cells(r).map(Some);
+                columns
+                    .iter()
+                    .map(|c| all[c.index()].take().unwrap_or_default())
+                    .collect()
+            };
             let mut notes: Vec<(String, Option<&str>)> = Vec::new();
-            let headers: Vec<&str> = TABLE_COLUMNS.iter().copied().chain(["REF"]).collect();
+            let headers: Vec<&str> = columns
+                .iter()
+                .map(|c| TABLE_COLUMNS[c.index()])
+                .chain(["REF"])
+                .collect();
             let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
             let mut count = 0usize;
             each_row(&mut |r| {
                 let number = note_number(&mut notes, r);
-                let cells = table_cells(r);
+                let cells = pick(r);
                 let last = [format!("[{number}]")];
                 for (w, s) in widths.iter_mut().zip(cells.iter().chain(&last)) {
                     *w = (*w).max(s.chars().count());
@@ -390,14 +409,18 @@ pub fn write(
                 count += 1;
                 Ok(())
             })?;
+            fit(&mut widths, layout.width);
             let line = |c: &mut dyn Iterator<Item = &str>| {
-                let parts: Vec<String> = c.zip(&widths).map(|(s, &w)| format!("{s:<w$}")).collect();
+                let parts: Vec<String> = c
+                    .zip(&widths)
+                    .map(|(s, &w)| format!("{:<w$}", cut(s, w)))
+                    .collect();
                 parts.join("  ").trim_end().to_owned()
             };
             writeln!(out, "{}", line(&mut headers.iter().copied()))?;
             each_row(&mut |r| {
                 let number = note_number(&mut notes, r);
-                let cells = table_cells(r);
+                let cells = pick(r);
                 let last = format!("[{number}]");
                 let mut all = cells.iter().map(String::as_str).chain([last.as_str()]);
                 writeln!(out, "{}", line(&mut all))
@@ -430,6 +453,103 @@ fn note_number(notes: &mut Vec<(String, Option<&'static str>)>, r: &FlowRow<'_>)
     }
 }
 
+/// A column of the `table` and `markdown` formats (`--columns`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Column {
+    Source,
+    SourceZone,
+    Destination,
+    DestinationZone,
+    Protocol,
+    Ports,
+    Service,
+    Phase,
+    Verdict,
+    DecidedBy,
+}
+
+impl Column {
+    /// Every column, in table order: `markdown`'s default.
+    pub const ALL: [Column; 10] = [
+        Column::Source,
+        Column::SourceZone,
+        Column::Destination,
+        Column::DestinationZone,
+        Column::Protocol,
+        Column::Ports,
+        Column::Service,
+        Column::Phase,
+        Column::Verdict,
+        Column::DecidedBy,
+    ];
+
+    /// `table`'s default: what a network engineer reads first, narrow enough for a
+    /// terminal.
+    pub const TABLE: [Column; 6] = [
+        Column::Source,
+        Column::Destination,
+        Column::Protocol,
+        Column::Ports,
+        Column::Service,
+        Column::Verdict,
+    ];
+
+    fn index(self) -> usize {
+        Column::ALL
+            .iter()
+            .position(|c| *c == self)
+            .unwrap_or_default()
+    }
+}
+
+/// How the `table` and `markdown` formats lay rows out.
+#[derive(Clone, Debug)]
+pub struct TableLayout {
+    /// The columns to show; `None`: the format's default.
+    pub columns: Option<Vec<Column>>,
+    /// The terminal's width, which `table` fits its lines into.
+    pub width: usize,
+}
+
+impl Default for TableLayout {
+    fn default() -> Self {
+        Self {
+            columns: None,
+            width: 100,
+        }
+    }
+}
+
+/// Cells narrower than this are never cut to fit the width.
+const MIN_CELL: usize = 12;
+
+/// Column widths that fit `width` (with two spaces between columns): the widest column
+/// gives way first, down to [`MIN_CELL`].
+fn fit(widths: &mut [usize], width: usize) {
+    loop {
+        let total: usize = widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
+        if total <= width {
+            return;
+        }
+        let Some((i, &w)) = widths.iter().enumerate().max_by_key(|(_, w)| **w) else {
+            return;
+        };
+        if w <= MIN_CELL {
+            return;
+        }
+        widths[i] = w.saturating_sub(total - width).max(MIN_CELL);
+    }
+}
+
+/// A cell cut to `width` characters, ending in `…` when cut.
+fn cut(s: &str, width: usize) -> std::borrow::Cow<'_, str> {
+    if s.chars().count() <= width {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let kept: String = s.chars().take(width.saturating_sub(1)).collect();
+    std::borrow::Cow::Owned(format!("{kept}…"))
+}
+
 /// Columns of the table and markdown formats (the readable subset).
 const TABLE_COLUMNS: [&str; 10] = [
     "SOURCE",
@@ -459,4 +579,21 @@ fn table_cells(r: &FlowRow<'_>) -> [String; 10] {
         r.decided_by.join("; "),
     ];
     cells.map(|c| crate::escape::terminal::line(&c).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_widest_column_gives_way_first_down_to_the_minimum() {
+        let mut widths = vec![40, 30, 5];
+        fit(&mut widths, 60);
+        assert_eq!(widths, [21, 30, 5]);
+        let mut narrow = vec![20, 20];
+        fit(&mut narrow, 10);
+        assert_eq!(narrow, [MIN_CELL, MIN_CELL]);
+        assert_eq!(cut("cm-p01.contoso.com", 8), "cm-p01.…");
+        assert_eq!(cut("short", 8), "short");
+    }
 }

@@ -1,6 +1,7 @@
 //! `--format github`: GitHub Actions workflow commands, one annotation per diagnostic:
 //! `::error file=F,line=L,col=C,endLine=..,endColumn=..,title=CODE::F:L:C: MESSAGE`
-//! (`::warning`, `::notice` for info), escaped as the Actions runner expects.
+//! (`::warning`, `::notice` for info), escaped as the Actions runner expects. A blocked
+//! flow is annotated where the flow is required ([`super::anchored`]).
 
 use std::io::{self, Write};
 
@@ -10,6 +11,7 @@ use crate::escape::workflow::{github_data, github_property};
 
 pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
     for d in report.diagnostics {
+        let d = &*super::anchored(d);
         let place = Place::of(report.sources, d.primary.span);
         let command = match d.severity {
             Severity::Error => "error",

@@ -121,6 +121,26 @@ pub struct HumanOptions {
     pub width: usize,
 }
 
+/// How the annotation formats (`github`, `sarif`) place a diagnostic. A
+/// `firewall/blocked-flow` is anchored on the role that requires the flow (its second
+/// label) when that is in another file than the firewall: a pull request that adds a
+/// role changes that file, not the firewall's, and annotations outside the diff are
+/// hidden, or stacked ten on one `default` line. The firewall's rule or default
+/// becomes the first related location.
+pub(crate) fn anchored(d: &Diagnostic) -> std::borrow::Cow<'_, Diagnostic> {
+    use std::borrow::Cow;
+    match d.labels.first() {
+        Some(need)
+            if d.code == "firewall/blocked-flow" && need.span.source != d.primary.span.source =>
+        {
+            let mut moved = d.clone();
+            std::mem::swap(&mut moved.primary, &mut moved.labels[0]);
+            Cow::Owned(moved)
+        }
+        _ => Cow::Borrowed(d),
+    }
+}
+
 /// Writes the diagnostics of a `check` run in `format`.
 pub fn write_check(
     out: &mut dyn Write,

@@ -230,9 +230,12 @@ fn message(d: &Diagnostic) -> String {
 
 pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
     let sources = report.sources;
-    let results = report
-        .diagnostics
+    // Placed as annotations are ([`super::anchored`]); the fingerprints hash the
+    // anchored lines, as baselines do.
+    let anchored: Vec<_> = report.diagnostics.iter().map(super::anchored).collect();
+    let results = anchored
         .iter()
+        .map(|d| &**d)
         .zip(fingerprints(sources, report.diagnostics))
         .map(|(d, fingerprint)| SarifResult {
             rule_id: d.code,
@@ -290,6 +293,7 @@ pub(crate) fn fingerprints(sources: &SourceMap, diagnostics: &[Diagnostic]) -> V
 /// its file and the trimmed text of the lines its primary span covers (as GitHub's
 /// `primaryLocationLineHash`, which adds an occurrence counter for equal hashes).
 fn line_hash(sources: &SourceMap, d: &Diagnostic) -> u64 {
+    let d = &*super::anchored(d);
     let file = sources.get(d.primary.span.source);
     let place = Place::of(sources, d.primary.span);
     // A span ending at the start of a line does not cover that line.

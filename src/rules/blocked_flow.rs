@@ -32,7 +32,11 @@ decide by first match; Windows Firewall lets a `block` rule win over any `allow`
 
 Findings are grouped: one diagnostic per denying rule (or default) and pair of hosts,
 listing every port and service it blocks between them. The primary label is the rule
-(or the `default`), the secondary label the role that needs the flow. The help gives the
+(or the `default`), the secondary label the role that needs the flow. GitHub annotations
+and SARIF place the finding on that role when it is in another file than the firewall
+(the rule or default is then the related location): a pull request that adds a role
+changes that file, so the finding lands in its diff instead of piling up on the
+firewall's `default` line. The help gives the
 exact `allow` line and where it goes. When a network firewall blocks the TFTP transfer
 of a PXE distribution point (UDP 49152-65535 to its clients, Note 4), the help also
 says that the firewall's TFTP ALG (helper, inspection) opens those ports per transfer

@@ -221,6 +221,35 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     }
     for (g, clients) in unserved {
         let group = &model.boundary_groups[g];
+        // Its distribution point, or its site's default group's, may be a server of a
+        // file that does not parse, or one the model does not have (reported as an
+        // unknown reference).
+        let lost = |name: &str| model.unparsed_words.contains(name) || model.server(name).is_none();
+        let mut reached = vec![g];
+        let mut at = 0;
+        while let Some(&r) = reached.get(at) {
+            at += 1;
+            for f in &model.boundary_groups[r].fallbacks {
+                if let Some(t) = model
+                    .boundary_groups
+                    .iter()
+                    .position(|b| b.name.value == f.to.value)
+                    && !reached.contains(&t)
+                {
+                    reached.push(t);
+                }
+            }
+        }
+        let site_systems = reached
+            .iter()
+            .flat_map(|&r| &model.boundary_groups[r].site_systems);
+        let site_lost = group
+            .site
+            .as_ref()
+            .is_some_and(|s| model.unparsed_words.contains(&s.value));
+        if site_lost || site_systems.into_iter().any(|s| lost(&s.value)) {
+            continue;
+        }
         let names: Vec<String> = clients
             .iter()
             .map(|&c| format!("\"{}\"", model.clients[c].name.value))

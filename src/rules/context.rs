@@ -42,6 +42,8 @@ pub struct Context<'a, 'm> {
     pub phases: &'a [Phase],
     usage: OnceLock<HashMap<RuleKey, RuleUse>>,
     spaces: OnceLock<Vec<Vec<RuleSpace>>>,
+    /// Hosts and client groups whose zone does not exist.
+    unplaced: OnceLock<Vec<FlowEndpoint>>,
 }
 
 impl<'a, 'm> Context<'a, 'm> {
@@ -60,7 +62,57 @@ impl<'a, 'm> Context<'a, 'm> {
             phases,
             usage: OnceLock::new(),
             spaces: OnceLock::new(),
+            unplaced: OnceLock::new(),
         }
+    }
+
+    /// Whether a rule's match may be empty because of an input error rather than a
+    /// mistake of the rule: it names something an unparsed file may declare, or a host or
+    /// client group whose zone does not exist (and so has no flow). The checks that judge
+    /// what the model lacks (unused rules) skip such rules: the input error
+    /// is the one diagnostic of that mistake.
+    pub fn follows_from_input_errors(&self, traffic: &crate::model::Traffic) -> bool {
+        use crate::model::Endpoint;
+        let m = self.model;
+        let words = &m.unparsed_words;
+        let named_in_unparsed = |e: &Endpoint| match e {
+            Endpoint::Any | Endpoint::Cidr(_) => false,
+            Endpoint::Zone(n) | Endpoint::Host(n) | Endpoint::Site(n) | Endpoint::Clients(n) => {
+                words.contains(n)
+            }
+            Endpoint::Role { role, site } => {
+                words.contains(role) || site.as_ref().is_some_and(|s| words.contains(s))
+            }
+        };
+        let unplaced = self.unplaced.get_or_init(|| {
+            let known = |zone: &str| zone == "internet" || m.zone(zone).is_some();
+            let servers = m.servers.iter().enumerate();
+            let clients = m.clients.iter().enumerate();
+            let consoles = m.consoles.iter().enumerate();
+            servers
+                .filter(|(_, s)| !known(&s.zone.value))
+                .map(|(i, _)| FlowEndpoint::Server(i))
+                .chain(
+                    clients
+                        .filter(|(_, c)| !known(&c.zone.value))
+                        .map(|(i, _)| FlowEndpoint::Clients(i)),
+                )
+                .chain(
+                    consoles
+                        .filter(|(_, c)| !known(&c.zone.value))
+                        .map(|(i, _)| FlowEndpoint::Console(i)),
+                )
+                .collect()
+        });
+        traffic.from.iter().chain(&traffic.to).any(|e| {
+            named_in_unparsed(e)
+                || (!matches!(
+                    e.value,
+                    Endpoint::Any | Endpoint::Zone(_) | Endpoint::Cidr(_)
+                ) && unplaced
+                    .iter()
+                    .any(|&host| self.net.matches(e, Place::Host(host)) != Tri::No))
+        })
     }
 
     /// What each rule of each network firewall matches (`engine::space`), by firewall and

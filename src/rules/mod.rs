@@ -87,19 +87,6 @@ pub static RULES: &[&RuleInfo] = &[
 ];
 
 /// Runs every check over the model and its evaluated flows.
-/// The checks that judge what the model lacks (a rule no flow uses, a suppression or
-/// waiver nothing needs, a boundary group without a distribution point). A reference
-/// the model cannot resolve makes it lack what the reference names, so while a model
-/// has `schema/unknown-reference` errors these are not reported: the reference error
-/// is the one diagnostic of that mistake.
-pub const JUDGE_ABSENCE: [&str; 5] = [
-    "firewall/unused-rule",
-    "firewall/redundant-rule",
-    "lint/unused-suppression",
-    "lint/unused-waiver",
-    "hierarchy/boundary-group",
-];
-
 pub fn run(cx: &Context<'_, '_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let model = cx.model;

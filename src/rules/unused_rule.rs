@@ -56,12 +56,31 @@ pub fn check(cx: &Context<'_, '_>, shadowed: &HashSet<RuleKey>, out: &mut Vec<Di
             _ => None,
         })
         .collect();
+    // Below an uncertain rule that left some flow undecided, a rule may be the one that
+    // decides it when the uncertain rule does not match: per filter, the first such rule
+    // (for a Windows Firewall, whose blocks come first whatever their order, any).
+    let mut hidden_below: HashMap<Filter, usize> = HashMap::new();
+    for &(filter, i) in &undecided {
+        if cx.inexact((filter, i)) {
+            let first = match filter {
+                Filter::Network(_) => i,
+                Filter::HostIn(_) | Filter::HostOut(_) => 0,
+            };
+            let slot = hidden_below.entry(filter).or_insert(first);
+            *slot = (*slot).min(first);
+        }
+    }
     // Required flows by host and direction, for Windows Firewall rules (built on demand).
     let mut by_host: Option<HashMap<Filter, Vec<&RequiredFlow>>> = None;
     for (key, traffic, action, span) in cx.all_rules() {
         // The stand-in rule of a firewall whose source file cannot be read (unknown as a
         // whole, at the `source=` value) is no rule of the user's.
-        if whole_unknown(cx, key, span) {
+        if whole_unknown(cx, key, span) || cx.follows_from_input_errors(traffic) {
+            continue;
+        }
+        if hidden_below.get(&key.0).is_some_and(|&first| {
+            key.1 > first || matches!(key.0, Filter::HostIn(_) | Filter::HostOut(_))
+        }) {
             continue;
         }
         if action != Action::Allow

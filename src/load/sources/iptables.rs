@@ -1316,4 +1316,46 @@ COMMIT
             ("`BLOCK` is not a chain policy".into(), Some("BLOCK".into()))
         );
     }
+
+    use proptest::prelude::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+        /// Any mix of iptables-save words, quotes and stray bytes reads to rules or an
+        /// error, never a panic, and every span lies inside the text.
+        #[test]
+        fn hostile_files_never_panic(words in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(vec![
+                    "*filter", "*nat", "COMMIT", ":FORWARD DROP [0:0]", ":c - [0:0]", "-A", "FORWARD",
+                    "c", "-j", "-g", "RETURN", "ACCEPT", "DROP", "!", "-s", "-d", "10.0.0.0/8",
+                    "::/0", "-p", "tcp", "--dport", "1:65535", "0", "-m", "multiport", "--dports",
+                    "80,443", "--comment", "\"", "\\", "\n", "--ctstate", "NEW", "-i", "eth0",
+                    "--src-range", "10.0.0.1-10.0.0.9", "--sport", "é", "[1:2]", "#",
+                ]).prop_map(str::to_owned),
+                "[ -~é\n\r\"]{0,6}",
+            ],
+            0..60,
+        )) {
+            // After a valid header, so that rule lines are parsed too.
+            let text = format!(
+                "*filter\n:FORWARD DROP [0:0]\n:c - [0:0]\n-A FORWARD -j c\n-A {}",
+                words.join(" ").replace(" \n ", "\n-A ")
+            );
+            match read_text(&text) {
+                Ok(read) => {
+                    for r in &read.rules {
+                        proptest::prop_assert!(r.span.end <= text.len());
+                    }
+                }
+                Err(e) => {
+                    if let Some(span) = e.span {
+                        proptest::prop_assert!(span.start <= span.end && span.end <= text.len());
+                        proptest::prop_assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1,7 +1,0 @@
-//! `format="nftables-json"`.
-
-use super::{NetworkRules, SourceError, SourceInput};
-
-pub fn read(input: &SourceInput<'_>) -> Result<NetworkRules, SourceError> {
-    Err(super::not_yet(input, "nftables-json"))
-}
