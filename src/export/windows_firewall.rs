@@ -10,8 +10,8 @@
 //! `Save-NetGPO`), in which case every section is written into the GPO and the script
 //! runs on any computer. `--only` ([`only_hosts`]) keeps the sections of some hosts.
 //! `-WhatIf` (the script is `SupportsShouldProcess`) changes nothing: every
-//! `*-NetFirewallRule` command gets it through `$PSDefaultParameterValues`, which keeps
-//! each rule's command line the same in every mode, and `Save-NetGPO` asks
+//! `*-NetFirewallRule` command gets it through `$PSDefaultParameterValues`, so no
+//! rule's command line carries it, and `Save-NetGPO` asks
 //! `$PSCmdlet.ShouldProcess`.
 
 use std::fmt::Write as _;
