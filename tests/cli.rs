@@ -276,7 +276,7 @@ fn json_output_has_the_documented_shape() {
 
 #[test]
 fn good_examples_pass_and_broken_fails_with_every_input_code() {
-    for example in ["contoso", "standalone-primary"] {
+    for example in ["contoso", "standalone-primary", "aerleon-repo"] {
         let r = run(
             &root(),
             &[

@@ -280,29 +280,80 @@ fn decide(
     rpc: (u16, u16),
     out: &mut Vec<Decision>,
 ) {
-    let mut remaining = vec![flow.ports.interval()];
+    decide_ports(
+        filter,
+        rules,
+        default,
+        flow.protocol,
+        vec![flow.ports.interval()],
+        rpc,
+        out,
+    );
+}
+
+/// First match over `rules`, then `default`, for the port intervals `remaining`.
+///
+/// A rule that may or may not match decides nothing by itself: its ports go on to the
+/// rules after it, and where those decide the rule's own action, that is the verdict
+/// either way; elsewhere it is unknown (`firewall/indeterminate`). So an allow that
+/// maybe matches before a sure allow of the same flow leaves the flow allowed.
+fn decide_ports(
+    filter: Filter,
+    rules: &[Candidate<'_>],
+    default: Action,
+    protocol: crate::model::Protocol,
+    mut remaining: Vec<(u32, u32)>,
+    rpc: (u16, u16),
+    out: &mut Vec<Decision>,
+) {
     let mut covered = Vec::new();
-    for rule in rules {
+    for (k, rule) in rules.iter().enumerate() {
         if remaining.is_empty() {
             return;
         }
         covered.clear();
-        rule_ports(rule.traffic, flow.protocol, rpc, &mut covered);
+        rule_ports(rule.traffic, protocol, rpc, &mut covered);
         if covered.is_empty() {
             continue;
         }
-        let outcome = match (rule.tri, rule.action) {
-            (Tri::Maybe, _) => Outcome::Unknown,
-            (_, Action::Allow) => Outcome::Allow,
-            (_, Action::Deny) => Outcome::Deny,
+        let own = match rule.action {
+            Action::Allow => Outcome::Allow,
+            Action::Deny => Outcome::Deny,
         };
         let (decided, left) = intervals::split(&remaining, &covered);
-        out.extend(decided.into_iter().map(|p| Decision {
-            filter,
-            by: DecidedBy::Rule(rule.index),
-            outcome,
-            ports: part(flow.protocol, p),
-        }));
+        if rule.tri == Tri::Maybe {
+            if !decided.is_empty() {
+                let mut later = Vec::new();
+                decide_ports(
+                    filter,
+                    &rules[k + 1..],
+                    default,
+                    protocol,
+                    decided,
+                    rpc,
+                    &mut later,
+                );
+                out.extend(later.into_iter().map(|d| {
+                    if d.outcome == own {
+                        d
+                    } else {
+                        Decision {
+                            filter,
+                            by: DecidedBy::Rule(rule.index),
+                            outcome: Outcome::Unknown,
+                            ports: d.ports,
+                        }
+                    }
+                }));
+            }
+        } else {
+            out.extend(decided.into_iter().map(|p| Decision {
+                filter,
+                by: DecidedBy::Rule(rule.index),
+                outcome: own,
+                ports: part(protocol, p),
+            }));
+        }
         remaining = left;
     }
     for &(lo, hi) in &remaining {
@@ -313,7 +364,7 @@ fn decide(
                 Action::Allow => Outcome::Allow,
                 Action::Deny => Outcome::Deny,
             },
-            ports: part(flow.protocol, (lo, hi)),
+            ports: part(protocol, (lo, hi)),
         });
     }
 }

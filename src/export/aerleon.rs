@@ -152,6 +152,61 @@ impl Networks {
     }
 }
 
+/// One side of an intent term: `None` for any address, else its parts, each a network.
+type IntentParts = Option<Vec<Vec<String>>>;
+/// A side's network token; `None` for any address.
+type Side = Option<String>;
+
+/// The addresses an intent's endpoint list names, for a deny term. The Internet (a zone
+/// without subnets) is every address the model does not place elsewhere: any address
+/// less every zone's subnets and every host's address, in a part of its own, so that the
+/// deny never reaches the model's own hosts (a deny from "any" would stop the required
+/// flows the intent lets through). `None` (outer) when the list names nothing with an
+/// address.
+fn intent_side(model: &Model, list: &[Spanned<Endpoint>]) -> Option<IntentParts> {
+    if list.iter().any(|e| e.value == Endpoint::Any) {
+        return Some(None);
+    }
+    let (wide, rest): (Vec<Spanned<Endpoint>>, Vec<Spanned<Endpoint>>) = list
+        .iter()
+        .cloned()
+        .partition(|e| super::endpoint_list_cidrs(model, std::slice::from_ref(e)).is_none());
+    let mut parts = Vec::new();
+    if let Some(cidrs) = super::endpoint_list_cidrs(model, &rest)
+        && !cidrs.is_empty()
+    {
+        parts.push(cidrs);
+    }
+    if !wide.is_empty() {
+        let placed: Vec<ipnet::IpNet> = model
+            .zones
+            .iter()
+            .flat_map(|z| z.subnets.iter().map(|s| s.value))
+            .chain(
+                model
+                    .servers
+                    .iter()
+                    .filter_map(|s| s.address)
+                    .chain(model.consoles.iter().filter_map(|c| c.address))
+                    .map(ipnet::IpNet::from),
+            )
+            .collect();
+        // Written as the difference itself, not as `source-exclude`: Aerleon's
+        // windows_advfirewall target refuses exclusions.
+        let placed = ipnet::IpNet::aggregate(&placed);
+        let rest: Vec<String> = ["0.0.0.0/0", "::/0"]
+            .iter()
+            .filter_map(|n| n.parse::<ipnet::IpNet>().ok())
+            .flat_map(|all| crate::model::cidr_difference(all, &placed))
+            .map(|n| n.to_string())
+            .collect();
+        if !rest.is_empty() {
+            parts.push(rest);
+        }
+    }
+    (!parts.is_empty()).then_some(Some(parts))
+}
+
 pub fn write(
     input: &ExportInput<'_>,
     plan: &ExportPlan<'_>,
@@ -177,29 +232,38 @@ pub fn write(
             .into_iter()
             .enumerate()
         {
-            let from = super::endpoint_list_cidrs(model, &traffic.from);
-            let to = super::endpoint_list_cidrs(model, &traffic.to);
-            if [&from, &to]
-                .iter()
-                .any(|c| c.as_ref().is_some_and(Vec::is_empty))
-            {
+            let (Some(from), Some(to)) = (
+                intent_side(model, &traffic.from),
+                intent_side(model, &traffic.to),
+            ) else {
                 deny_terms.entry(fp.firewall).or_default().push(format!(
                     "      # skipped {}: no address for its endpoints\n",
                     yaml_comment(&name)
                 ));
                 continue;
-            }
-            let mut side =
-                |suffix: &str, cidrs: Option<Vec<String>>, list: &[Spanned<Endpoint>]| {
-                    cidrs.map(|cidrs| {
-                        let t = format!("{stem}_{}_{suffix}", n + 1);
-                        let text: Vec<String> = list.iter().map(|e| e.value.to_string()).collect();
-                        networks.defs.insert(t.clone(), (text.join(","), cidrs));
-                        t
-                    })
+            };
+            // Each side's parts become networks of their own: `..._SRC`, `..._SRC_2`.
+            let mut tokens = |suffix: &str, parts: &IntentParts, list: &[Spanned<Endpoint>]| {
+                let Some(parts) = parts else {
+                    return vec![None];
                 };
-            let sources = side("SRC", from, &traffic.from);
-            let destinations = side("DST", to, &traffic.to);
+                let text: Vec<String> = list.iter().map(|e| e.value.to_string()).collect();
+                let mut out = Vec::new();
+                for (k, cidrs) in parts.iter().enumerate() {
+                    let t = if k == 0 {
+                        format!("{stem}_{}_{suffix}", n + 1)
+                    } else {
+                        format!("{stem}_{}_{suffix}_{}", n + 1, k + 1)
+                    };
+                    networks
+                        .defs
+                        .insert(t.clone(), (text.join(","), cidrs.clone()));
+                    out.push(Some(t));
+                }
+                out
+            };
+            let sources = tokens("SRC", &from, &traffic.from);
+            let destinations = tokens("DST", &to, &traffic.to);
             let mut protocols: Vec<(Protocol, Vec<(u16, u16)>)> =
                 [Protocol::Tcp, Protocol::Udp, Protocol::Icmp]
                     .into_iter()
@@ -210,38 +274,52 @@ pub fn write(
                 protocols.clear();
             }
             let comment = yaml_string(&format!("cmflow: the model's intent: {name}"));
-            let mut write_term = |suffix: &str,
-                                  protocol: Option<Protocol>,
-                                  ports: &[(u16, u16)]| {
-                let mut t = String::new();
-                _ = writeln!(t, "      - name: cmflow-deny-{:03}{suffix}", n + 1);
-                _ = writeln!(t, "        comment: {comment}");
-                if let Some(s) = &sources {
-                    _ = writeln!(t, "        source-address: {s}");
+            let pairs: Vec<(&Side, &Side)> = sources
+                .iter()
+                .flat_map(|s| destinations.iter().map(move |d| (s, d)))
+                .collect();
+            let several = pairs.len() > 1;
+            for (k, (src, dst)) in pairs.into_iter().enumerate() {
+                let part = if several {
+                    format!("-{}", k + 1)
+                } else {
+                    String::new()
+                };
+                let mut write_term =
+                    |suffix: &str, protocol: Option<Protocol>, ports: &[(u16, u16)]| {
+                        let mut t = String::new();
+                        _ = writeln!(t, "      - name: cmflow-deny-{:03}{suffix}{part}", n + 1);
+                        _ = writeln!(t, "        comment: {comment}");
+                        if let Some(s) = src {
+                            _ = writeln!(t, "        source-address: {s}");
+                        }
+                        if let Some(d) = dst {
+                            _ = writeln!(t, "        destination-address: {d}");
+                        }
+                        if !ports.is_empty()
+                            && let Some(p) = protocol
+                        {
+                            let tokens: Vec<String> =
+                                ports.iter().map(|&r| service_token(p, r)).collect();
+                            _ = writeln!(t, "        destination-port: {}", tokens.join(" "));
+                        }
+                        if let Some(p) = protocol {
+                            _ = writeln!(t, "        protocol: {}", p.as_str());
+                        }
+                        t.push_str("        action: deny\n");
+                        deny_terms.entry(fp.firewall).or_default().push(t);
+                    };
+                if all {
+                    write_term("", None, &[]);
                 }
-                if let Some(d) = &destinations {
-                    _ = writeln!(t, "        destination-address: {d}");
+                for (p, ports) in &protocols {
+                    write_term(&format!("-{}", p.as_str()), Some(*p), ports);
                 }
-                if !ports.is_empty()
-                    && let Some(p) = protocol
-                {
-                    let tokens: Vec<String> = ports.iter().map(|&r| service_token(p, r)).collect();
-                    _ = writeln!(t, "        destination-port: {}", tokens.join(" "));
-                }
-                if let Some(p) = protocol {
-                    _ = writeln!(t, "        protocol: {}", p.as_str());
-                }
-                t.push_str("        action: deny\n");
-                deny_terms.entry(fp.firewall).or_default().push(t);
-            };
-            if all {
-                write_term("", None, &[]);
             }
             for (p, ports) in protocols {
                 if p != Protocol::Icmp {
                     intent_services.extend(ports.iter().map(|&r| (p, r)));
                 }
-                write_term(&format!("-{}", p.as_str()), Some(p), &ports);
             }
         }
     }

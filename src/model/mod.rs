@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 pub use source::{SourceFile, SourceId, SourceMap, Span, Spanned};
-pub use values::{BoundaryRange, Endpoint, PortItem, PortList, Protocol};
+pub use values::{BoundaryRange, Endpoint, PortItem, PortList, Protocol, cidr_difference};
 
 use crate::diag::{SeverityOverride, Suppression};
 use crate::load::vocabulary::NodeSpec;

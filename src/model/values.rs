@@ -415,6 +415,29 @@ pub fn parse_names(s: &str) -> Result<Vec<(String, usize, usize)>, ValueError> {
     Ok(out)
 }
 
+/// `net` less every excluded CIDR, as CIDRs (exact): halves are split off until each
+/// piece is inside or outside the exclusions, since two CIDRs either nest or are
+/// disjoint. Aerleon's `*-exclude` and the export of the Internet use it.
+pub fn cidr_difference(net: IpNet, excluded: &[IpNet]) -> Vec<IpNet> {
+    fn minus(p: IpNet, e: IpNet) -> Vec<IpNet> {
+        if e.contains(&p) {
+            return Vec::new();
+        }
+        if !p.contains(&e) {
+            return vec![p];
+        }
+        match p.subnets(p.prefix_len() + 1) {
+            Ok(halves) => halves.flat_map(|h| minus(h, e)).collect(),
+            Err(_) => vec![p],
+        }
+    }
+    let mut pieces = vec![net];
+    for e in excluded {
+        pieces = pieces.into_iter().flat_map(|p| minus(p, *e)).collect();
+    }
+    pieces
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

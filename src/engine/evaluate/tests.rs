@@ -220,6 +220,33 @@ firewall "fw" default="deny" {
     );
 }
 
+/// A rule that maybe matches decides nothing alone: where the rules after it decide its
+/// own action, that is the verdict either way; elsewhere the verdict is unknown.
+#[test]
+fn a_maybe_match_agreeing_with_what_follows_is_sure() {
+    let v = verdicts(&with(
+        r#"
+zone "c"
+server "c1.contoso.com" zone="c"
+flow "app" from="host:a1.contoso.com" to="host:c1.contoso.com" tcp="443,8443,9443"
+firewall "fw" default="deny" {
+    zones "a" "b" "c"
+    allow "maybe c, 443 and 8443" to="cidr:10.3.0.0/16" tcp="443,8443"
+    allow "c, 443" to="zone:c" tcp="443"
+    deny "maybe c, 9443" to="cidr:10.3.0.0/16" tcp="9443"
+}
+"#,
+    ));
+    assert_eq!(
+        v,
+        [
+            "a1.contoso.com -> c1.contoso.com tcp 443: allowed by fw: \"c, 443\" 443",
+            "a1.contoso.com -> c1.contoso.com tcp 8443: indeterminate by fw: \"maybe c, 443 and 8443\" 8443",
+            "a1.contoso.com -> c1.contoso.com tcp 9443: blocked by fw: default 9443",
+        ]
+    );
+}
+
 #[test]
 fn icmp_and_rules_without_protocols() {
     let v = verdicts(&with(
@@ -371,7 +398,7 @@ fn an_uncertain_network_rule_matches_as_unknown_where_its_parts_match() {
 firewall "fw" default="deny" {{
     zones "a" "b"
     allow "iface" from="zone:a" tcp="80"
-    allow "rest" tcp="80"
+    deny "rest" tcp="80"
 }}
 "#
     ));
@@ -382,9 +409,10 @@ firewall "fw" default="deny" {{
     assert_eq!(
         v,
         [
+            // Allowed if the rule matches, blocked by the next one if not.
             "a1.contoso.com -> b1.contoso.com 80: indeterminate by fw: \"iface\"",
             // From b the represented part (`from` zone a) does not match: the next rule decides.
-            "b1.contoso.com -> a1.contoso.com 80: allowed by fw: \"rest\"",
+            "b1.contoso.com -> a1.contoso.com 80: blocked by fw: \"rest\"",
         ]
     );
 }

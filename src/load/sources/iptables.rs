@@ -7,8 +7,10 @@
 //! tables and chains are skipped: they do not filter forwarded traffic (`nat`, `mangle`
 //! and `raw` rewrite or mark it).
 //!
-//! What the model cannot represent (interfaces, negated addresses, unknown matches, a
-//! conditional `RETURN` from a jumped-to chain, a source port range that partly overlaps
+//! A conditional `RETURN` from a jumped-to chain on one side's addresses only (what
+//! Aerleon writes for `*-exclude`) takes those networks out of the chain's later rules.
+//! What the model cannot represent (interfaces, negated addresses, unknown matches, any
+//! other conditional `RETURN` from a jumped-to chain, a source port range that partly overlaps
 //! the ephemeral range) is reported as [`Unsupported`] and makes the rule `uncertain`;
 //! what can never match a required flow (only `ESTABLISHED,RELATED`, a protocol other than
 //! TCP, UDP and ICMP, an ICMP type other than echo request) drops the rule.
@@ -898,9 +900,13 @@ impl Flattener<'_, '_> {
             return Ok(());
         };
         self.stack.push(name.to_owned());
-        // After a conditional RETURN in a jumped-to chain, which packets the later rules
-        // see is not representable: they match as unknown.
+        // After a conditional RETURN in a jumped-to chain, the later rules see the packets
+        // it did not return. A RETURN on addresses of one side only is exact: its
+        // networks are taken out of that side of the later rules (a CIDR difference).
+        // Any other conditional RETURN is not representable: they match as unknown.
         let mut returned: Option<Span> = None;
+        let mut returned_src: Vec<Spanned<IpNet>> = Vec::new();
+        let mut returned_dst: Vec<Spanned<IpNet>> = Vec::new();
         for rule in &chain.rules {
             self.visited += 1;
             if self.visited > MAX_VISITS {
@@ -920,6 +926,7 @@ impl Flattener<'_, '_> {
             if m.uncertain.is_none() {
                 m.uncertain = returned;
             }
+            without_returned(&mut m, &returned_src, &returned_dst);
             match &rule.target {
                 Target::Continue => {}
                 Target::Action(a) | Target::Unknown(a) => self.push(&m, *a, rule.span)?,
@@ -934,7 +941,16 @@ impl Flattener<'_, '_> {
                             }
                         }
                         Fall::Continue => {
-                            if !unconditional && returned.is_none() && !m.never {
+                            if let Some((side, nets)) = one_side_only(&rule.m)
+                                .filter(|_| !unconditional && returned.is_none() && !m.never)
+                            {
+                                let list = if side {
+                                    &mut returned_src
+                                } else {
+                                    &mut returned_dst
+                                };
+                                list.extend(nets.iter().cloned());
+                            } else if !unconditional && returned.is_none() && !m.never {
                                 returned = Some(rule.span);
                                 self.out.unsupported.push(Unsupported {
                                     construct: "a conditional `RETURN` in a jumped-to chain".into(),
@@ -1014,6 +1030,51 @@ impl Flattener<'_, '_> {
             ));
         }
         self.chain(&t.text, m, fall)
+    }
+}
+
+/// The networks of a match on addresses of one side only (`true`: the source), with
+/// no protocol, port or unsupported construct: what a RETURN on it takes out exactly.
+fn one_side_only(m: &Match) -> Option<(bool, &Vec<Spanned<IpNet>>)> {
+    if m.proto != Proto::Any || m.ports.is_some() || m.uncertain.is_some() || m.never {
+        return None;
+    }
+    match (&m.src, &m.dst) {
+        (Some(src), None) => Some((true, src)),
+        (None, Some(dst)) => Some((false, dst)),
+        _ => None,
+    }
+}
+
+/// A match less the networks an earlier RETURN of its chain took out, side by side;
+/// nothing left on a side: it matches nothing.
+fn without_returned(m: &mut Match, src: &[Spanned<IpNet>], dst: &[Spanned<IpNet>]) {
+    for (side, out) in [(&mut m.src, src), (&mut m.dst, dst)] {
+        if out.is_empty() {
+            continue;
+        }
+        let excluded: Vec<IpNet> = out.iter().map(|n| n.value).collect();
+        let nets: Vec<Spanned<IpNet>> = match side.take() {
+            Some(list) => list,
+            // Any address: both families, pointed at the RETURN.
+            None => ["0.0.0.0/0", "::/0"]
+                .iter()
+                .filter_map(|n| n.parse::<IpNet>().ok())
+                .map(|n| Spanned::new(n, out[0].span))
+                .collect(),
+        };
+        let left: Vec<Spanned<IpNet>> = nets
+            .iter()
+            .flat_map(|n| {
+                crate::model::cidr_difference(n.value, &excluded)
+                    .into_iter()
+                    .map(move |piece| Spanned::new(piece, n.span))
+            })
+            .collect();
+        if left.is_empty() {
+            m.never = true;
+        }
+        *side = Some(left);
     }
 }
 
@@ -1120,7 +1181,7 @@ COMMIT
 -A FORWARD -p gre -j ACCEPT
 -A to-dc -p tcp --dport 445 -j DROP
 -A to-dc -s 10.1.0.0/16 -p tcp --dport 135 -j ACCEPT
--A to-dc -s 10.9.0.0/16 -j RETURN
+-A to-dc -s 10.9.0.0/16 -p udp -j RETURN
 -A to-dc -p tcp --dport 22:25 -j ACCEPT
 -A web -s 10.3.0.0/16 -j ACCEPT
 COMMIT
@@ -1150,7 +1211,25 @@ COMMIT
         assert_eq!(read.unsupported.len(), 1);
         assert_eq!(
             &SAVED[read.unsupported[0].span.start..read.unsupported[0].span.end],
-            "-A to-dc -s 10.9.0.0/16 -j RETURN"
+            "-A to-dc -s 10.9.0.0/16 -p udp -j RETURN"
+        );
+    }
+
+    /// A RETURN on one side's addresses only (Aerleon's rendering of `*-exclude`) is
+    /// exact: the later rules of the chain lose those networks.
+    #[test]
+    fn a_return_on_addresses_takes_them_out_of_the_later_rules() {
+        let text = "*filter\n:FORWARD DROP [0:0]\n:c - [0:0]\n-A FORWARD -j c\n-A c -d 10.1.0.20/32 -j RETURN\n-A c -s 10.20.5.10/32 -d 10.1.0.0/24 -p tcp --dport 135 -j ACCEPT\n-A c -s 10.1.0.0/16 -j RETURN\n-A c -s 10.1.0.0/24 -j DROP\n-A c -p udp -j ACCEPT\nCOMMIT\n";
+        let read = read_text(text).unwrap();
+        assert!(read.unsupported.is_empty(), "{:?}", read.unsupported);
+        assert_eq!(
+            rules(text),
+            [
+                "Allow cidr:10.20.5.10/32 -> cidr:10.1.0.0/28,cidr:10.1.0.16/30,cidr:10.1.0.21/32,cidr:10.1.0.22/31,cidr:10.1.0.24/29,cidr:10.1.0.32/27,cidr:10.1.0.64/26,cidr:10.1.0.128/25 tcp 135 (line 6)",
+                // Line 8 is inside the returned source range: it matches nothing.
+                // Any source less 10.1.0.0/16, any destination less 10.1.0.20.
+                "Allow cidr:0.0.0.0/5,cidr:8.0.0.0/7,cidr:10.0.0.0/16,cidr:10.2.0.0/15,cidr:10.4.0.0/14,cidr:10.8.0.0/13,cidr:10.16.0.0/12,cidr:10.32.0.0/11,cidr:10.64.0.0/10,cidr:10.128.0.0/9,cidr:11.0.0.0/8,cidr:12.0.0.0/6,cidr:16.0.0.0/4,cidr:32.0.0.0/3,cidr:64.0.0.0/2,cidr:128.0.0.0/1,cidr:::/0 -> cidr:0.0.0.0/5,cidr:8.0.0.0/7,cidr:10.0.0.0/16,cidr:10.1.0.0/28,cidr:10.1.0.16/30,cidr:10.1.0.21/32,cidr:10.1.0.22/31,cidr:10.1.0.24/29,cidr:10.1.0.32/27,cidr:10.1.0.64/26,cidr:10.1.0.128/25,cidr:10.1.1.0/24,cidr:10.1.2.0/23,cidr:10.1.4.0/22,cidr:10.1.8.0/21,cidr:10.1.16.0/20,cidr:10.1.32.0/19,cidr:10.1.64.0/18,cidr:10.1.128.0/17,cidr:10.2.0.0/15,cidr:10.4.0.0/14,cidr:10.8.0.0/13,cidr:10.16.0.0/12,cidr:10.32.0.0/11,cidr:10.64.0.0/10,cidr:10.128.0.0/9,cidr:11.0.0.0/8,cidr:12.0.0.0/6,cidr:16.0.0.0/4,cidr:32.0.0.0/3,cidr:64.0.0.0/2,cidr:128.0.0.0/1,cidr:::/0 udp 1-65535 (line 9)",
+            ]
         );
     }
 

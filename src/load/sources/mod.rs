@@ -222,18 +222,6 @@ pub fn decode(bytes: &[u8]) -> Result<String, SourceError> {
     }
 }
 
-/// Placeholder until the format's reader lands.
-fn not_yet(input: &SourceInput<'_>, format: &str) -> SourceError {
-    SourceError {
-        message: format!(
-            "reading `{format}` is not built yet ({})",
-            input.path.display()
-        ),
-        span: None,
-        help: None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::SourceFormat;
