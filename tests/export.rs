@@ -54,6 +54,152 @@ fn windows_firewall_contoso() {
     insta::assert_snapshot!("export-windows-firewall-contoso", r.stdout);
 }
 
+/// The windows-firewall script of contoso with `extra` arguments.
+fn script(extra: &[&str]) -> String {
+    let mut args = vec!["export", "examples/contoso", "--target", "windows-firewall"];
+    args.extend_from_slice(extra);
+    let r = run(&root(), &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with('\u{feff}'), "UTF-8 with a BOM");
+    r.stdout
+}
+
+#[test]
+fn windows_firewall_refuses_other_hosts_and_has_what_if() {
+    let s = script(&[]);
+    assert!(s.contains("[CmdletBinding(SupportsShouldProcess)]\n"));
+    assert!(s.contains(
+        "$PSDefaultParameterValues = @{ '*-NetFirewallRule:WhatIf' = [bool]$WhatIfPreference }\n"
+    ));
+    // The refusal comes before the first change.
+    let refusal = s
+        .find("} elseif ($cmflowServers -notcontains $fqdn) {")
+        .expect("refusal");
+    let first_change = s.find("Remove-NetFirewallRule").expect("reset");
+    assert!(refusal < first_change);
+    assert!(s.contains("    exit 1\n"));
+    assert!(
+        s.contains("$cmflowServers = @(\n    'cm-cas01.contoso.com'\n"),
+        "{s}"
+    );
+    // Without an option, every rule keeps its command line: no store, no session.
+    assert!(!s.contains("-PolicyStore") && !s.contains("-GPOSession"));
+}
+
+#[test]
+fn windows_firewall_policy_store_local() {
+    let s = script(&["--policy-store", "localhost"]);
+    let rules: Vec<&str> = s
+        .lines()
+        .filter(|l| l.trim_start().starts_with("New-NetFirewallRule"))
+        .collect();
+    assert!(!rules.is_empty());
+    assert!(
+        rules
+            .iter()
+            .all(|l| l.ends_with(" -PolicyStore 'localhost' | Out-Null"))
+    );
+    assert!(s.contains("Remove-NetFirewallRule -DisplayName 'cmflow:*' -PolicyStore 'localhost' -ErrorAction SilentlyContinue"));
+    // Still bound to its hosts.
+    assert!(s.contains("} elseif ($cmflowServers -notcontains $fqdn) {"));
+    insta::assert_snapshot!("export-windows-firewall-contoso-localhost", s);
+}
+
+#[test]
+fn windows_firewall_gpo_session_and_only() {
+    let s = script(&[
+        "--policy-store",
+        "contoso.com\\CM servers (P01)",
+        "--only",
+        "site:P01,host:dc01.contoso.com",
+    ]);
+    assert!(s.contains("$gpo = Open-NetGPO -PolicyStore 'contoso.com\\CM servers (P01)'\n"));
+    assert!(s.contains("Remove-NetFirewallRule -DisplayName 'cmflow:*' -GPOSession $gpo -ErrorAction SilentlyContinue\n"));
+    assert!(s.ends_with("if ($PSCmdlet.ShouldProcess('contoso.com\\CM servers (P01)', 'Save-NetGPO')) {\n    Save-NetGPO -GPOSession $gpo\n}\n"));
+    // Runs anywhere: no host check, no -ClientGroup, no local-administrator requirement.
+    assert!(!s.contains("$fqdn") && !s.contains("ClientGroup") && !s.contains("#Requires"));
+    let rules: Vec<&str> = s
+        .lines()
+        .filter(|l| l.trim_start().starts_with("New-NetFirewallRule"))
+        .collect();
+    assert!(
+        rules
+            .iter()
+            .all(|l| l.ends_with(" -GPOSession $gpo | Out-Null"))
+    );
+    // Only P01's servers and client groups, and the named domain controller.
+    assert!(s.contains("# server cm-p01.contoso.com "));
+    assert!(s.contains("# server dc01.contoso.com "));
+    assert!(s.contains("# client group HQ desktops "));
+    assert!(!s.contains("# server cm-p02.contoso.com "));
+    assert!(!s.contains("# server cm-cas01.contoso.com "));
+    insta::assert_snapshot!("export-windows-firewall-contoso-gpo-only", s);
+}
+
+#[test]
+fn windows_firewall_only_one_server() {
+    let s = script(&["--only", "host:cm-p02.contoso.com"]);
+    assert_eq!(
+        s.matches("\nif ($ClientGroup -eq '' -and $fqdn").count(),
+        1,
+        "{s}"
+    );
+    assert!(
+        s.contains(
+            "$cmflowServers = @(\n    'cm-p02.contoso.com'\n)\n$cmflowClientGroups = @(\n)\n"
+        ),
+        "{s}"
+    );
+    insta::assert_snapshot!("export-windows-firewall-contoso-only-host", s);
+}
+
+#[test]
+fn windows_firewall_options_fail_on_unknown_names() {
+    for (args, expected) in [
+        (
+            vec!["--only", "host:cm-p0l.contoso.com"],
+            "error: --only: the model has no server `cm-p0l.contoso.com`\n  help: did you mean `cm-p01.contoso.com`?\n",
+        ),
+        (
+            vec!["--only", "site:P0l"],
+            "error: --only: the model has no site `P0l`\n  help: did you mean `P01`?\n",
+        ),
+        (
+            vec!["--only", "clients:HQ desktop"],
+            "error: --only: the model has no client group `HQ desktop`\n  help: did you mean `HQ desktops`?\n",
+        ),
+        (
+            vec!["--policy-store", "PersistantStore"],
+            "error: --policy-store: unknown policy store `PersistantStore`\n  help: did you mean `PersistentStore`?\n",
+        ),
+    ] {
+        let mut all = vec!["export", "examples/contoso", "--target", "windows-firewall"];
+        all.extend(args);
+        let r = run(&root(), &all);
+        assert_eq!(r.code, 2, "{all:?}: {}", r.stderr);
+        assert_eq!(r.stdout, "", "{all:?}");
+        assert_eq!(r.stderr, expected, "{all:?}");
+    }
+    let r = run(
+        &root(),
+        &[
+            "export",
+            "examples/contoso",
+            "--target",
+            "csv",
+            "--only",
+            "site:P01",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("--only applies to --target windows-firewall only"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn csv_contoso() {
     let r = run(&root(), &["export", "examples/contoso", "--target", "csv"]);
@@ -64,6 +210,85 @@ fn csv_contoso() {
         "CRLF line ends"
     );
     insta::assert_snapshot!("export-csv-contoso", r.stdout.replace("\r\n", "\n"));
+}
+
+/// The records of a CSV export, header first.
+fn csv_records(text: &str) -> Vec<csv::StringRecord> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .collect::<Result<_, _>>()
+        .expect("CSV")
+}
+
+#[test]
+fn csv_has_one_row_per_firewall_rule_and_same_zone_rules_with_all() {
+    let csv = run(&root(), &["export", "examples/contoso", "--target", "csv"]);
+    assert_eq!(csv.code, 0, "{}", csv.stderr);
+    let rows = csv_records(&csv.stdout);
+    // As many rows as the kdl export has network rules, every one naming its firewall.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("kdl");
+    let kdl = run(
+        &root(),
+        &[
+            "export",
+            "examples/contoso",
+            "--target",
+            "kdl",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(kdl.code, 0, "{}", kdl.stderr);
+    let firewalls = std::fs::read_to_string(out.join("firewalls.kdl")).expect("firewalls.kdl");
+    let kdl_rules: Vec<&str> = firewalls
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("allow \""))
+        .filter_map(|l| l.split('"').next())
+        .collect();
+    assert_eq!(rows.len() - 1, kdl_rules.len());
+    assert_eq!(&rows[0][0], "firewall");
+    assert!(rows[1..].iter().all(|r| !r[0].is_empty()));
+    // Same rule names, same order.
+    let names: Vec<&str> = rows[1..].iter().map(|r| &r[1]).collect();
+    assert_eq!(names, kdl_rules);
+    // Every source is written with its addresses.
+    let hq = rows
+        .iter()
+        .find(|r| r[2].starts_with("HQ desktops ("))
+        .expect("a rule from HQ desktops");
+    assert!(hq[2].contains("HQ desktops (10.10.0.0/16)"), "{hq:?}");
+    assert!(hq[3].split(' ').any(|a| a == "10.10.0.0/16"), "{hq:?}");
+    assert!(hq[10].starts_with("https://learn.microsoft.com/"), "{hq:?}");
+
+    let all = run(
+        &root(),
+        &["export", "examples/contoso", "--target", "csv", "--all"],
+    );
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    let all_rows = csv_records(&all.stdout);
+    let same_zone: Vec<&csv::StringRecord> =
+        all_rows[1..].iter().filter(|r| r[0].is_empty()).collect();
+    assert!(!same_zone.is_empty());
+    // The firewalls' rows first, unchanged; the same-zone rules after them.
+    assert_eq!(all_rows[..rows.len()], rows[..]);
+    assert_eq!(all_rows.len(), rows.len() + same_zone.len());
+}
+
+#[test]
+fn all_applies_to_csv_only() {
+    let r = run(
+        &root(),
+        &["export", "examples/contoso", "--target", "kdl", "--all"],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--all applies to --target csv only"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -512,10 +737,11 @@ fn dhcp_rules_allow_any_source_in_every_target() {
     ), "{ps}");
     let csv = export("csv");
     assert!(csv.contains(
-        "fw-core,Office PCs,clients,any,office,cm01.contoso.com,server,10.0.0.10,datacenter,udp,67-68,DHCP,"
+        "fw-core,cmflow: Office PCs to cm01.contoso.com (broadcast),Office PCs (any),any,cm01.contoso.com (10.0.0.10),10.0.0.10,udp,67-68,DHCP,1,"
     ), "{csv}");
+    // The other PXE flows keep the clients' subnet; a rule of two protocols is one row.
     assert!(csv.contains(
-        "fw-core,Office PCs,clients,10.20.0.0/16,office,cm01.contoso.com,server,10.0.0.10,datacenter,udp,69,TFTP,"
+        "fw-core,cmflow: Office PCs to cm01.contoso.com,Office PCs (10.20.0.0/16),10.20.0.0/16,cm01.contoso.com (10.0.0.10),10.0.0.10,tcp udp,\"tcp 80,10123; udp 69,4011\","
     ), "{csv}");
 }
 

@@ -148,6 +148,7 @@ fn exercise(text: &str) {
         verdicts: &verdicts,
         phases: &phases,
         carried: &carried,
+        options: &cmflow::export::ExportOptions::default(),
     };
     for target in [
         Target::WindowsFirewall,

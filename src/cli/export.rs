@@ -13,7 +13,10 @@ use super::loaded::{load_model, report_input_errors};
 use super::{ModelArgs, Outcome};
 use crate::engine::intent::{carried, exported_flows};
 use crate::engine::{Network, evaluate};
-use crate::export::{ExportInput, Output, Target, aerleon, export};
+use crate::escape::terminal;
+use crate::export::{
+    ExportInput, ExportOptions, Output, Target, aerleon, export, windows_firewall,
+};
 use crate::model::Model;
 
 /// The folder multi-file targets write to without `--out`.
@@ -22,8 +25,11 @@ const DEFAULT_OUT: &str = "cmflow-export";
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   cmflow export examples/contoso --target windows-firewall --out fw/
+  cmflow export examples/contoso --target windows-firewall --only site:P01 \\
+      --policy-store 'contoso.com\\CM servers' > cm-servers-gpo.ps1
   cmflow export examples/contoso --target aerleon --phase all --out acl/
-  cmflow export examples/contoso --target csv > change-request.csv")]
+  cmflow export examples/contoso --target csv > change-request.csv
+  cmflow export examples/contoso --target csv --all --out cr/")]
 pub struct ExportArgs {
     #[command(flatten)]
     model: ModelArgs,
@@ -34,6 +40,30 @@ pub struct ExportArgs {
     /// csv, ./cmflow-export for aerleon and kdl).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// csv: also the rules of flows that cross no network firewall (same zone).
+    #[arg(long)]
+    all: bool,
+    /// windows-firewall: the policy store the rules go to: `localhost` (the computer's
+    /// local GPO), `PersistentStore`, or a domain GPO as `domain.tld\GPO name`.
+    #[arg(long, value_name = "STORE")]
+    policy_store: Option<String>,
+    /// windows-firewall: only the sections of these hosts (`host:FQDN`, `clients:NAME`,
+    /// `site:CODE`, comma-separated).
+    #[arg(long, value_name = "HOSTS")]
+    only: Option<String>,
+}
+
+/// A usage error (exit 2) about `--flag`.
+fn usage(flag: &str, e: windows_firewall::UsageError) -> miette::Report {
+    let message = terminal::line(&e.message).into_owned();
+    match e.help {
+        Some(help) => miette!(
+            code = "cmflow::usage",
+            help = terminal::line(&help).into_owned(),
+            "--{flag}: {message}"
+        ),
+        None => miette!(code = "cmflow::usage", "--{flag}: {message}"),
+    }
 }
 
 /// Standard output: the single document of a target.
@@ -236,7 +266,45 @@ impl Output for Folder {
 }
 
 pub fn run(args: &ExportArgs) -> miette::Result<Outcome> {
+    if args.all && args.target != Target::Csv {
+        return Err(miette!(
+            code = "cmflow::usage",
+            help = "drop --all: the other targets write no rule of a network firewall a flow does not cross",
+            "--all applies to --target csv only"
+        ));
+    }
+    if args.target != Target::WindowsFirewall {
+        for (flag, given) in [
+            ("policy-store", args.policy_store.is_some()),
+            ("only", args.only.is_some()),
+        ] {
+            if given {
+                return Err(miette!(
+                    code = "cmflow::usage",
+                    help = "drop it, or export --target windows-firewall",
+                    "--{flag} applies to --target windows-firewall only"
+                ));
+            }
+        }
+    }
+    let policy_store = args
+        .policy_store
+        .as_deref()
+        .map(windows_firewall::PolicyStore::parse)
+        .transpose()
+        .map_err(|e| usage("policy-store", e))?;
     let loaded = load_model(&args.model)?;
+    let only = args
+        .only
+        .as_deref()
+        .map(|spec| windows_firewall::only_hosts(&loaded.model, spec))
+        .transpose()
+        .map_err(|e| usage("only", e))?;
+    let options = ExportOptions {
+        all: args.all,
+        policy_store,
+        only,
+    };
     let model = &loaded.model;
     let phases = args.model.phases();
     let flows = super::loaded::required_flows(model, &phases)?;
@@ -252,6 +320,7 @@ pub fn run(args: &ExportArgs) -> miette::Result<Outcome> {
         verdicts: &verdicts,
         phases: &phases,
         carried: &carried,
+        options: &options,
     };
     let result = match (&args.out, args.target.is_multi_file()) {
         (None, false) => export(args.target, &input, &mut Stdout),

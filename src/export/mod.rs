@@ -2,8 +2,8 @@
 //! Firewall (PowerShell), Aerleon (policies for every platform it renders), a CSV change
 //! request and cmflow's own KDL (to load back and check).
 //!
-//! [`plan`] decides which rules are needed; each target's file renders that plan (or,
-//! for CSV, the flow rows of `report::flows`) into text. Exporters write through an
+//! [`plan`] decides which rules are needed; each target's file renders that plan into
+//! text. Exporters write through an
 //! [`Output`], which the CLI points at standard output or a folder; they never print,
 //! exit or touch the model's files.
 
@@ -28,7 +28,7 @@ pub enum Target {
     WindowsFirewall,
     /// Aerleon policies (one per network firewall) with `def/` networks and services.
     Aerleon,
-    /// One CSV row per flow and network firewall, for a change request.
+    /// One CSV row per network firewall rule, for a change request.
     Csv,
     /// cmflow's own `firewall` nodes and `windows-firewall` blocks.
     Kdl,
@@ -54,12 +54,33 @@ pub struct ExportInput<'a> {
     pub phases: &'a [Phase],
     /// The model's deny rules and forbids every target writes besides its allow rules.
     pub carried: &'a crate::engine::intent::Carried,
+    /// What the command line asked of the targets beyond the defaults.
+    pub options: &'a ExportOptions,
+}
+
+/// The options of `cmflow export` that change what a target writes.
+#[derive(Clone, Debug, Default)]
+pub struct ExportOptions {
+    /// `csv`: also the rules of flows that cross no network firewall (`--all`).
+    pub all: bool,
+    /// `windows-firewall`: the store the script writes to (`--policy-store`).
+    pub policy_store: Option<windows_firewall::PolicyStore>,
+    /// `windows-firewall`: only these hosts' sections (`--only`); every host when `None`.
+    pub only: Option<Vec<FlowEndpoint>>,
 }
 
 /// Writes `target` for the input.
 pub fn export(target: Target, input: &ExportInput<'_>, out: &mut dyn Output) -> io::Result<()> {
     match target {
-        Target::Csv => csv::write(input, out),
+        Target::Csv => {
+            let unfiltered = if input.options.all {
+                plan::Unfiltered::Include
+            } else {
+                plan::Unfiltered::Skip
+            };
+            let plan = plan::plan_with(input.model, input.flows, input.verdicts, unfiltered);
+            csv::write(input, &plan, out)
+        }
         Target::WindowsFirewall => {
             let plan = plan::plan(input.model, input.flows, input.verdicts);
             windows_firewall::write(input, &plan, out)

@@ -74,6 +74,9 @@ pub struct NetworkRule<'m> {
     /// The flows are sent before their sources have an address (DHCP, catalog
     /// `broadcast=#true`): the rule allows any source; `sources` says whose they are.
     pub any_source: bool,
+    /// The Microsoft Learn sections of the documents that require its flows, sorted,
+    /// without duplicates (none for user flows).
+    pub references: Vec<&'static str>,
 }
 
 impl NetworkRule<'_> {
@@ -147,6 +150,10 @@ pub struct HostPlan {
 pub struct ExportPlan<'m> {
     /// One per network firewall of the model, sorted by name.
     pub firewalls: Vec<FirewallPlan<'m>>,
+    /// With [`Unfiltered::Include`]: the rules of the flows that cross no network
+    /// firewall (both ends in one zone, or a model without firewalls), grouped as a
+    /// firewall's are, in the same order; empty otherwise.
+    pub unfiltered: Vec<NetworkRule<'m>>,
     /// Servers then client groups, each sorted by name.
     pub hosts: Vec<HostPlan>,
     /// Required flows between zones that no path joins: no rule can carry them.
@@ -173,11 +180,19 @@ fn sort_endpoints(model: &Model, list: &mut Vec<FlowEndpoint>) {
     list.dedup();
 }
 
+/// Whether [`plan_with`] also groups the flows that cross no network firewall.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unfiltered {
+    Skip,
+    Include,
+}
+
 /// What a group of flows between one pair carries.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct PairLoad<'m> {
     ports: Ports,
     services: Vec<&'m str>,
+    references: Vec<&'static str>,
     flows: usize,
 }
 
@@ -213,14 +228,21 @@ where
             .by_destination
             .entry((scope, destination, P::from(load.ports)))
             .or_default();
-        entry.0.push(source);
-        entry.1.extend(load.services);
-        entry.2 += load.flows;
+        entry.sources.push(source);
+        entry.services.extend(load.services);
+        entry.references.extend(load.references);
+        entry.flows += load.flows;
     }
 
     fn finish(self) -> Vec<Grouped<'m, S, P>> {
         let mut by_sources: HashMap<(S, Vec<FlowEndpoint>, P), Grouped<'m, S, P>> = HashMap::new();
-        for ((scope, destination, ports), (mut sources, services, flows)) in self.by_destination {
+        for ((scope, destination, ports), load) in self.by_destination {
+            let SourcesLoad {
+                mut sources,
+                services,
+                references,
+                flows,
+            } = load;
             sources.sort_unstable();
             let entry = by_sources
                 .entry((scope.clone(), sources.clone(), ports.clone()))
@@ -230,18 +252,27 @@ where
                     destinations: Vec::new(),
                     ports,
                     services: Vec::new(),
+                    references: Vec::new(),
                     flows: 0,
                 });
             entry.destinations.push(destination);
             entry.services.extend(services);
+            entry.references.extend(references);
             entry.flows += flows;
         }
         by_sources.into_values().collect()
     }
 }
 
-/// The sources of one destination with the same ports, their services and flow count.
-type SourcesLoad<'m> = (Vec<FlowEndpoint>, Vec<&'m str>, usize);
+/// The sources of one destination with the same ports, their services, references and
+/// flow count.
+#[derive(Default)]
+struct SourcesLoad<'m> {
+    sources: Vec<FlowEndpoint>,
+    services: Vec<&'m str>,
+    references: Vec<&'static str>,
+    flows: usize,
+}
 
 struct Grouped<'m, S, P> {
     scope: S,
@@ -249,6 +280,7 @@ struct Grouped<'m, S, P> {
     destinations: Vec<FlowEndpoint>,
     ports: P,
     services: Vec<&'m str>,
+    references: Vec<&'static str>,
     flows: usize,
 }
 
@@ -291,9 +323,21 @@ pub fn plan<'m>(
     flows: &'m [RequiredFlow],
     verdicts: &[FlowVerdict],
 ) -> ExportPlan<'m> {
-    // Scope: the firewall, and whether the flows are `broadcast` (their rules allow any
-    // source, so they are never grouped with the others).
-    let mut network: Grouper<'m, (usize, bool), Ports> = Grouper::new();
+    plan_with(model, flows, verdicts, Unfiltered::Skip)
+}
+
+/// [`plan`], and with [`Unfiltered::Include`] the rules of the flows that cross no
+/// network firewall too ([`ExportPlan::unfiltered`]).
+pub fn plan_with<'m>(
+    model: &'m Model,
+    flows: &'m [RequiredFlow],
+    verdicts: &[FlowVerdict],
+    unfiltered: Unfiltered,
+) -> ExportPlan<'m> {
+    // Scope: the firewall (`None`: the flows cross none, with `Unfiltered::Include`), and
+    // whether the flows are `broadcast` (their rules allow any source, so they are never
+    // grouped with the others).
+    let mut network: Grouper<'m, (Option<usize>, bool), Ports> = Grouper::new();
     let mut hosts: Grouper<'m, HostScope, PortRanges> = Grouper::new();
     let mut service_sets = ServiceSets::default();
     let mut no_path = 0;
@@ -314,8 +358,9 @@ pub fn plan<'m>(
             && host_firewall(model, source).is_some_and(|fw| fw.outbound == Action::Deny);
         let inbound = is_host(destination);
         let mut route: Option<&Route> = None;
-        // [ordinary flows, broadcast flows] of the pair.
+        // [ordinary flows, broadcast flows] of the pair, through firewalls and not.
         let mut pair_network = [PairLoad::default(), PairLoad::default()];
+        let mut pair_local = [PairLoad::default(), PairLoad::default()];
         pair_hosts.clear();
         for (flow, verdict) in flows[start..end].iter().zip(&verdicts[start..end]) {
             if verdict.verdict == Verdict::NoPath {
@@ -327,11 +372,24 @@ pub fn plan<'m>(
             services.sort_unstable();
             services.dedup();
             let broadcast = flow.broadcast();
-            if let Route::Through(_) = &verdict.route {
-                route = Some(&verdict.route);
-                let load = &mut pair_network[usize::from(broadcast)];
+            let load = match &verdict.route {
+                Route::Through(_) => {
+                    route = Some(&verdict.route);
+                    Some(&mut pair_network[usize::from(broadcast)])
+                }
+                Route::SameZone | Route::Unrouted if unfiltered == Unfiltered::Include => {
+                    Some(&mut pair_local[usize::from(broadcast)])
+                }
+                _ => None,
+            };
+            if let Some(load) = load {
                 load.ports.add(flow.protocol, flow.ports);
                 load.services.extend(&services);
+                load.references.extend(
+                    flow.services
+                        .iter()
+                        .filter_map(crate::engine::FlowService::reference_url),
+                );
                 load.flows += 1;
             }
             if !inbound && !outbound {
@@ -386,13 +444,13 @@ pub fn plan<'m>(
                     continue;
                 }
                 for &fw in fws.iter() {
-                    let load = PairLoad {
-                        ports: pair.ports.clone(),
-                        services: pair.services.clone(),
-                        flows: pair.flows,
-                    };
-                    network.add((fw, broadcast), source, destination, load);
+                    network.add((Some(fw), broadcast), source, destination, pair.clone());
                 }
+            }
+        }
+        for (broadcast, pair) in [false, true].into_iter().zip(pair_local) {
+            if pair.flows > 0 {
+                network.add((None, broadcast), source, destination, pair);
             }
         }
         for (scope, load) in pair_hosts.drain(..) {
@@ -403,6 +461,7 @@ pub fn plan<'m>(
 
     // Network firewalls.
     let mut per_firewall: Vec<Vec<NetworkRule<'m>>> = vec![Vec::new(); model.firewalls.len()];
+    let mut unfiltered_rules: Vec<NetworkRule<'m>> = Vec::new();
     for g in network.finish() {
         let mut rule = NetworkRule {
             sources: g.sources,
@@ -411,32 +470,25 @@ pub fn plan<'m>(
             services: g.services,
             flows: g.flows,
             any_source: g.scope.1,
+            references: g.references,
         };
         sort_endpoints(model, &mut rule.sources);
         sort_endpoints(model, &mut rule.destinations);
         rule.services.sort_unstable();
         rule.services.dedup();
-        per_firewall[g.scope.0].push(rule);
+        rule.references.sort_unstable();
+        rule.references.dedup();
+        match g.scope.0 {
+            Some(fw) => per_firewall[fw].push(rule),
+            None => unfiltered_rules.push(rule),
+        }
     }
+    sort_rules(model, &mut unfiltered_rules);
     let mut firewalls: Vec<FirewallPlan<'m>> = per_firewall
         .into_iter()
         .enumerate()
         .map(|(firewall, mut rules)| {
-            rules.sort_by_cached_key(|r| {
-                (
-                    r.is_wide(),
-                    r.sources
-                        .iter()
-                        .map(|e| endpoint_key(model, *e))
-                        .collect::<Vec<_>>(),
-                    r.destinations
-                        .iter()
-                        .map(|e| endpoint_key(model, *e))
-                        .collect::<Vec<_>>(),
-                    r.ports.clone(),
-                    r.any_source,
-                )
-            });
+            sort_rules(model, &mut rules);
             FirewallPlan { firewall, rules }
         })
         .collect();
@@ -501,10 +553,31 @@ pub fn plan<'m>(
     hosts.sort_by(|a, b| endpoint_key(model, a.host).cmp(&endpoint_key(model, b.host)));
     ExportPlan {
         firewalls,
+        unfiltered: unfiltered_rules,
         hosts,
         no_path,
         flows: flows.len(),
     }
+}
+
+/// The order rules are written in: rules naming hosts first, then by sources,
+/// destinations, ports.
+fn sort_rules(model: &Model, rules: &mut [NetworkRule<'_>]) {
+    rules.sort_by_cached_key(|r| {
+        (
+            r.is_wide(),
+            r.sources
+                .iter()
+                .map(|e| endpoint_key(model, *e))
+                .collect::<Vec<_>>(),
+            r.destinations
+                .iter()
+                .map(|e| endpoint_key(model, *e))
+                .collect::<Vec<_>>(),
+            r.ports.clone(),
+            r.any_source,
+        )
+    });
 }
 
 /// How an inbound rule names a flow's ports: Windows Firewall's `RPC` for the

@@ -108,6 +108,15 @@ fn renamed(name: &str) -> Model {
 
 /// Every file of `target` for the model with `name`.
 fn files(target: Target, name: &str) -> BTreeMap<String, String> {
+    files_with(target, name, &super::ExportOptions::default())
+}
+
+/// [`files`] with options.
+fn files_with(
+    target: Target,
+    name: &str,
+    options: &super::ExportOptions,
+) -> BTreeMap<String, String> {
     let model = renamed(name);
     let phases = [Phase::Operation];
     let net = Network::new(&model);
@@ -121,6 +130,7 @@ fn files(target: Target, name: &str) -> BTreeMap<String, String> {
         verdicts: &verdicts,
         phases: &phases,
         carried: &carried,
+        options,
     };
     let mut out = Memory::default();
     export(target, &input, &mut out).expect("export");
@@ -180,6 +190,25 @@ proptest! {
         prop_assert!(hostile.contains(&tokenizer::Token::Verbatim(group)));
     }
 
+    /// A GPO named by the user and a subset of hosts (`--policy-store`, `--only`): the
+    /// GPO's name is a string and a comment, never code.
+    #[test]
+    fn powershell_gpo_scripts_keep_their_shape(name in strategies::name()) {
+        let script = |n: &str| {
+            let options = super::ExportOptions {
+                policy_store: Some(super::windows_firewall::PolicyStore::Gpo(format!("contoso.com\\{n}"))),
+                only: Some(vec![crate::engine::FlowEndpoint::Clients(0)]),
+                ..Default::default()
+            };
+            files_with(Target::WindowsFirewall, n, &options).into_values().next().expect("one file")
+        };
+        let hostile = tokenizer::tokenize(&script(&name)).map_err(TestCaseError::fail)?;
+        let plain = tokenizer::tokenize(&script(PLAIN)).map_err(TestCaseError::fail)?;
+        prop_assert_eq!(tokenizer::shape(&hostile), tokenizer::shape(&plain));
+        let gpo = format!("contoso.com\\{name}");
+        prop_assert!(hostile.contains(&tokenizer::Token::Verbatim(gpo)));
+    }
+
     #[test]
     fn aerleon_policies_keep_their_shape(name in strategies::name()) {
         let hostile = files(Target::Aerleon, &name);
@@ -217,7 +246,17 @@ proptest! {
         };
         let hostile = files(Target::Csv, &name).into_values().next().expect("one file");
         let plain = files(Target::Csv, PLAIN).into_values().next().expect("one file");
-        prop_assert_eq!(read(&hostile)?, read(&plain)?);
+        let widths = read(&plain)?;
+        // A header and one row per rule of the one firewall, eleven columns each.
+        prop_assert!(widths.len() > 1 && widths.iter().all(|&n| n == 11), "{:?}", widths);
+        prop_assert_eq!(read(&hostile)?, widths);
+        // The client group's name reaches its rules' `sources` cell whole (behind the
+        // formula guard when it starts the cell and starts like a formula).
+        let group = format!("{name}g");
+        let mut r = ::csv::ReaderBuilder::new().has_headers(true).from_reader(hostile.as_bytes());
+        let sources: Vec<String> = r.records().filter_map(Result::ok).map(|rec| rec[2].to_owned()).collect();
+        let shown = format!("{group} (");
+        prop_assert!(sources.iter().any(|s| s.contains(&shown)), "{:?}", sources);
     }
 }
 

@@ -112,7 +112,7 @@ impl RowOrder {
         RowOrder { order, bounds }
     }
 
-    /// The number of groups (lines of `export --target csv`).
+    /// The number of groups (flows with the same source, destination, protocol and ports).
     pub fn groups(&self) -> usize {
         self.bounds.len().saturating_sub(1)
     }

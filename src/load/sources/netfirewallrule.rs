@@ -1,7 +1,7 @@
 //! `format="netfirewallrule-json"`: the JSON that `scripts/Export-CmflowFirewallRules.ps1`
 //! writes from `Get-NetFirewallRule` and its filters (`docs/sources/netfirewallrule-json.md`).
 //!
-//! This file also owns what both Windows Firewall formats share ([`RuleDraft`] and its
+//! This file also owns what both Windows Firewall formats share (`RuleDraft` and its
 //! tokens): a rule read from either a JSON object or a `v2.xx|...` registry string is
 //! first a draft of Windows Firewall's own fields, then one [`HostRule`] with the mapping
 //! of `language.md` § Firewalls kept in other formats. Both readers skip disabled rules
