@@ -4,7 +4,7 @@
 //! The policy is first read into a small syntax tree shared by both syntaxes (filters,
 //! their headers' targets, terms and their `keyword: words` fields, every word with its
 //! span), then each term of the filters the firewall applies becomes at most one
-//! [`FirewallRule`]: first match in term order, as the rendered ACLs evaluate. Which
+//! [`FirewallRule`](crate::model::FirewallRule): first match in term order, as the rendered ACLs evaluate. Which
 //! filters apply: those whose `iptables` (or `speedway`) target names the `FORWARD`
 //! chain, else the only filter of the policy (`docs/decisions.md`).
 //!
