@@ -235,3 +235,38 @@ mod tests {
         }
     }
 }
+
+/// What the readers' unit tests share: an input for a text, and spans and values as text.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::path::Path;
+
+    use super::SourceInput;
+    use crate::model::{Endpoint, PortList, SourceId, Span, Spanned};
+
+    /// `text` as source 0 named `name`, with no zones and nothing attached.
+    pub fn input<'a>(text: &'a str, name: &'static str) -> SourceInput<'a> {
+        SourceInput {
+            id: SourceId(0),
+            text,
+            path: Path::new(name),
+            zones: &[],
+            attached: None,
+        }
+    }
+
+    /// The text a span covers.
+    pub fn at(text: &str, span: Span) -> &str {
+        &text[span.start..span.end]
+    }
+
+    /// A port list as written, or `-` for none.
+    pub fn ports(list: Option<&Spanned<PortList>>) -> String {
+        list.map_or_else(|| "-".into(), |l| l.value.to_string())
+    }
+
+    /// Endpoints as written.
+    pub fn ends(list: &[Spanned<Endpoint>]) -> Vec<String> {
+        list.iter().map(|e| e.value.to_string()).collect()
+    }
+}

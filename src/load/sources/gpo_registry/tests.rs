@@ -1,32 +1,13 @@
-use std::path::Path;
-
 use super::*;
-use crate::model::{Endpoint, HostRule, PortList};
+use crate::load::sources::test_support::{at, ends, input, ports};
+use crate::model::HostRule;
 
 const REG: &[u8] =
     include_bytes!("../../../../tests/fixtures/sources/gpo-registry/site-policy.reg");
 const TXT: &str = include_str!("../../../../tests/fixtures/sources/gpo-registry/mp01-rules.txt");
 
 fn read_text(text: &str) -> Result<HostRules, SourceError> {
-    read(&SourceInput {
-        id: SourceId(0),
-        text,
-        path: Path::new("policy.reg"),
-        zones: &[],
-        attached: None,
-    })
-}
-
-fn at(text: &str, span: Span) -> &str {
-    &text[span.start..span.end]
-}
-
-fn ports(list: Option<&Spanned<PortList>>) -> String {
-    list.map_or_else(|| "-".into(), |l| l.value.to_string())
-}
-
-fn ends(list: &[Spanned<Endpoint>]) -> Vec<String> {
-    list.iter().map(|e| e.value.to_string()).collect()
+    read(&input(text, "policy.reg"))
 }
 
 fn name(r: &HostRule) -> &str {

@@ -2,31 +2,14 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::*;
+use crate::load::sources::test_support::{at, ends, input, ports};
 use crate::model::SourceId;
 
 const DP01: &str = include_str!("../../../../tests/fixtures/sources/netfirewallrule/dp01.json");
 const MP01: &str = include_str!("../../../../tests/fixtures/sources/netfirewallrule/mp01.json");
 
 fn read_text(text: &str) -> Result<HostRules, SourceError> {
-    read(&SourceInput {
-        id: SourceId(0),
-        text,
-        path: Path::new("export.json"),
-        zones: &[],
-        attached: None,
-    })
-}
-
-fn at(text: &str, span: Span) -> &str {
-    &text[span.start..span.end]
-}
-
-fn ports(list: Option<&Spanned<PortList>>) -> String {
-    list.map_or_else(|| "-".into(), |l| l.value.to_string())
-}
-
-fn ends(list: &[Spanned<Endpoint>]) -> Vec<String> {
-    list.iter().map(|e| e.value.to_string()).collect()
+    read(&input(text, "export.json"))
 }
 
 #[test]
