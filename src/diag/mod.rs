@@ -110,6 +110,17 @@ pub struct Diagnostic {
     /// Other places involved (the other duplicate, the rule that blocks, ...).
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    /// The edit that resolves the finding, when it is one edit (`--format json`'s `fix`,
+    /// the language server's code action).
+    pub fix: Option<Fix>,
+}
+
+/// A diagnostic's fix as an edit: replace the text at `span` with `replacement` (an empty
+/// span inserts, an empty replacement deletes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub span: Span,
+    pub replacement: String,
 }
 
 impl Diagnostic {
@@ -121,6 +132,7 @@ impl Diagnostic {
             primary,
             labels: Vec::new(),
             help: None,
+            fix: None,
         }
     }
 
@@ -133,6 +145,16 @@ impl Diagnostic {
     #[must_use]
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// The finding is resolved by replacing the text at `span` with `replacement`.
+    #[must_use]
+    pub fn with_fix(mut self, span: Span, replacement: impl Into<String>) -> Self {
+        self.fix = Some(Fix {
+            span,
+            replacement: replacement.into(),
+        });
         self
     }
 
