@@ -17,6 +17,7 @@ pub mod format;
 pub mod graph;
 pub mod import;
 pub mod load;
+pub mod lsp;
 pub mod model;
 pub mod report;
 pub mod rules;
