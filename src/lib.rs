@@ -8,6 +8,7 @@
 //! required flows) and [`graph`] (pictures) → [`cli`].
 
 pub mod catalog;
+pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod engine;

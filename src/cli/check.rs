@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use miette::IntoDiagnostic;
 
 use super::{ColorChoice, ModelArgs, Outcome, known_codes, terminal_width};
-use crate::diag::{Diagnostic, Findings, Severity, Summary};
-use crate::engine::{FlowVerdict, Network, Phase, RequiredFlow, evaluate};
+use crate::check::check_loaded;
+pub use crate::check::{Checked, Timings};
+use crate::diag::{Severity, Summary};
+use crate::engine::Phase;
 use crate::load::{Inputs, load};
-use crate::model::Model;
 use crate::report::baseline::{self, Baseline};
 use crate::report::{
     CheckFormat, CheckReport, HumanOptions, write_check, write_human, write_statistics,
@@ -235,19 +236,6 @@ fn write_output_file(
     Ok(())
 }
 
-/// A model with its flows, verdicts and diagnostics: what `check` reports and `diff`
-/// compares.
-pub struct Checked {
-    pub model: Model,
-    pub flows: Vec<RequiredFlow>,
-    /// Parallel to `flows`.
-    pub verdicts: Vec<FlowVerdict>,
-    /// Sorted, with severity overrides and suppressions applied.
-    pub diagnostics: Vec<Diagnostic>,
-    /// How many of the flows the checked phases hold.
-    pub in_phases: usize,
-}
-
 /// Loads the model of `inputs` and runs every check over the flows of `phases`.
 pub fn check_model(
     inputs: &Inputs,
@@ -256,48 +244,8 @@ pub fn check_model(
 ) -> miette::Result<Checked> {
     let loaded = load(inputs, &known_codes())?;
     timings.lap("load");
-    let model = loaded.model;
-    let mut findings = Findings::default();
-    findings.extend(loaded.diagnostics);
-    // Every phase's flows are evaluated: a rule used only during installation is not unused.
-    let flows = super::loaded::required_flows(&model, &Phase::ALL)?;
-    timings.lap("flows");
-    let net = Network::new(&model);
-    let verdicts = evaluate(&net, &flows);
-    timings.lap("evaluate");
-    let cx = rules::Context::new(&model, &net, &flows, &verdicts, phases);
-    findings.extend(rules::run(&cx));
-    // Suppressions are judged over every phase: a suppression used by a diagnostic of a
-    // phase that `--phase` leaves out is not unused.
-    let every_phase = if phases.len() < Phase::ALL.len() {
-        rules::run(&rules::Context::new(
-            &model,
-            &net,
-            &flows,
-            &verdicts,
-            &Phase::ALL,
-        ))
-    } else {
-        Vec::new()
-    };
-    timings.lap("rules");
-    let checked = flows.iter().filter(|f| cx.checked(f)).count();
-    let diagnostics = findings.finish_judged_over(
-        &every_phase,
-        &model.sources,
-        &model.severity_overrides,
-        &model.suppressions,
-        rules::unused_suppression::diagnostic,
-    );
-
-    drop(cx);
-    drop(net);
-    Ok(Checked {
-        model,
-        flows,
-        verdicts,
-        diagnostics,
-        in_phases: checked,
+    check_loaded(loaded, phases, timings, |model| {
+        super::loaded::required_flows(model, &Phase::ALL)
     })
 }
 
@@ -313,24 +261,4 @@ fn read_baseline(path: &std::path::Path) -> miette::Result<Baseline> {
         )
     })?;
     Ok(Baseline::parse(&bytes, &name)?)
-}
-
-/// Stage timings on stderr when `CMFLOW_TIMINGS` is set (for benchmarks and profiling).
-pub struct Timings(Option<std::cell::Cell<std::time::Instant>>);
-
-impl Timings {
-    pub fn from_env() -> Self {
-        Self(
-            std::env::var_os("CMFLOW_TIMINGS")
-                .map(|_| std::cell::Cell::new(std::time::Instant::now())),
-        )
-    }
-
-    pub fn lap(&self, stage: &str) {
-        if let Some(start) = &self.0 {
-            let now = std::time::Instant::now();
-            eprintln!("{stage}: {:.3} s", (now - start.get()).as_secs_f64());
-            start.set(now);
-        }
-    }
 }

@@ -16,7 +16,7 @@ use crate::model::{
 };
 
 /// The entities of one file, before names are resolved across files.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct FileModel {
     pub zones: Vec<Zone>,
     /// Sites with their servers (whose `site` is set when merged).

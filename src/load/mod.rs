@@ -167,6 +167,159 @@ pub fn load_texts(texts: Vec<(String, Vec<u8>, bool)>, known_codes: &[&str]) -> 
 /// Loads texts into one model: parses every KDL file, reads the firewalls' `source`
 /// files, then resolves names across files.
 pub fn load_inputs(texts: Vec<InputText>, known_codes: &[&str]) -> Loaded {
+    let (model, files, paths) = register(texts);
+    let sources = &model.sources;
+    let scans: Vec<scan::Scan> = files
+        .par_iter()
+        .map(|&(id, _)| scan::scan(&sources.get(id).text))
+        .collect();
+    if let Some(d) = too_many_tokens(&files, &scans) {
+        return Loaded {
+            model,
+            diagnostics: vec![d],
+        };
+    }
+    let parsed: Vec<Parsed> = on_parse_threads(|| {
+        files
+            .par_iter()
+            .zip(&scans)
+            .map(|(&(id, utf8_error), found)| {
+                read_file(id, &sources.get(id).text, utf8_error, found)
+            })
+            .collect()
+    });
+    resolve_parsed(model, &files, &paths, parsed, known_codes)
+}
+
+/// The parses of one model's files, kept between loads so that a load after an edit
+/// parses only the files whose text changed ([`load_cached`]): the language server's
+/// re-check.
+#[derive(Default)]
+pub struct ParseCache {
+    /// By file name.
+    files: std::collections::HashMap<String, CachedParse>,
+    /// How many files the last load parsed (the others came from the cache).
+    last_parsed: usize,
+}
+
+impl ParseCache {
+    /// How many files the last [`load_cached`] parsed rather than took from the cache.
+    pub fn last_parsed(&self) -> usize {
+        self.last_parsed
+    }
+}
+
+/// One file's parse and what it was parsed from. Spans hold the file's [`SourceId`], so a
+/// parse is reused only when the file keeps its id (the same files before it).
+struct CachedParse {
+    id: SourceId,
+    text: Arc<str>,
+    utf8_error: Option<usize>,
+    builtin: bool,
+    scan: scan::Scan,
+    parsed: Parsed,
+}
+
+/// [`load_inputs`], parsing only the texts that differ from the parse `cache` holds
+/// under the same name (and updating it); the model, firewall `source` files and name
+/// resolution are rebuilt from every file's parse. Gives the same model and diagnostics
+/// as [`load_inputs`].
+pub fn load_cached(texts: Vec<InputText>, known_codes: &[&str], cache: &mut ParseCache) -> Loaded {
+    let (model, files, paths) = register(texts);
+    let sources = &model.sources;
+    let mut previous = std::mem::take(&mut cache.files);
+    let reused: Vec<Option<CachedParse>> = files
+        .iter()
+        .map(|&(id, utf8_error)| {
+            let file = sources.get(id);
+            previous.remove(&file.name).filter(|c| {
+                c.id == id
+                    && c.utf8_error == utf8_error
+                    && c.builtin == file.builtin
+                    && *c.text == *file.text
+            })
+        })
+        .collect();
+    let scans: Vec<scan::Scan> = files
+        .par_iter()
+        .zip(&reused)
+        .map(|(&(id, _), cached)| match cached {
+            Some(c) => c.scan,
+            None => scan::scan(&sources.get(id).text),
+        })
+        .collect();
+    if let Some(d) = too_many_tokens(&files, &scans) {
+        cache.last_parsed = 0;
+        return Loaded {
+            model,
+            diagnostics: vec![d],
+        };
+    }
+    let fresh: Vec<Option<Parsed>> = on_parse_threads(|| {
+        files
+            .par_iter()
+            .zip(&scans)
+            .zip(&reused)
+            .map(|((&(id, utf8_error), found), cached)| {
+                cached
+                    .is_none()
+                    .then(|| read_file(id, &sources.get(id).text, utf8_error, found))
+            })
+            .collect()
+    });
+    cache.last_parsed = fresh.iter().filter(|p| p.is_some()).count();
+    let mut parsed = Vec::with_capacity(files.len());
+    for ((&(id, utf8_error), scan), (cached, fresh)) in
+        files.iter().zip(scans).zip(reused.into_iter().zip(fresh))
+    {
+        let entry = match (cached, fresh) {
+            (Some(c), _) => c,
+            (None, Some(p)) => {
+                let file = sources.get(id);
+                CachedParse {
+                    id,
+                    text: file.text.clone(),
+                    utf8_error,
+                    builtin: file.builtin,
+                    scan,
+                    parsed: p,
+                }
+            }
+            // Every file without a cached parse was parsed above.
+            (None, None) => continue,
+        };
+        // The merge takes the entities: the cache keeps its own copy.
+        parsed.push(entry.parsed.clone());
+        cache.files.insert(sources.get(id).name.clone(), entry);
+    }
+    resolve_parsed(model, &files, &paths, parsed, known_codes)
+}
+
+/// One file's entities, its input diagnostics, and whether it parsed.
+#[derive(Clone)]
+struct Parsed {
+    file_model: FileModel,
+    diagnostics: Vec<Diagnostic>,
+    read: bool,
+}
+
+impl Parsed {
+    /// A file that did not parse: its diagnostics only.
+    fn unread(diagnostics: Vec<Diagnostic>) -> Self {
+        Self {
+            file_model: FileModel::default(),
+            diagnostics,
+            read: false,
+        }
+    }
+}
+
+/// The texts' files, each with its id and the offset of its first byte that is not
+/// UTF-8; and the paths `source=` is relative to.
+type Registered = (Model, Vec<(SourceId, Option<usize>)>, Vec<PathBuf>);
+
+/// Registers every text as a source of a new model, in order.
+fn register(texts: Vec<InputText>) -> Registered {
     let mut model = Model::default();
     let mut files = Vec::new();
     let mut paths = Vec::new();
@@ -184,38 +337,30 @@ pub fn load_inputs(texts: Vec<InputText>, known_codes: &[&str]) -> Loaded {
             .add(SourceFile::new(name, Arc::from(text), builtin));
         files.push((id, utf8_error));
     }
-    let sources = &model.sources;
-    let scans: Vec<scan::Scan> = files
-        .par_iter()
-        .map(|&(id, _)| scan::scan(&sources.get(id).text))
-        .collect();
-    if let Some(d) = too_many_tokens(&files, &scans) {
-        return Loaded {
-            model,
-            diagnostics: vec![d],
-        };
-    }
-    let parsed: Vec<(FileModel, Vec<Diagnostic>, bool)> = on_parse_threads(|| {
-        files
-            .par_iter()
-            .zip(&scans)
-            .map(|(&(id, utf8_error), found)| {
-                read_file(id, &sources.get(id).text, utf8_error, found)
-            })
-            .collect()
-    });
+    (model, files, paths)
+}
+
+/// The steps after parsing: the firewalls' `source` files, the merge of every file's
+/// entities with names resolved across files, and the unparsed files' cascades.
+fn resolve_parsed(
+    mut model: Model,
+    files: &[(SourceId, Option<usize>)],
+    paths: &[PathBuf],
+    parsed: Vec<Parsed>,
+    known_codes: &[&str],
+) -> Loaded {
     let mut diagnostics = Vec::new();
     let mut file_models = Vec::new();
-    for ((fm, diags, read), &(id, _)) in parsed.into_iter().zip(&files) {
-        diagnostics.extend(diags);
-        file_models.push(fm);
-        if !read {
+    for (p, &(id, _)) in parsed.into_iter().zip(files) {
+        diagnostics.extend(p.diagnostics);
+        file_models.push(p.file_model);
+        if !p.read {
             model.unparsed.push(id);
         }
     }
     firewall_sources::read(
         &mut model.sources,
-        &paths,
+        paths,
         &mut file_models,
         &mut diagnostics,
     );
@@ -224,13 +369,8 @@ pub fn load_inputs(texts: Vec<InputText>, known_codes: &[&str]) -> Loaded {
     Loaded { model, diagnostics }
 }
 
-/// Reads one file: syntax check, then the node walk; the flag says whether it parsed.
-fn read_file(
-    id: SourceId,
-    text: &str,
-    utf8_error: Option<usize>,
-    found: &scan::Scan,
-) -> (FileModel, Vec<Diagnostic>, bool) {
+/// Reads one file: syntax check, then the node walk.
+fn read_file(id: SourceId, text: &str, utf8_error: Option<usize>, found: &scan::Scan) -> Parsed {
     let mut reader = Reader::new(id, text);
     if let Some(offset) = utf8_error {
         let span = Span::new(id, offset, (offset + 1).min(text.len()));
@@ -242,16 +382,20 @@ fn read_file(
             )
             .with_help("save the file as UTF-8"),
         );
-        return (FileModel::default(), reader.diagnostics, false);
+        return Parsed::unread(reader.diagnostics);
     }
     if let Some(d) = hostile(id, text, found) {
         reader.diagnostics.push(d);
-        return (FileModel::default(), reader.diagnostics, false);
+        return Parsed::unread(reader.diagnostics);
     }
     match parse_document(text) {
         Ok(doc) => {
             let fm = reader.read_document(doc.nodes());
-            (fm, reader.diagnostics, true)
+            Parsed {
+                file_model: fm,
+                diagnostics: reader.diagnostics,
+                read: true,
+            }
         }
         Err(err) => {
             for d in unparsed::first_errors(err.diagnostics) {
@@ -273,7 +417,7 @@ fn read_file(
                     reader.diagnostics.push(diag);
                 }
             }
-            (FileModel::default(), reader.diagnostics, false)
+            Parsed::unread(reader.diagnostics)
         }
     }
 }
@@ -536,6 +680,76 @@ waive to="any"
                 "schema/unknown-reference: server `dp99.contoso.com` does not exist",
                 "schema/unknown-reference: boundary group `Nowhere` does not exist",
             ]
+        );
+    }
+
+    fn texts(files: &[(&str, &str)]) -> Vec<InputText> {
+        files
+            .iter()
+            .map(|(name, text)| InputText {
+                name: (*name).to_owned(),
+                bytes: text.as_bytes().to_vec(),
+                builtin: false,
+                path: None,
+            })
+            .collect()
+    }
+
+    /// What a load reports, spans included, for comparing two loads.
+    fn outcome(loaded: &Loaded) -> Vec<String> {
+        let mut out: Vec<String> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let s = d.primary.span;
+                format!(
+                    "{}@{}:{}-{}: {}",
+                    d.code, s.source.0, s.start, s.end, d.message
+                )
+            })
+            .collect();
+        out.push(format!(
+            "{} zones, {} sites, {} servers, unparsed {:?}",
+            loaded.model.zones.len(),
+            loaded.model.sites.len(),
+            loaded.model.servers.len(),
+            loaded.model.unparsed
+        ));
+        out
+    }
+
+    #[test]
+    fn a_cached_load_parses_only_changed_files_and_matches_a_cold_load() {
+        let zones = r#"zone "hq" { subnet "10.1.0.0/16"; }"#;
+        let site = r#"site "P01" type="primary" { server "cm01.contoso.com" zone="hq"; }"#;
+        let broken_site =
+            r#"site "P01" type="primary" { server "cm01.contoso.com" zone="nowhere"; }"#;
+        let unparsed_site = r#"site "P01" type="primary" { server "cm01" zone="hq" "#;
+        let mut cache = ParseCache::default();
+        let steps = [
+            (vec![("a.kdl", zones), ("b.kdl", site)], 2),
+            (vec![("a.kdl", zones), ("b.kdl", site)], 0),
+            (vec![("a.kdl", zones), ("b.kdl", broken_site)], 1),
+            (vec![("a.kdl", zones), ("b.kdl", unparsed_site)], 1),
+            (vec![("a.kdl", zones), ("b.kdl", site)], 1),
+            // A new first file shifts every id: nothing cached is reused.
+            (vec![("0.kdl", ""), ("a.kdl", zones), ("b.kdl", site)], 3),
+            (vec![("a.kdl", zones)], 1),
+        ];
+        for (files, parsed) in steps {
+            let cached = load_cached(texts(&files), crate::rules::SPEC_CODES, &mut cache);
+            let cold = load_inputs(texts(&files), crate::rules::SPEC_CODES);
+            assert_eq!(outcome(&cached), outcome(&cold), "{files:?}");
+            assert_eq!(cache.last_parsed(), parsed, "{files:?}");
+        }
+        let broken = load_cached(
+            texts(&[("a.kdl", zones), ("b.kdl", broken_site)]),
+            crate::rules::SPEC_CODES,
+            &mut cache,
+        );
+        assert_eq!(
+            outcome(&broken)[0],
+            "schema/unknown-reference@1:59-68: zone `nowhere` does not exist"
         );
     }
 

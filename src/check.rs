@@ -1,0 +1,105 @@
+//! A loaded model to what `cmflow check` reports: its required flows, their verdicts and
+//! every diagnostic, sorted, with severity overrides and suppressions applied.
+//!
+//! One function, [`check_loaded`], shared by `check` and `diff` (through `cli`) and by the
+//! language server (`lsp`), so an editor shows what `check` prints. It owns the order of
+//! the stages, not the stages themselves (`engine`, `rules`, `diag`), and it prints
+//! nothing but the optional stage timings.
+
+use crate::diag::{Diagnostic, Findings};
+use crate::engine::{FlowVerdict, Network, Phase, RequiredFlow, evaluate};
+use crate::load::Loaded;
+use crate::model::Model;
+use crate::rules;
+
+/// A model with its flows, verdicts and diagnostics: what `check` reports, `diff`
+/// compares and the language server answers from.
+pub struct Checked {
+    pub model: Model,
+    pub flows: Vec<RequiredFlow>,
+    /// Parallel to `flows`.
+    pub verdicts: Vec<FlowVerdict>,
+    /// Sorted, with severity overrides and suppressions applied.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many of the flows the checked phases hold.
+    pub in_phases: usize,
+}
+
+/// Computes the flows of every phase with `required_flows` (the caller says what happens
+/// past the engine's limit), evaluates them, and runs every check over the flows of
+/// `phases`.
+pub fn check_loaded<E>(
+    loaded: Loaded,
+    phases: &[Phase],
+    timings: &Timings,
+    required_flows: impl FnOnce(&Model) -> Result<Vec<RequiredFlow>, E>,
+) -> Result<Checked, E> {
+    let model = loaded.model;
+    let mut findings = Findings::default();
+    findings.extend(loaded.diagnostics);
+    // Every phase's flows are evaluated: a rule used only during installation is not unused.
+    let flows = required_flows(&model)?;
+    timings.lap("flows");
+    let net = Network::new(&model);
+    let verdicts = evaluate(&net, &flows);
+    timings.lap("evaluate");
+    let cx = rules::Context::new(&model, &net, &flows, &verdicts, phases);
+    findings.extend(rules::run(&cx));
+    // Suppressions are judged over every phase: a suppression used by a diagnostic of a
+    // phase that `--phase` leaves out is not unused.
+    let every_phase = if phases.len() < Phase::ALL.len() {
+        rules::run(&rules::Context::new(
+            &model,
+            &net,
+            &flows,
+            &verdicts,
+            &Phase::ALL,
+        ))
+    } else {
+        Vec::new()
+    };
+    timings.lap("rules");
+    let checked = flows.iter().filter(|f| cx.checked(f)).count();
+    let diagnostics = findings.finish_judged_over(
+        &every_phase,
+        &model.sources,
+        &model.severity_overrides,
+        &model.suppressions,
+        rules::unused_suppression::diagnostic,
+    );
+
+    drop(cx);
+    drop(net);
+    Ok(Checked {
+        model,
+        flows,
+        verdicts,
+        diagnostics,
+        in_phases: checked,
+    })
+}
+
+/// Stage timings on stderr when `CMFLOW_TIMINGS` is set (for benchmarks and profiling).
+pub struct Timings(Option<std::cell::Cell<std::time::Instant>>);
+
+impl Timings {
+    pub fn from_env() -> Self {
+        Self(
+            std::env::var_os("CMFLOW_TIMINGS")
+                .map(|_| std::cell::Cell::new(std::time::Instant::now())),
+        )
+    }
+
+    /// Timings that print nothing.
+    pub fn off() -> Self {
+        Self(None)
+    }
+
+    pub fn lap(&self, stage: &str) {
+        if let Some(start) = &self.0 {
+            let now = std::time::Instant::now();
+            eprintln!("{stage}: {:.3} s", (now - start.get()).as_secs_f64());
+            start.set(now);
+        }
+    }
+}
