@@ -12,6 +12,7 @@ mod graph;
 mod import;
 mod init;
 mod loaded;
+mod lsp;
 mod rules;
 
 use std::io::IsTerminal;
@@ -66,6 +67,8 @@ enum Command {
     Import(import::ImportArgs),
     /// Compare two revisions of a model: flows, verdicts, rules and diagnostics.
     Diff(diff::DiffArgs),
+    /// Run the language server (for editors) on standard input and output.
+    Lsp(lsp::LspArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),
 }
@@ -149,6 +152,7 @@ pub fn run() -> miette::Result<Outcome> {
         Command::Fmt(args) => fmt::run(&args),
         Command::Import(args) => import::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Lsp(args) => lsp::run(&args),
         Command::Completions(args) => completions(&args),
     }
 }

@@ -1,0 +1,23 @@
+//! `cmflow lsp`: runs the language server on standard input and output.
+
+use super::Outcome;
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "The client starts it and talks JSON-RPC on its standard input and output;
+the model is every .kdl file under the client's workspace folders (docs/editors.md).
+
+Examples:
+  Neovim:   vim.lsp.start_client({ cmd = { 'cmflow', 'lsp' }, root_dir = vim.fn.getcwd() })
+  VS Code:  the extension in editors/vscode starts `cmflow lsp`"
+)]
+pub struct LspArgs {}
+
+pub fn run(_args: &LspArgs) -> miette::Result<Outcome> {
+    match crate::lsp::server::run_stdio() {
+        // The protocol: exit code 0 after `shutdown` then `exit`, 1 on `exit` alone.
+        Ok(true) => Ok(Outcome::Clean),
+        Ok(false) => Ok(Outcome::Findings),
+        Err(e) => Err(miette::miette!("the language server stopped: {e}")),
+    }
+}
