@@ -79,27 +79,60 @@ pub fn check_loaded<E>(
     })
 }
 
-/// Stage timings on stderr when `CMFLOW_TIMINGS` is set (for benchmarks and profiling).
-pub struct Timings(Option<std::cell::Cell<std::time::Instant>>);
+/// Stage timings: on stderr when `CMFLOW_TIMINGS` is set (for profiling), or recorded
+/// (for benchmarks).
+pub struct Timings {
+    since: std::cell::Cell<std::time::Instant>,
+    print: bool,
+    laps: Option<std::cell::RefCell<Vec<(String, std::time::Duration)>>>,
+}
 
 impl Timings {
     pub fn from_env() -> Self {
-        Self(
-            std::env::var_os("CMFLOW_TIMINGS")
-                .map(|_| std::cell::Cell::new(std::time::Instant::now())),
-        )
-    }
-
-    /// Timings that print nothing.
-    pub fn off() -> Self {
-        Self(None)
-    }
-
-    pub fn lap(&self, stage: &str) {
-        if let Some(start) = &self.0 {
-            let now = std::time::Instant::now();
-            eprintln!("{stage}: {:.3} s", (now - start.get()).as_secs_f64());
-            start.set(now);
+        Self {
+            print: std::env::var_os("CMFLOW_TIMINGS").is_some(),
+            ..Self::off()
         }
+    }
+
+    /// Timings that print and record nothing.
+    pub fn off() -> Self {
+        Self {
+            since: std::cell::Cell::new(std::time::Instant::now()),
+            print: false,
+            laps: None,
+        }
+    }
+
+    /// Timings that record each stage's time, for [`Timings::laps`].
+    pub fn recording() -> Self {
+        Self {
+            laps: Some(std::cell::RefCell::default()),
+            ..Self::off()
+        }
+    }
+
+    /// The end of `stage`, which started at the previous lap (or at creation).
+    pub fn lap(&self, stage: &str) {
+        if !self.print && self.laps.is_none() {
+            return;
+        }
+        let now = std::time::Instant::now();
+        let took = now - self.since.get();
+        self.since.set(now);
+        if self.print {
+            eprintln!("{stage}: {:.3} s", took.as_secs_f64());
+        }
+        if let Some(laps) = &self.laps {
+            laps.borrow_mut().push((stage.to_owned(), took));
+        }
+    }
+
+    /// The recorded stages and their times, in order.
+    pub fn laps(&self) -> Vec<(String, std::time::Duration)> {
+        self.laps
+            .as_ref()
+            .map(|l| l.borrow().clone())
+            .unwrap_or_default()
     }
 }

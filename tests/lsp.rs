@@ -3,7 +3,7 @@
 //! and `site.kdl`, opened and edited).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 /// How long any answer may take (a debug build on a busy machine).
-const TIMEOUT: Duration = Duration::from_secs(120);
+const TIMEOUT: Duration = Duration::from_mins(2);
 
 struct Client {
     child: Child,
@@ -54,7 +54,8 @@ impl Client {
     }
 
     fn notify(&mut self, method: &str, params: Value) {
-        let body = json!({"jsonrpc": "2.0", "method": method, "params": params});
+        let mut body = json!({"jsonrpc": "2.0", "method": method});
+        body["params"] = params;
         self.send_raw(&body.to_string());
     }
 
@@ -62,7 +63,8 @@ impl Client {
     fn request(&mut self, method: &str, params: Value) -> Value {
         let id = self.next_id;
         self.next_id += 1;
-        let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let mut body = json!({"jsonrpc": "2.0", "id": id, "method": method});
+        body["params"] = params;
         self.send_raw(&body.to_string());
         self.wait(|m| m.get("id") == Some(&json!(id)) && m.get("method").is_none())
     }

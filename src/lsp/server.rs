@@ -421,7 +421,16 @@ impl<W: Write> Server<W> {
             }
             paths.push(t.path.clone());
         }
-        self.current = None;
+        // Freeing a large model takes long (about 2 s for the generated max model): not
+        // while the editor waits for diagnostics.
+        if let Some(old) = self.current.take() {
+            let freed = std::thread::Builder::new()
+                .name("cmflow-lsp-free".into())
+                .spawn(move || drop(old));
+            if let Err(e) = freed {
+                eprintln!("cmflow lsp: freeing the previous model here: {e}");
+            }
+        }
         if texts.is_empty() {
             return self.publish();
         }
