@@ -5,7 +5,8 @@
 //! [`load`] (KDL files to a [`model::Model`] with spans) → [`model`] → [`catalog`] (the
 //! built-in port catalog) → [`engine`] (required flows) → [`rules`] (the checks) →
 //! [`report`] (one renderer per output format), [`export`] (firewall rules for the
-//! required flows) and [`graph`] (pictures) → [`cli`].
+//! required flows) and [`graph`] (pictures) → [`cli`]. [`check`] runs the stages from a
+//! loaded model to its diagnostics for `cmflow check` and the language server ([`lsp`]).
 
 pub mod catalog;
 pub mod check;
