@@ -87,6 +87,7 @@ pub(super) mod offsets {
 /// The compiled form of every embedded file, as `compiled.json` holds it.
 #[cfg(test)]
 fn compile() -> String {
+    use std::fmt::Write as _;
     let layers: Vec<CompiledLayer> = super::FILES
         .iter()
         .map(|&(file, text)| {
@@ -107,12 +108,11 @@ fn compile() -> String {
         })
         .collect();
     // One row per line: compact, yet a catalog edit is a readable diff.
-    let line = |v: &String| serde_json::to_string(v).expect("a string serializes");
+    let json = |v: &String| serde_json::to_string(v).expect("a string serializes");
     let mut out = String::from("[\n");
     for (i, layer) in layers.iter().enumerate() {
-        out.push_str("{\n");
-        out.push_str(&format!("\"file\": {},\n", line(&layer.file)));
-        out.push_str(&format!("\"text_hash\": {},\n", line(&layer.text_hash)));
+        let _ = writeln!(out, "{{\n\"file\": {},", json(&layer.file));
+        let _ = writeln!(out, "\"text_hash\": {},", json(&layer.text_hash));
         list(&mut out, "rows", &layer.rows, ",");
         list(&mut out, "not_applicable", &layer.not_applicable, ",");
         list(&mut out, "removed_roles", &layer.removed_roles, ",");
@@ -126,7 +126,8 @@ fn compile() -> String {
 /// `"key": [` then one compact JSON item per line, then `]` and `comma`.
 #[cfg(test)]
 fn list<T: Serialize>(out: &mut String, key: &str, items: &[T], comma: &str) {
-    out.push_str(&format!("\"{key}\": ["));
+    use std::fmt::Write as _;
+    let _ = write!(out, "\"{key}\": [");
     for (i, item) in items.iter().enumerate() {
         out.push_str(if i == 0 { "\n" } else { ",\n" });
         out.push_str(&serde_json::to_string(item).expect("a catalog item serializes"));
@@ -134,7 +135,7 @@ fn list<T: Serialize>(out: &mut String, key: &str, items: &[T], comma: &str) {
     if !items.is_empty() {
         out.push('\n');
     }
-    out.push_str(&format!("]{comma}\n"));
+    let _ = writeln!(out, "]{comma}");
 }
 
 #[cfg(test)]

@@ -299,7 +299,7 @@ fn role_name(kind: &str) -> &'static str {
 
 #[derive(Default)]
 struct FlowSet {
-    /// Keyed by small integers: Fx hashing, not the standard library's SipHash, which
+    /// Keyed by small integers: Fx hashing, not the standard library's `SipHash`, which
     /// took a tenth of the stage on the largest models.
     index: FxHashMap<(FlowEndpoint, FlowEndpoint, Protocol, FlowPorts), usize>,
     flows: Vec<RequiredFlow>,
