@@ -76,6 +76,20 @@ impl FlowPorts {
             FlowPorts::Echo => (0, 0),
         }
     }
+
+    /// The ports of `protocol` for an interval of [`FlowPorts::interval`] (or a part of
+    /// one): ICMP is always echo.
+    pub fn from_interval(protocol: Protocol, (a, b): (u32, u32)) -> Self {
+        if protocol == Protocol::Icmp {
+            FlowPorts::Echo
+        } else {
+            // Intervals come from u16 ports, so they fit.
+            FlowPorts::Range(
+                u16::try_from(a).unwrap_or(u16::MAX),
+                u16::try_from(b).unwrap_or(u16::MAX),
+            )
+        }
+    }
 }
 
 impl fmt::Display for FlowPorts {
