@@ -434,13 +434,18 @@ impl<W: Write> Server<W> {
         if texts.is_empty() {
             return self.publish();
         }
-        let loaded = load_cached(texts, crate::rules::SPEC_CODES, &mut self.cache);
-        let checked = check_loaded(loaded, &self.phases, &Timings::off(), |model| {
-            required_flows_bounded(model, &Phase::ALL)
-        });
+        let (cache, phases) = (&mut self.cache, &self.phases);
+        // A bug in a check must not take the server down: the editor keeps its other
+        // answers, and the next edit checks again.
+        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let loaded = load_cached(texts, crate::rules::SPEC_CODES, cache);
+            check_loaded(loaded, phases, &Timings::off(), |model| {
+                required_flows_bounded(model, &Phase::ALL)
+            })
+        }));
         let checked = match checked {
-            Ok(c) => c,
-            Err(too_many) => {
+            Ok(Ok(c)) => c,
+            Ok(Err(too_many)) => {
                 let message = format!(
                     "cmflow stopped: the model requires more than {} flows (see `cmflow check`); {}",
                     crate::engine::MAX_FLOWS,
@@ -451,6 +456,15 @@ impl<W: Write> Server<W> {
                     }
                 );
                 self.show(MessageType::ERROR, &message)?;
+                return self.publish();
+            }
+            Err(_) => {
+                // The cache may hold a parse from before the failure: start afresh.
+                self.cache = ParseCache::default();
+                self.show(
+                    MessageType::ERROR,
+                    "cmflow failed to check the model (an internal error; `cmflow check` shows it)",
+                )?;
                 return self.publish();
             }
         };
