@@ -407,8 +407,29 @@ impl<W: Write> Server<W> {
     /// Loads and checks the workspace's model, then publishes every file's diagnostics.
     fn recheck(&mut self) -> io::Result<()> {
         self.stale = false;
+        let previous = self.current.take();
+        let result = self.check_and_publish();
+        // Freeing a large model takes long (about 2 s for the generated max model) and,
+        // beside a check, slows it as much: freed once the diagnostics are out, on
+        // another thread, while the editor has nothing to ask.
+        if let Some(previous) = previous {
+            let freed = std::thread::Builder::new()
+                .name("cmflow-lsp-free".into())
+                .spawn(move || drop(previous));
+            if let Err(e) = freed {
+                eprintln!("cmflow lsp: freeing the previous model here: {e}");
+            }
+        }
+        result
+    }
+
+    /// Loads the model (parsing the changed files only), checks it, and publishes.
+    /// `CMFLOW_TIMINGS` prints each stage's time on stderr.
+    fn check_and_publish(&mut self) -> io::Result<()> {
         let started = std::time::Instant::now();
+        let timings = Timings::from_env();
         let (texts, unreadable) = self.inputs();
+        timings.lap("read");
         for problem in unreadable {
             self.log(MessageType::WARNING, &problem)?;
         }
@@ -421,16 +442,6 @@ impl<W: Write> Server<W> {
             }
             paths.push(t.path.clone());
         }
-        // Freeing a large model takes long (about 2 s for the generated max model): not
-        // while the editor waits for diagnostics.
-        if let Some(old) = self.current.take() {
-            let freed = std::thread::Builder::new()
-                .name("cmflow-lsp-free".into())
-                .spawn(move || drop(old));
-            if let Err(e) = freed {
-                eprintln!("cmflow lsp: freeing the previous model here: {e}");
-            }
-        }
         if texts.is_empty() {
             return self.publish();
         }
@@ -439,7 +450,8 @@ impl<W: Write> Server<W> {
         // answers, and the next edit checks again.
         let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let loaded = load_cached(texts, crate::rules::SPEC_CODES, cache);
-            check_loaded(loaded, phases, &Timings::off(), |model| {
+            timings.lap("load");
+            check_loaded(loaded, phases, &timings, |model| {
                 required_flows_bounded(model, &Phase::ALL)
             })
         }));
@@ -492,6 +504,7 @@ impl<W: Write> Server<W> {
         let parsed = self.cache.last_parsed();
         self.current = Some(Current { checked, uris, ids });
         self.publish()?;
+        timings.lap("publish");
         self.log(
             MessageType::LOG,
             &format!(
