@@ -4,12 +4,13 @@ use super::Outcome;
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "The client starts it and talks JSON-RPC on its standard input and output;
-the model is every .kdl file under the client's workspace folders (docs/editors.md).
+    after_help = "The editor starts it and talks JSON-RPC on its standard input and output;
+the model is every .kdl file under the editor's workspace folders (docs/editors.md).
 
 Examples:
-  Neovim:   vim.lsp.start_client({ cmd = { 'cmflow', 'lsp' }, root_dir = vim.fn.getcwd() })
-  VS Code:  the extension in editors/vscode starts `cmflow lsp`"
+  cmflow lsp                                 what the editor runs
+  Neovim:  vim.lsp.start({ name = 'cmflow', cmd = { 'cmflow', 'lsp' }, root_dir = vim.fn.getcwd() })
+  VS Code: the extension in editors/vscode runs `cmflow lsp`"
 )]
 pub struct LspArgs {}
 
