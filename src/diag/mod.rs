@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+pub mod fix;
+
 use crate::model::{SourceMap, Span};
 
 /// How serious a finding is. Ordered: `Info < Warning < Error`.
@@ -155,6 +157,15 @@ impl Diagnostic {
             span,
             replacement: replacement.into(),
         });
+        self
+    }
+
+    /// [`Diagnostic::with_fix`] when there is a fix (see [`fix::rename`]).
+    #[must_use]
+    pub fn with_optional_fix(mut self, fix: Option<Fix>) -> Self {
+        if fix.is_some() {
+            self.fix = fix;
+        }
         self
     }
 

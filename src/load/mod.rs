@@ -258,7 +258,7 @@ fn read_file(
                 let span = clamp(id, text, d.span);
                 let kdl1 = unparsed::kdl1_hint(text, span);
                 let message = match &kdl1 {
-                    Some((message, _)) => message.clone(),
+                    Some(hint) => hint.message.clone(),
                     None => d.message.unwrap_or_else(|| "invalid KDL".into()),
                 };
                 let mut diag = Diagnostic::new(
@@ -266,8 +266,17 @@ fn read_file(
                     message,
                     Label::new(span, d.label.unwrap_or_else(|| "here".into())),
                 );
-                if let Some(help) = kdl1.map(|(_, help)| help).or(d.help) {
-                    diag = diag.with_help(help);
+                match kdl1 {
+                    Some(hint) => {
+                        diag = diag
+                            .with_help(hint.help)
+                            .with_fix(hint.fix.span, hint.fix.replacement);
+                    }
+                    None => {
+                        if let Some(help) = d.help {
+                            diag = diag.with_help(help);
+                        }
+                    }
                 }
                 if !reader.diagnostics.contains(&diag) {
                     reader.diagnostics.push(diag);

@@ -112,7 +112,20 @@ fn check_role(
             http_label(&format!(" needs HTTPS port {expected}")),
         )
     };
-    out.push(d.with_help(format!("set {https}={expected}")));
+    // The edit: the written HTTPS value, or `https=` written after the HTTP value.
+    let fix = match (role.props.get(https), role.props.get(http)) {
+        (Some(v), _) => Some((v.span, expected.to_string())),
+        (None, Some(v)) => Some((
+            crate::model::Span::new(v.span.source, v.span.end, v.span.end),
+            format!(" {https}={expected}"),
+        )),
+        (None, None) => None,
+    };
+    let d = d.with_help(format!("set {https}={expected}"));
+    out.push(match fix {
+        Some((span, replacement)) => d.with_fix(span, replacement),
+        None => d,
+    });
 }
 
 #[cfg(test)]
