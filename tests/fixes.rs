@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use common::{copy_tree, root, run};
@@ -33,7 +34,15 @@ fn name(dir: &Path) -> String {
 fn check_json(dir: &Path) -> Value {
     let r = run(
         dir,
-        &["check", "--format", "json", "--phase", "all", "--fail-on", "never"],
+        &[
+            "check",
+            "--format",
+            "json",
+            "--phase",
+            "all",
+            "--fail-on",
+            "never",
+        ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     serde_json::from_str(&r.stdout).expect("JSON")
@@ -72,10 +81,17 @@ fn offset(text: &str, line: usize, column: usize) -> usize {
 fn apply(text: &str, fix: &Value) -> String {
     let range = &fix["range"];
     let start = offset(text, number(&range["line"]), number(&range["column"]));
-    let end = offset(text, number(&range["end_line"]), number(&range["end_column"]));
+    let end = offset(
+        text,
+        number(&range["end_line"]),
+        number(&range["end_column"]),
+    );
     assert!(start <= end, "{fix}");
     let mut out = text.to_owned();
-    out.replace_range(start..end, fix["replacement"].as_str().expect("replacement"));
+    out.replace_range(
+        start..end,
+        fix["replacement"].as_str().expect("replacement"),
+    );
     out
 }
 
@@ -101,10 +117,16 @@ fn fixes_shown(dir: &Path) -> String {
                 .collect::<Vec<_>>()
                 .join("\n")
         };
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             "{file}:{}:{} {} ({})\n- {}\n+ {}\n\n",
-            d["line"], d["column"], d["code"], d["help"], lines(&text), lines(&fixed)
-        ));
+            d["line"],
+            d["column"],
+            d["code"],
+            d["help"],
+            lines(&text),
+            lines(&fixed)
+        );
     }
     out
 }
@@ -115,7 +137,7 @@ fn every_fixture_carries_its_fixes() {
     for dir in fixtures() {
         let shown = fixes_shown(&dir);
         assert!(!shown.is_empty(), "{}: no fix", name(&dir));
-        all.push_str(&format!("## {}\n\n{shown}", name(&dir)));
+        let _ = write!(all, "## {}\n\n{shown}", name(&dir));
     }
     insta::assert_snapshot!("fixes-applied", all);
 }
@@ -134,7 +156,12 @@ fn applying_a_fix_removes_its_diagnostic() {
             let text = std::fs::read_to_string(&path).expect("read");
             std::fs::write(&path, apply(&text, fix)).expect("write");
             let after = check_json(work.path());
-            let count = |doc: &Value| diagnostics(doc).iter().filter(|x| &x["code"] == code).count();
+            let count = |doc: &Value| {
+                diagnostics(doc)
+                    .iter()
+                    .filter(|x| &x["code"] == code)
+                    .count()
+            };
             let context = format!("{}: {d}", name(&dir));
             assert!(count(&after) < count(&before), "{context}");
             assert!(
@@ -163,7 +190,11 @@ fn json_fix_is_null_without_a_fix_and_an_edit_with_one() {
         .filter(|d| d["code"] == "firewall/unused-rule")
         .collect();
     assert_eq!(without.len(), 1);
-    assert!(without[0].as_object().is_some_and(|o| o.contains_key("fix")));
+    assert!(
+        without[0]
+            .as_object()
+            .is_some_and(|o| o.contains_key("fix"))
+    );
     assert!(without[0]["fix"].is_null());
 }
 
@@ -187,7 +218,10 @@ fn sarif_results_carry_their_fixes() {
         }
         // Every JSON fix is a SARIF fix, and nothing else is.
         let json = check_json(&dir);
-        let with_fix = diagnostics(&json).iter().filter(|d| !d["fix"].is_null()).count();
+        let with_fix = diagnostics(&json)
+            .iter()
+            .filter(|d| !d["fix"].is_null())
+            .count();
         let sarif_fixes = results.iter().filter(|r| r.get("fixes").is_some()).count();
         assert_eq!(with_fix, sarif_fixes, "{}", name(&dir));
     }
@@ -214,8 +248,8 @@ fn sarif_with_fixes_validates_against_the_schema() {
         }]}]}]
     }]});
     assert!(!validator.is_valid(&wrong));
-    wrong["runs"][0]["results"][0]["fixes"][0]["artifactChanges"][0]["replacements"][0]
-        ["deletedRegion"] = serde_json::json!({"startLine": 1, "startColumn": 1});
+    wrong["runs"][0]["results"][0]["fixes"][0]["artifactChanges"][0]["replacements"][0]["deletedRegion"] =
+        serde_json::json!({"startLine": 1, "startColumn": 1});
     assert!(validator.is_valid(&wrong));
     for dir in fixtures() {
         let r = run(&dir, &["check", "--format", "sarif", "--phase", "all"]);
