@@ -86,6 +86,22 @@ pub fn delete_lines(text: &str, span: Span) -> Option<Fix> {
     })
 }
 
+/// The fix that deletes the property `key=VALUE` whose value is written at `value` in
+/// `text`, with the space before it; `None` unless the key is written bare just before.
+pub fn delete_property(text: &str, value: Span, key: &str) -> Option<Fix> {
+    let before = text.get(..value.start)?.trim_end();
+    let before = before.strip_suffix('=')?.trim_end();
+    let before = before.strip_suffix(key)?;
+    let start = before.trim_end_matches([' ', '\t']).len();
+    if start == before.len() {
+        return None;
+    }
+    Some(Fix {
+        span: Span::new(value.source, start, value.end),
+        replacement: String::new(),
+    })
+}
+
 /// Whether `span` lies inside a quoted string without escapes, on one line: an odd
 /// number of quotes before it on its line, none of them raw (`#"`), no backslash.
 fn inside_plain_string(text: &str, span: Span) -> bool {
@@ -211,6 +227,25 @@ mod tests {
         let start = shared.find("suppress").expect("in text");
         assert_eq!(
             delete_lines(shared, Span::new(SourceId(0), start, start + 14)),
+            None
+        );
+    }
+
+    #[test]
+    fn a_property_is_deleted_with_the_space_before_it() {
+        let text = "site \"CAS\" type=\"central\" parent=\"P01\" {\n";
+        let start = text.find("\"P01\"").expect("in text");
+        let value = Span::new(SourceId(0), start, start + 5);
+        let fix = delete_property(text, value, "parent").expect("a fix");
+        let mut out = text.to_owned();
+        out.replace_range(fix.span.start..fix.span.end, &fix.replacement);
+        assert_eq!(out, "site \"CAS\" type=\"central\" {\n");
+        // Another key, or a key glued to what precedes it: no fix.
+        assert_eq!(delete_property(text, value, "type"), None);
+        let glued = "site \"CAS\"parent=\"P01\"";
+        let start = glued.find("\"P01\"").expect("in text");
+        assert_eq!(
+            delete_property(glued, Span::new(SourceId(0), start, start + 5), "parent"),
             None
         );
     }
