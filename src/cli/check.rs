@@ -287,7 +287,7 @@ pub fn check_model(
         &model.sources,
         &model.severity_overrides,
         &model.suppressions,
-        |s| rules::unused_suppression::diagnostic(s, &model.sources),
+        rules::unused_suppression::diagnostic,
     );
 
     drop(cx);

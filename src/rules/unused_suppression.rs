@@ -1,7 +1,6 @@
 //! `lint/unused-suppression`: a `suppress` child that silenced nothing.
 
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity, Suppression};
-use crate::model::SourceMap;
 
 pub static RULE: RuleInfo = RuleInfo {
     code: "lint/unused-suppression",
@@ -32,15 +31,11 @@ Remove the `suppress` node.
 "#,
 };
 
-pub fn diagnostic(s: &Suppression, sources: &SourceMap) -> Diagnostic {
+pub fn diagnostic(s: &Suppression) -> Diagnostic {
     Diagnostic::new(
         &RULE,
         format!("suppress \"{}\" suppressed nothing", s.code),
         Label::new(s.span, "no diagnostic of this code is reported here"),
     )
     .with_help("remove this `suppress`")
-    .with_optional_fix(crate::diag::fix::delete_lines(
-        &sources.get(s.span.source).text,
-        s.span,
-    ))
 }
