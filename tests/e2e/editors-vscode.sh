@@ -11,7 +11,7 @@
 # Needs node and npm (Node.js 20 or later) and the npm registry; without them it says so
 # and exits 0: the extension is a thin client, the server's tests do not depend on it.
 # About 25 s with a warm npm cache, over a minute with a cold one (255 packages, most of
-# them vsce's): not part of .ci/run, run it when editors/vscode changes.
+# them vsce's); part of .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
