@@ -260,7 +260,11 @@ fn the_server_checks_edits_answers_requests_and_exits_cleanly() {
     // cascades into network.kdl.
     assert_eq!(files["network.kdl"], Vec::<Value>::new());
 
-    // Quick fixes: a list (the fix is in the action when the diagnostic carries one).
+    // The fix travels with the diagnostic, and a code action applies it.
+    assert_eq!(
+        syntax[0]["data"],
+        json!({"fix": {"uri": site_uri, "range": range(6, 30, 6, 34), "newText": "#true"}})
+    );
     let actions = client.request(
         "textDocument/codeAction",
         json!({
@@ -272,10 +276,29 @@ fn the_server_checks_edits_answers_requests_and_exits_cleanly() {
     let actions = actions["result"]
         .as_array()
         .expect("a list of code actions");
-    for action in actions {
-        assert_eq!(action["kind"], "quickfix");
-        assert_eq!(action["edit"]["changes"][&site_uri][0]["newText"], "#true");
-    }
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(
+        actions[0]["title"],
+        "Replace `true` with `#true` (kdl/syntax)"
+    );
+    assert_eq!(actions[0]["kind"], "quickfix");
+    assert_eq!(actions[0]["isPreferred"], true);
+    assert_eq!(
+        actions[0]["edit"]["changes"][&site_uri],
+        json!([{"range": range(6, 30, 6, 34), "newText": "#true"}])
+    );
+    // A diagnostic the server did not publish (another range) gets no action.
+    let mut moved = syntax[0].clone();
+    moved["range"] = range(6, 29, 6, 34);
+    let none = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": site_uri},
+            "range": moved["range"],
+            "context": {"diagnostics": [moved]},
+        }),
+    );
+    assert_eq!(none["result"], json!([]));
 
     // Two changes sent together: the diagnostics follow the last text.
     let (again, first) = edit(&text, "http=true", "http=#true");
