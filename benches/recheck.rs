@@ -27,7 +27,10 @@ use cmflow::load::{InputText, Inputs, ParseCache, discover, load, load_cached};
 use cmflow::rules::SPEC_CODES;
 
 #[path = "../examples/generate/model.rs"]
-#[expect(dead_code, reason = "the model with boundary groups is benches/flows.rs's")]
+#[expect(
+    dead_code,
+    reason = "the model with boundary groups is benches/flows.rs's"
+)]
 mod generate;
 
 /// Runs per measurement; the median is reported.

@@ -226,7 +226,9 @@ fn completions_and_help_examples() {
         assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
         assert!(r.stdout.contains("cmflow"), "{shell}");
     }
-    for command in ["check", "flows", "export", "graph", "fmt", "init", "diff", "lsp"] {
+    for command in [
+        "check", "flows", "export", "graph", "fmt", "init", "diff", "lsp",
+    ] {
         let r = run(&root(), &[command, "--help"]);
         assert!(
             r.stdout.contains("\nExamples:\n  cmflow "),
