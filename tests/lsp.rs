@@ -23,8 +23,14 @@ struct Client {
 
 impl Client {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// `cmflow lsp ARGS`.
+    fn start_with(args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_cmflow"))
             .arg("lsp")
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -146,12 +152,15 @@ fn uri(path: &Path) -> String {
 }
 
 fn initialize(client: &mut Client, encodings: &[&str]) -> Value {
-    let root = fixture();
+    initialize_at(client, &fixture(), encodings)
+}
+
+fn initialize_at(client: &mut Client, root: &Path, encodings: &[&str]) -> Value {
     let response = client.request(
         "initialize",
         json!({
             "processId": null,
-            "rootUri": uri(&root),
+            "rootUri": uri(root),
             "capabilities": {"general": {"positionEncodings": encodings}},
         }),
     );
@@ -405,4 +414,45 @@ fn requests_before_initialize_and_exit_without_shutdown_are_refused() {
     assert_eq!(early["error"]["code"], -32002);
     client.notify("exit", Value::Null);
     assert_eq!(client.finish(), 1, "exit without shutdown");
+}
+
+/// `cmflow lsp --phase all` reports what `check --phase all` does: with a default-deny
+/// firewall between the site and its clients, installed by client push, the site
+/// server's push to the clients is blocked too.
+#[test]
+fn phase_option_chooses_the_phases_checked() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::copy(
+        fixture().join("network.kdl"),
+        dir.path().join("network.kdl"),
+    )
+    .expect("copy");
+    let site = std::fs::read_to_string(fixture().join("site.kdl")).expect("site.kdl");
+    let pushed = site.replace(
+        r#"zone="north-office""#,
+        r#"zone="north-office" install="push""#,
+    );
+    assert_ne!(site, pushed);
+    std::fs::write(dir.path().join("site.kdl"), pushed).expect("write");
+    std::fs::write(
+        dir.path().join("firewall.kdl"),
+        "firewall \"fw\" default=\"deny\" {\n    zones \"datacenter\" \"north-office\"\n}\n",
+    )
+    .expect("write");
+    let blocked = |args: &[&str]| {
+        let mut client = Client::start_with(args);
+        initialize_at(&mut client, dir.path(), &["utf-16"]);
+        let files = client.check();
+        client.request("shutdown", Value::Null);
+        client.notify("exit", Value::Null);
+        assert_eq!(client.finish(), 0);
+        files
+            .values()
+            .flatten()
+            .filter(|d| d["code"] == "firewall/blocked-flow")
+            .count()
+    };
+    let operation = blocked(&[]);
+    let all = blocked(&["--phase", "all"]);
+    assert_eq!((operation, all), (1, 2), "--phase all adds the client push");
 }

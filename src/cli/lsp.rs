@@ -9,13 +9,17 @@ the model is every .kdl file under the editor's workspace folders (docs/editors.
 
 Examples:
   cmflow lsp                                 what the editor runs
+  cmflow lsp --phase all                     diagnostics for the install phases too
   Neovim:  vim.lsp.start({ name = 'cmflow', cmd = { 'cmflow', 'lsp' }, root_dir = vim.fn.getcwd() })
   VS Code: the extension in editors/vscode runs `cmflow lsp`"
 )]
-pub struct LspArgs {}
+pub struct LspArgs {
+    #[command(flatten)]
+    phase: super::PhaseArgs,
+}
 
-pub fn run(_args: &LspArgs) -> miette::Result<Outcome> {
-    match crate::lsp::server::run_stdio() {
+pub fn run(args: &LspArgs) -> miette::Result<Outcome> {
+    match crate::lsp::server::run_stdio(args.phase.phases()) {
         // The protocol: exit code 0 after `shutdown` then `exit`, 1 on `exit` alone.
         Ok(true) => Ok(Outcome::Clean),
         Ok(false) => Ok(Outcome::Findings),

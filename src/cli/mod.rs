@@ -163,6 +163,13 @@ struct ModelArgs {
     /// Files or folders holding the model (a folder means every *.kdl below it).
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    phase: PhaseArgs,
+}
+
+/// `--phase`, for the commands that check or list a model's flows.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PhaseArgs {
     /// Phases to check or list: operation (default), install, client-install, or all.
     #[arg(long = "phase", value_enum)]
     phases: Vec<PhaseArg>,
@@ -177,6 +184,12 @@ enum PhaseArg {
 }
 
 impl ModelArgs {
+    fn phases(&self) -> Vec<Phase> {
+        self.phase.phases()
+    }
+}
+
+impl PhaseArgs {
     fn phases(&self) -> Vec<Phase> {
         if self.phases.contains(&PhaseArg::All) {
             return Phase::ALL.to_vec();

@@ -50,15 +50,20 @@ use crate::engine::{Phase, required_flows_bounded};
 use crate::load::{InputText, ParseCache, discover, display_path, load_cached};
 use crate::model::SourceId;
 
-/// Serves the protocol on standard input and output until `exit` or the end of input.
+/// Serves the protocol on standard input and output until `exit` or the end of input,
+/// reporting the diagnostics of `phases` (as `check --phase`).
 /// `Ok(true)` when the client asked for a shutdown before leaving (exit code 0).
-pub fn run_stdio() -> io::Result<bool> {
+pub fn run_stdio(phases: Vec<Phase>) -> io::Result<bool> {
     let stdout = io::stdout();
-    serve(io::BufReader::new(io::stdin()), stdout.lock())
+    serve(io::BufReader::new(io::stdin()), stdout.lock(), phases)
 }
 
 /// Serves the protocol on `input` and `output`; see [`run_stdio`].
-pub fn serve(mut input: impl BufRead + Send + 'static, output: impl Write) -> io::Result<bool> {
+pub fn serve(
+    mut input: impl BufRead + Send + 'static,
+    output: impl Write,
+    phases: Vec<Phase>,
+) -> io::Result<bool> {
     let (sender, receiver) = mpsc::channel();
     // Not joined: a client that never closes our input must not keep us alive.
     std::thread::Builder::new()
@@ -72,7 +77,7 @@ pub fn serve(mut input: impl BufRead + Send + 'static, output: impl Write) -> io
                 }
             }
         })?;
-    let mut server = Server::new(output);
+    let mut server = Server::new(output, phases);
     loop {
         let Ok(next) = receiver.recv() else {
             return Ok(false);
@@ -125,7 +130,7 @@ struct Server<W: Write> {
 }
 
 impl<W: Write> Server<W> {
-    fn new(out: W) -> Self {
+    fn new(out: W, phases: Vec<Phase>) -> Self {
         Self {
             out,
             initialized: false,
@@ -137,7 +142,7 @@ impl<W: Write> Server<W> {
             current: None,
             stale: false,
             published: HashSet::new(),
-            phases: vec![Phase::Operation],
+            phases,
         }
     }
 
