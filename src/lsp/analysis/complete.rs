@@ -9,7 +9,7 @@
 
 use super::{Completion, CompletionKind};
 use crate::load::vocabulary::{
-    Context, Kind, NodeSpec, PropSpec, SUPPRESS, SYMBOLIC_PORTS, endpoint_role_names,
+    Context, DIRECTIONS, Kind, NodeSpec, PropSpec, SUPPRESS, SYMBOLIC_PORTS, endpoint_role_names,
 };
 
 /// The enclosing nodes and the current node's entries before the cursor.
@@ -351,6 +351,8 @@ fn kind_description(kind: Kind) -> String {
 fn words(kind: Kind, host: bool) -> (Vec<&'static str>, Written) {
     match kind {
         Kind::Bool => (vec!["#true", "#false"], Written::Bare),
+        // The rule syntax writes a host rule's direction bare: `allow in tcp="80"`.
+        Kind::Enum(values) if values == DIRECTIONS => (values.to_vec(), Written::Bare),
         Kind::Enum(values) => (values.to_vec(), Written::Quoted),
         Kind::InternetOrFqdn => (vec!["internet"], Written::Quoted),
         Kind::OnlineOrFqdn => (vec!["online"], Written::Quoted),

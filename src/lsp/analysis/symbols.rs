@@ -586,7 +586,8 @@ impl Builder<'_> {
         // The item's own bytes, or (escaped strings) the whole value holding it; a
         // default `any` carries the node's name span and is not written at all.
         let exact = at == written;
-        if !exact && !at.contains(written.as_str()) {
+        let escaped_value = at.contains('"') && content_start(at).is_none();
+        if !exact && !escaped_value {
             return;
         }
         self.target(e.span, Target::Endpoint(e.value.clone()));

@@ -180,6 +180,66 @@ fn references_with_and_without_the_declaration() {
     assert!(refs("default=", 2, true).is_empty());
 }
 
+#[test]
+fn names_across_files_and_inside_escaped_strings() {
+    let a = "zone \"dc\"\nzone \"hq\"\nserver \"sql01.contoso.com\" zone=\"dc\" { sql-instance \"MSSQLSERVER\"; }\n";
+    let b = "site \"P01\" type=\"primary\" {\n  database server=\"sql01.contoso.com\" instance=\"mssqlserver\"\n}\nfirewall \"f\" {\n  zones \"dc\" \"hq\"\n  allow from=\"zone:h\\u{71}\" to=\"zone:dc,site:P01\"\n}\n";
+    let loaded = crate::load::load_texts(
+        vec![
+            ("a.kdl".into(), a.as_bytes().to_vec(), false),
+            ("b.kdl".into(), b.as_bytes().to_vec(), false),
+        ],
+        crate::rules::SPEC_CODES,
+    );
+    assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
+    let model = loaded.model;
+    let id = |name: &str| {
+        model
+            .sources
+            .iter()
+            .find(|(_, f)| f.name == name)
+            .map(|(id, _)| id)
+            .unwrap_or_else(|| panic!("{name} not loaded"))
+    };
+    let show = |spans: Vec<Span>| -> Vec<String> {
+        spans
+            .into_iter()
+            .map(|s| {
+                let file = model.sources.get(s.source);
+                let ((l1, c1), (l2, c2)) = model.sources.range(s);
+                format!(
+                    "{}:{l1}:{c1}-{l2}:{c2} {}",
+                    file.name,
+                    &file.text[s.start..s.end]
+                )
+            })
+            .collect()
+    };
+    let symbols = Symbols::new(&model);
+    // The escaped item's reference is the whole value: its bytes do not map to the name.
+    let hq = a.find("hq").unwrap_or_default();
+    assert_eq!(
+        show(references_with(&symbols, id("a.kdl"), hq, false)),
+        ["b.kdl:5:15-5:17 hq", "b.kdl:6:14-6:28 \"zone:h\\u{71}\""]
+    );
+    // The instance is named ignoring case; its definition is in the other file.
+    let instance = b.find("mssqlserver").unwrap_or_default() + 2;
+    assert_eq!(
+        show(definition_with(&symbols, id("b.kdl"), instance)),
+        ["a.kdl:3:54-3:65 MSSQLSERVER"]
+    );
+    let dc = b.find("zone:dc").unwrap_or_default() + 6;
+    assert_eq!(
+        show(references_with(&symbols, id("b.kdl"), dc, true)),
+        [
+            "a.kdl:1:7-1:9 dc",
+            "a.kdl:3:34-3:36 dc",
+            "b.kdl:5:10-5:12 dc",
+            "b.kdl:6:38-6:40 dc",
+        ]
+    );
+}
+
 fn hover_at(m: &Checked, needle: &str, nth: usize, into: usize) -> Option<String> {
     hover(&m.snapshot(), m.source(), m.at(needle, nth, into))
 }
@@ -215,8 +275,35 @@ fn hover_on_ports_gives_the_documented_services() {
         "port_sql_instance",
         hover_at(&m, "port=1433", 0, 6).unwrap_or_default()
     );
-    let undocumented = hover_at(&m, "10123", 0, 1).unwrap_or_default();
-    assert!(undocumented.contains("client-notification") || undocumented.contains("No documented"));
+    // A number no setting names is matched against the settings' defaults.
+    let notification = hover_at(&m, "10123", 0, 1).unwrap_or_default();
+    assert!(
+        notification.starts_with(
+            "**TCP 10123**\n\nPorts used in Configuration Manager:\n\n- [Client --> Management point]"
+        ),
+        "{notification}"
+    );
+    assert!(notification.contains("Client notification (TCP client-notification)"));
+}
+
+#[test]
+fn hover_on_undocumented_rpc_and_escaped_ports() {
+    let m = Checked::new(
+        "zone \"a\"\nzone \"b\"\nflow \"backup\" from=\"zone:a\" to=\"zone:b\" tcp=\"10000,rpc\" udp=\"\\u{31}37\"\n",
+    );
+    assert_eq!(
+        hover_at(&m, "10000", 0, 2).as_deref(),
+        Some("**TCP 10000**\n\nNo documented Configuration Manager service uses it.")
+    );
+    let rpc = hover_at(&m, "rpc", 0, 1).unwrap_or_default();
+    assert!(
+        rpc.starts_with("**TCP 49152-65535** (`rpc-dynamic`)\n"),
+        "{rpc}"
+    );
+    assert!(rpc.contains("(TCP rpc-dynamic)"), "{rpc}");
+    // An escaped list is one place: its first port (UDP 137, NetBIOS name service).
+    let escaped = hover_at(&m, "u{31}", 0, 0).unwrap_or_default();
+    assert!(escaped.starts_with("**UDP 137**\n"), "{escaped}");
 }
 
 #[test]
@@ -297,5 +384,274 @@ site "P01" type="primary" {
     assert!(
         shown.ends_with(&format!("and {} more", total - MAX_FLOW_ROWS)),
         "{shown}"
+    );
+}
+
+/// The labels completed at the end of `text`.
+fn labels(text: &str) -> Vec<String> {
+    completion(text, text.len())
+        .into_iter()
+        .map(|c| c.label)
+        .collect()
+}
+
+#[test]
+fn completion_of_node_names_by_enclosing_node() {
+    assert_eq!(
+        labels(""),
+        [
+            "boundary-group",
+            "catalog",
+            "clients",
+            "cloud-distribution-point",
+            "cloud-management-gateway",
+            "console",
+            "firewall",
+            "flow",
+            "lint",
+            "policy",
+            "server",
+            "site",
+            "waive",
+            "zone",
+        ]
+    );
+    assert_eq!(labels("zone \"a\"\nsi"), ["site"]);
+    assert_eq!(
+        labels("site \"P01\" type=\"primary\" {\n    "),
+        [
+            "client-ports",
+            "content-library",
+            "database",
+            "server",
+            "suppress"
+        ]
+    );
+    // A site's server takes site system roles; a top-level one infrastructure roles.
+    assert_eq!(
+        labels("site \"P01\" type=\"primary\" {\n    server \"a\" zone=\"x\" {\n        man"),
+        ["management-point"]
+    );
+    assert_eq!(
+        labels("server \"a\" zone=\"x\" {\n    d"),
+        ["domain-controller"]
+    );
+    // After a closed block, back at the top level; `;` ends a node too.
+    assert_eq!(
+        labels("zone \"a\" { subnet \"10.0.0.0/8\"; }\nf"),
+        ["firewall", "flow"]
+    );
+    assert_eq!(
+        labels("zone \"a\" { subnet \"10.0.0.0/8\"; su"),
+        ["subnet", "suppress"]
+    );
+    // Braces and quotes inside strings and comments do not count.
+    assert_eq!(
+        labels("zone \"a\" {\n  subnet \"x\\\"{\" // {\n  /* } */ su"),
+        ["subnet", "suppress"]
+    );
+    // Inside a comment, an argument string, or an unknown node: nothing.
+    assert!(labels("server \"a\" zone=\"x\" { // man").is_empty());
+    assert!(labels("zone \"a\" { /* sub").is_empty());
+    assert!(labels("server \"cm").is_empty());
+    assert!(labels("widget \"a\" {\n  ").is_empty());
+}
+
+#[test]
+fn completion_of_property_names_not_yet_given() {
+    let all = completion("site \"P01\" ", 11);
+    assert_eq!(
+        all.iter().map(|c| c.label.as_str()).collect::<Vec<_>>(),
+        [
+            "enhanced-http",
+            "parent",
+            "published-to-ad",
+            "site-server-initiates",
+            "type"
+        ]
+    );
+    let type_ = all.iter().find(|c| c.label == "type");
+    assert_eq!(
+        type_,
+        Some(&Completion {
+            label: "type".into(),
+            kind: CompletionKind::Property,
+            detail: Some("one of central, primary, secondary, required".into()),
+            insert_text: Some("type=".into()),
+            replace_from: 11,
+        })
+    );
+    assert_eq!(
+        labels("site \"P01\" {\n  server \"a\" {\n    management-point http=#true "),
+        ["https", "site-server-initiates"]
+    );
+    assert_eq!(
+        labels("clients \"g\" site=\"P01\" wake"),
+        ["wake-on-lan", "wake-up-proxy"]
+    );
+    // In the middle of a line of a half-typed, invalid document.
+    let text =
+        "site \"P01\" type=\"primary\" {\n  server \"a\" zone= {\n    distribution-point p\n  }\n";
+    let at = text.find("point p").unwrap_or_default() + "point p".len();
+    assert_eq!(
+        completion(text, at)
+            .into_iter()
+            .map(|c| c.label)
+            .collect::<Vec<_>>(),
+        ["pull", "pxe", "pxe-responder"]
+    );
+}
+
+#[test]
+fn completion_of_values() {
+    let text = "site \"P01\" type=";
+    assert_eq!(
+        completion(text, text.len()),
+        ["central", "primary", "secondary"].map(|v| Completion {
+            label: v.into(),
+            kind: CompletionKind::Value,
+            detail: Some("type".into()),
+            insert_text: Some(format!("\"{v}\"")),
+            replace_from: text.len(),
+        })
+    );
+    // Inside an open quote: the label alone, replacing what is typed after the quote.
+    let text = "site \"P01\" type=\"pri";
+    assert_eq!(
+        completion(text, text.len()),
+        [Completion {
+            label: "primary".into(),
+            kind: CompletionKind::Value,
+            detail: Some("type".into()),
+            insert_text: None,
+            replace_from: text.len() - 3,
+        }]
+    );
+    assert_eq!(labels("clients \"g\" peer-cache=#"), ["#false", "#true"]);
+    assert_eq!(labels("firewall \"f\" default=\""), ["allow", "deny"]);
+    assert_eq!(
+        labels("firewall \"f\" source=\"a.json\" format=\"a"),
+        ["aerleon", "azure-nsg-json"]
+    );
+    assert_eq!(labels("catalog edition="), ["2020", "2025"]);
+    assert_eq!(labels("catalog {\n  include "), ["windows-domain"]);
+    assert_eq!(labels("lint {\n  severity \"x\" o"), ["off"]);
+    assert_eq!(labels("waive \"r\" phase=\"i"), ["install"]);
+    // Windows Firewall rules: the direction first, then ports with `rpc-epmap`.
+    assert_eq!(
+        labels("server \"a\" zone=\"x\" {\n  windows-firewall {\n    allow "),
+        ["in", "out"]
+    );
+    assert_eq!(
+        labels("server \"a\" zone=\"x\" {\n  windows-firewall {\n    allow in tcp=\"135,r"),
+        ["rpc", "rpc-epmap"]
+    );
+    assert_eq!(labels("firewall \"f\" {\n  allow tcp=\"80,r"), ["rpc"]);
+    assert_eq!(
+        labels("site \"P01\" {\n  server \"a\" {\n    software-update-point upstream=\""),
+        ["internet"]
+    );
+}
+
+#[test]
+fn completion_of_endpoint_items() {
+    let text = "firewall \"f\" {\n  allow \"x\" from=\"zone:hq, ro";
+    let got = completion(text, text.len());
+    assert_eq!(
+        got.iter()
+            .map(|c| (c.label.as_str(), c.replace_from))
+            .collect::<Vec<_>>(),
+        [("role:", text.len() - 2)]
+    );
+    assert_eq!(
+        labels("firewall \"f\" {\n  deny to=\"role:manag"),
+        ["role:management-point"]
+    );
+    assert_eq!(
+        labels("policy \"p\" {\n  forbid from="),
+        [
+            "any", "cidr:", "clients:", "host:", "role:", "site:", "zone:"
+        ]
+    );
+    let text = "flow \"f\" to=";
+    assert_eq!(
+        completion(text, text.len())
+            .into_iter()
+            .find(|c| c.label == "zone:")
+            .and_then(|c| c.insert_text),
+        Some("\"zone:".into())
+    );
+}
+
+/// Timings on a model folder (`CMFLOW_LSP_MODEL=DIR cargo test --release --lib
+/// lsp::analysis::tests::timings -- --ignored --nocapture`): the symbol index, the flow
+/// index, and a hover on the role with the most flows.
+#[test]
+#[ignore = "a measurement on a generated model: run by hand"]
+fn timings() {
+    use std::time::Instant;
+    let Ok(dir) = std::env::var("CMFLOW_LSP_MODEL") else {
+        return;
+    };
+    let loaded = crate::load::load(
+        &crate::load::Inputs {
+            paths: vec![dir.into()],
+            stdin: None,
+        },
+        crate::rules::SPEC_CODES,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let model = loaded.model;
+    let flows = required_flows(&model, &Phase::ALL);
+    let verdicts = evaluate(&Network::new(&model), &flows);
+    let snapshot = Snapshot {
+        model: &model,
+        flows: &flows,
+        verdicts: &verdicts,
+    };
+    let start = Instant::now();
+    let symbols = Symbols::new(&model);
+    let symbols_time = start.elapsed();
+    let start = Instant::now();
+    let flow_index = FlowIndex::new(&model, &flows);
+    let flow_index_time = start.elapsed();
+    // The role node of the server with the most flows.
+    let mut per_server = vec![0usize; model.servers.len()];
+    for f in &flows {
+        for e in [f.source, f.destination] {
+            if let crate::engine::FlowEndpoint::Server(s) = e {
+                per_server[s] += 1;
+            }
+        }
+    }
+    let busiest = (0..model.servers.len())
+        .filter(|&s| !model.servers[s].roles.is_empty())
+        .max_by_key(|&s| per_server[s])
+        .unwrap_or_default();
+    let role = &model.servers[busiest].roles[0];
+    let start = Instant::now();
+    let shown = hover_with(
+        &snapshot,
+        &symbols,
+        &flow_index,
+        role.span.source,
+        role.span.start + 1,
+    )
+    .unwrap_or_default();
+    let hover_time = start.elapsed();
+    let fqdn = &model.servers[busiest].fqdn;
+    let start = Instant::now();
+    let refs = references_with(&symbols, fqdn.span.source, fqdn.span.start + 2, true);
+    let references_time = start.elapsed();
+    eprintln!(
+        "servers {}, flows {}, index entries {}: symbols {symbols_time:?}, flow index {flow_index_time:?}; hover on {} of {} ({} flows of the server) {hover_time:?}, {} bytes; references to it ({}) {references_time:?}",
+        model.servers.len(),
+        flows.len(),
+        symbols.len(),
+        role.name,
+        fqdn.value,
+        per_server[busiest],
+        shown.len(),
+        refs.len(),
     );
 }
