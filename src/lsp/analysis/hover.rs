@@ -86,7 +86,9 @@ pub fn hover_with(
 fn protocol_ports(protocol: Protocol, ports: FlowPorts) -> String {
     match ports {
         FlowPorts::Echo => "ICMP echo".into(),
-        ports => format!("{} {ports}", protocol.as_str().to_ascii_uppercase()),
+        ports @ FlowPorts::Range(..) => {
+            format!("{} {ports}", protocol.as_str().to_ascii_uppercase())
+        }
     }
 }
 

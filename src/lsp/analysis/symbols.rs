@@ -86,7 +86,7 @@ impl Positions {
 /// The symbol index of one model (module docs).
 #[derive(Debug, Default)]
 pub struct Symbols {
-    symbols: Vec<Symbol>,
+    names: Vec<Symbol>,
     ids: HashMap<Symbol, u32>,
     occurrences: Vec<Occurrence>,
     /// Per symbol, its occurrences in the order the model holds them.
@@ -146,7 +146,7 @@ impl Symbols {
     pub fn symbol_at(&self, source: SourceId, offset: usize) -> Option<&Symbol> {
         let i = *self.occurrence_positions.get(&source)?.at(offset).first()?;
         let occ = self.occurrences[i as usize];
-        Some(&self.symbols[occ.symbol as usize])
+        Some(&self.names[occ.symbol as usize])
     }
 
     /// Whether the symbol at `offset` is written there as its declaration.
@@ -289,10 +289,10 @@ impl Builder<'_> {
     }
 
     fn add(&mut self, symbol: Symbol, span: Span, declaration: bool) {
-        let next = index(self.out.symbols.len());
+        let next = index(self.out.names.len());
         let id = *self.out.ids.entry(symbol.clone()).or_insert(next);
         if id == next {
-            self.out.symbols.push(symbol);
+            self.out.names.push(symbol);
             self.out.by_symbol.push(Vec::new());
         }
         self.out.by_symbol[id as usize].push(index(self.out.occurrences.len()));
@@ -624,10 +624,10 @@ impl Builder<'_> {
         let Some(written) = text.get(list.span.start..list.span.end) else {
             return;
         };
-        let content = content_start(written).and_then(|start| {
+        let content = content_start(written).map(|start| {
             let body = &written[start..];
             let end = body.find('"').unwrap_or(body.len());
-            Some((start, &body[..end]))
+            (start, &body[..end])
         });
         let targets: Vec<(Span, Target)> = match content {
             Some((start, body)) => list_items(body)

@@ -1,6 +1,8 @@
 //! Hover, definition, references and completion on small models loaded as the CLI loads
 //! them, by the place of a marked word.
 
+use std::fmt::Write as _;
+
 use super::*;
 use crate::engine::{Network, Phase, evaluate, required_flows};
 
@@ -77,8 +79,7 @@ impl Checked {
             .sources
             .iter()
             .find(|(_, f)| f.name == "m.kdl")
-            .map(|(id, _)| id)
-            .unwrap_or_else(|| panic!("m.kdl not loaded"))
+            .map_or_else(|| panic!("m.kdl not loaded"), |(id, _)| id)
     }
 
     /// The offset of the `nth` occurrence (0-based) of `needle`, plus `into` bytes.
@@ -87,8 +88,7 @@ impl Checked {
         let at = text
             .match_indices(needle)
             .nth(nth)
-            .map(|(i, _)| i)
-            .unwrap_or_else(|| panic!("`{needle}` #{nth} not in the model"));
+            .map_or_else(|| panic!("`{needle}` #{nth} not in the model"), |(i, _)| i);
         at + into
     }
 
@@ -198,8 +198,7 @@ fn names_across_files_and_inside_escaped_strings() {
             .sources
             .iter()
             .find(|(_, f)| f.name == name)
-            .map(|(id, _)| id)
-            .unwrap_or_else(|| panic!("{name} not loaded"))
+            .map_or_else(|| panic!("{name} not loaded"), |(id, _)| id)
     };
     let show = |spans: Vec<Span>| -> Vec<String> {
         spans
@@ -361,9 +360,10 @@ site "P01" type="primary" {
 "#,
     );
     for i in 0..30 {
-        kdl.push_str(&format!(
+        let _ = write!(
+            kdl,
             "zone \"z{i:02}\" {{ subnet \"10.1.{i}.0/24\"; }}\nclients \"g{i:02}\" site=\"P01\" zone=\"z{i:02}\"\n"
-        ));
+        );
     }
     let m = Checked::new(&kdl);
     let text = m.model.sources.get(m.source()).text.clone();
