@@ -250,6 +250,11 @@ fn hover_on_a_role_lists_its_flows() {
         "role_management_point",
         hover_at(&m, "management-point", 0, 4).unwrap_or_default()
     );
+    // Blocked flows, and a role whose node has properties.
+    insta::assert_snapshot!(
+        "role_software_update_point",
+        hover_at(&m, "software-update-point", 0, 0).unwrap_or_default()
+    );
     // At the end of the name (a cursor just after it) too.
     assert_eq!(
         hover_at(&m, "management-point", 0, 16),
