@@ -102,55 +102,36 @@ fn role_flows(snapshot: &Snapshot<'_>, index: &FlowIndex, server: usize, role: u
     let host = &model.servers[server];
     let role_name = host.roles[role].name;
     let me = FlowEndpoint::Server(server);
-    // (inbound first, peer, protocol, ports, services, verdict)
-    let mut rows: Vec<(u8, String, Protocol, FlowPorts, String, &'static str)> = Vec::new();
+    // Rows are sorted by cheap keys (inbound first, peer, protocol, ports, flow); only
+    // the rows shown are formatted.
+    let mut rows: Vec<(bool, &str, Protocol, FlowPorts, usize, FlowEndpoint)> = Vec::new();
+    let mut counts = [0usize; 6];
     for &i in index.of_server(server) {
         let i = i as usize;
         let Some(flow) = snapshot.flows.get(i) else {
             continue;
         };
-        let verdict = snapshot
-            .verdicts
-            .get(i)
-            .map_or("unknown", |v| v.verdict.as_str());
-        for (direction, side_is_me, peer) in [
-            (0, flow.destination == me, flow.source),
-            (1, flow.source == me, flow.destination),
-        ] {
-            if !side_is_me {
+        for (inbound, peer) in [(true, flow.source), (false, flow.destination)] {
+            let side = if inbound {
+                flow.destination
+            } else {
+                flow.source
+            };
+            if side != me || role_services(flow, role_name, inbound).next().is_none() {
                 continue;
             }
-            let services: BTreeSet<String> = flow
-                .services
-                .iter()
-                .filter(|s| {
-                    let mine = if direction == 0 {
-                        s.destination_role
-                    } else {
-                        s.source_role
-                    };
-                    mine == role_name
-                })
-                .map(|s| match s.phase {
-                    crate::engine::Phase::Operation => s.service(model).to_owned(),
-                    phase => format!("{} ({})", s.service(model), phase.as_str()),
-                })
-                .collect();
-            if services.is_empty() {
-                continue;
-            }
-            let services: Vec<String> = services.into_iter().collect();
+            counts[verdict_rank(verdict_of(snapshot, i))] += 1;
             rows.push((
-                direction,
-                peer_name(model, peer),
+                !inbound,
+                peer.name(model),
                 flow.protocol,
                 flow.ports,
-                services.join(", "),
-                verdict,
+                i,
+                peer,
             ));
         }
     }
-    rows.sort();
+    rows.sort_unstable();
     let site = host
         .site
         .map(|s| format!(" (site `{}`)", cell(&model.sites[s].code.value)))
@@ -160,15 +141,12 @@ fn role_flows(snapshot: &Snapshot<'_>, index: &FlowIndex, server: usize, role: u
         out.push_str("No required flow.");
         return out;
     }
-    let mut counts: Vec<(&str, usize)> = Vec::new();
-    for row in &rows {
-        match counts.iter_mut().find(|(v, _)| *v == row.5) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((row.5, 1)),
-        }
-    }
-    counts.sort_by_key(|&(v, _)| verdict_rank(v));
-    let counts: Vec<String> = counts.iter().map(|(v, n)| format!("{n} {v}")).collect();
+    let counts: Vec<String> = VERDICTS
+        .iter()
+        .zip(counts)
+        .filter(|&(_, n)| n > 0)
+        .map(|(v, n)| format!("{n} {v}"))
+        .collect();
     let plural = if rows.len() == 1 { "" } else { "s" };
     let _ = writeln!(
         out,
@@ -178,13 +156,23 @@ fn role_flows(snapshot: &Snapshot<'_>, index: &FlowIndex, server: usize, role: u
     );
     out.push_str("| direction | peer | protocol/ports | service | verdict |\n");
     out.push_str("|---|---|---|---|---|\n");
-    for (direction, peer, protocol, ports, services, verdict) in rows.iter().take(MAX_FLOW_ROWS) {
-        let direction = if *direction == 0 { "from" } else { "to" };
+    for &(outbound, _, protocol, ports, i, peer) in rows.iter().take(MAX_FLOW_ROWS) {
+        let flow = &snapshot.flows[i];
+        let services: BTreeSet<String> = role_services(flow, role_name, !outbound)
+            .map(|s| match s.phase {
+                crate::engine::Phase::Operation => s.service(model).to_owned(),
+                phase => format!("{} ({})", s.service(model), phase.as_str()),
+            })
+            .collect();
+        let services: Vec<String> = services.into_iter().collect();
         let _ = writeln!(
             out,
-            "| {direction} | {peer} | {} | {} | {verdict} |",
-            protocol_ports(*protocol, *ports),
-            cell(services)
+            "| {} | {} | {} | {} | {} |",
+            if outbound { "to" } else { "from" },
+            peer_name(model, peer),
+            protocol_ports(protocol, ports),
+            cell(&services.join(", ")),
+            verdict_of(snapshot, i)
         );
     }
     if rows.len() > MAX_FLOW_ROWS {
@@ -194,15 +182,45 @@ fn role_flows(snapshot: &Snapshot<'_>, index: &FlowIndex, server: usize, role: u
     out
 }
 
-fn verdict_rank(v: &str) -> u8 {
-    match v {
-        "allowed" => 0,
-        "indeterminate" => 1,
-        "blocked" => 2,
-        "no-path" => 3,
-        "waived" => 4,
-        _ => 5,
-    }
+/// The services of a flow that `role` takes part in, as the destination (`inbound`) or
+/// the source.
+fn role_services<'f>(
+    flow: &'f RequiredFlow,
+    role: &'static str,
+    inbound: bool,
+) -> impl Iterator<Item = &'f crate::engine::FlowService> + 'f {
+    flow.services.iter().filter(move |s| {
+        let side = if inbound {
+            s.destination_role
+        } else {
+            s.source_role
+        };
+        side == role
+    })
+}
+
+/// Verdicts in the order a role's hover counts them.
+const VERDICTS: [&str; 6] = [
+    "allowed",
+    "indeterminate",
+    "blocked",
+    "no-path",
+    "waived",
+    "unknown",
+];
+
+fn verdict_of(snapshot: &Snapshot<'_>, flow: usize) -> &'static str {
+    snapshot
+        .verdicts
+        .get(flow)
+        .map_or("unknown", |v| v.verdict.as_str())
+}
+
+fn verdict_rank(v: &str) -> usize {
+    VERDICTS
+        .iter()
+        .position(|&k| k == v)
+        .unwrap_or(VERDICTS.len() - 1)
 }
 
 /// A flow's peer as people read it: `HQ desktops (clients)`, a server's FQDN.

@@ -5,9 +5,14 @@
 //! It is built once per model in one pass over it, and answers "what is at this
 //! offset" by binary search, so a server may keep it beside the model it describes.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 
 use crate::model::{Endpoint, Model, PortItem, PortList, Protocol, SourceId, Span, Spanned, Value};
+
+/// The index's maps, keyed by the model's names: foldhash is several times faster than
+/// the standard hasher on short strings, and nothing iterates them into an answer.
+type HashMap<K, V> = foldhash::HashMap<K, V>;
 
 /// A named thing of the model. Servers and SQL instances are named ignoring case, as
 /// the loader resolves them.
@@ -87,17 +92,20 @@ impl Positions {
 #[derive(Debug, Default)]
 pub struct Symbols {
     names: Vec<Symbol>,
-    ids: HashMap<Symbol, u32>,
+    /// Symbol ids sorted by symbol, for lookups by binary search.
+    sorted: Vec<u32>,
     occurrences: Vec<Occurrence>,
-    /// Per symbol, its occurrences in the order the model holds them.
-    by_symbol: Vec<Vec<u32>>,
+    /// The occurrences grouped by symbol: those of symbol `i` are
+    /// `by_symbol[by_symbol_start[i]..by_symbol_start[i + 1]]`.
+    by_symbol: Vec<u32>,
+    by_symbol_start: Vec<u32>,
     occurrence_positions: HashMap<SourceId, Positions>,
     targets: Vec<(Span, Target)>,
     target_positions: HashMap<SourceId, Positions>,
     /// Per zone name: the servers, client groups and consoles in it (indices).
     pub(super) zone_members: HashMap<String, ZoneMembers>,
     /// Per role node name (and `sql-server`): the servers holding it.
-    pub(super) role_holders: HashMap<String, Vec<usize>>,
+    pub(super) role_holders: HashMap<&'static str, Vec<usize>>,
     /// Per zone name: the firewalls listing it.
     pub(super) zone_firewalls: HashMap<String, Vec<usize>>,
 }
@@ -116,9 +124,29 @@ impl Symbols {
         let mut b = Builder {
             model,
             out: Symbols::default(),
+            interned: HashMap::default(),
         };
         b.model();
         let mut out = b.out;
+        out.sorted = (0..index(out.names.len())).collect();
+        out.sorted
+            .sort_unstable_by(|&a, &b| out.names[a as usize].cmp(&out.names[b as usize]));
+        // Counting sort of the occurrences by symbol, in the model's order within each.
+        let mut starts = vec![0u32; out.names.len() + 1];
+        for occ in &out.occurrences {
+            starts[occ.symbol as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        out.by_symbol = vec![0; out.occurrences.len()];
+        for (i, occ) in out.occurrences.iter().enumerate() {
+            let slot = &mut next[occ.symbol as usize];
+            out.by_symbol[*slot as usize] = index(i);
+            *slot += 1;
+        }
+        out.by_symbol_start = starts;
         for (i, occ) in out.occurrences.iter().enumerate() {
             out.occurrence_positions
                 .entry(occ.span.source)
@@ -180,10 +208,15 @@ impl Symbols {
     }
 
     fn spans(&self, symbol: &Symbol, declaration: bool) -> Vec<Span> {
-        let Some(&id) = self.ids.get(symbol) else {
+        let Ok(at) = self
+            .sorted
+            .binary_search_by(|&i| self.names[i as usize].cmp(symbol))
+        else {
             return Vec::new();
         };
-        let mut spans: Vec<Span> = self.by_symbol[id as usize]
+        let id = self.sorted[at] as usize;
+        let range = self.by_symbol_start[id] as usize..self.by_symbol_start[id + 1] as usize;
+        let mut spans: Vec<Span> = self.by_symbol[range]
             .iter()
             .map(|&i| self.occurrences[i as usize])
             .filter(|o| o.declaration == declaration)
@@ -281,21 +314,25 @@ fn symbolic_of(node: &str, prop: &str) -> Option<&'static str> {
 struct Builder<'m> {
     model: &'m Model,
     out: Symbols,
+    /// Symbol ids by borrowed name, while building.
+    interned: HashMap<Key<'m>, u32>,
 }
 
-impl Builder<'_> {
-    fn text(&self, span: Span) -> &str {
+impl<'m> Builder<'m> {
+    fn text(&self, span: Span) -> &'m str {
         &self.model.sources.get(span.source).text
     }
 
-    fn add(&mut self, symbol: Symbol, span: Span, declaration: bool) {
+    fn add(&mut self, key: Key<'m>, span: Span, declaration: bool) {
         let next = index(self.out.names.len());
-        let id = *self.out.ids.entry(symbol.clone()).or_insert(next);
-        if id == next {
-            self.out.names.push(symbol);
-            self.out.by_symbol.push(Vec::new());
-        }
-        self.out.by_symbol[id as usize].push(index(self.out.occurrences.len()));
+        let id = match self.interned.entry(key) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => {
+                self.out.names.push(e.key().symbol());
+                e.insert(next);
+                next
+            }
+        };
         self.out.occurrences.push(Occurrence {
             span,
             symbol: id,
@@ -304,9 +341,9 @@ impl Builder<'_> {
     }
 
     /// A name written as a whole string value (`zone="dc"`, `server "cm01"`).
-    fn name(&mut self, symbol: Symbol, name: &Spanned<String>, declaration: bool) {
+    fn name(&mut self, key: Key<'m>, name: &'m Spanned<String>, declaration: bool) {
         let span = unquoted(self.text(name.span), name.span, name.value.len());
-        self.add(symbol, span, declaration);
+        self.add(key, span, declaration);
     }
 
     fn target(&mut self, span: Span, target: Target) {
@@ -316,23 +353,23 @@ impl Builder<'_> {
     fn model(&mut self) {
         let m = self.model;
         for zone in &m.zones {
-            self.name(Symbol::Zone(zone.name.value.clone()), &zone.name, true);
+            self.name(Key::Zone(&zone.name.value), &zone.name, true);
             self.out
                 .zone_members
                 .entry(zone.name.value.clone())
                 .or_default();
         }
         for site in &m.sites {
-            self.name(Symbol::Site(site.code.value.clone()), &site.code, true);
+            self.name(Key::Site(&site.code.value), &site.code, true);
             if let Some(parent) = &site.parent {
-                self.name(Symbol::Site(parent.value.clone()), parent, false);
+                self.name(Key::Site(&parent.value), parent, false);
             }
             if let Some((props, _)) = &site.client_ports {
                 self.port_props("client-ports", props);
             }
             if let Some((db, _)) = &site.database {
                 self.server_ref(&db.server);
-                let symbol = instance_symbol(&db.server.value, &db.instance.value);
+                let symbol = instance_key(&db.server.value, &db.instance.value);
                 self.name(symbol, &db.instance, false);
             }
             if let Some(lib) = &site.content_library {
@@ -343,50 +380,42 @@ impl Builder<'_> {
             self.server(s, server);
         }
         for (i, group) in m.clients.iter().enumerate() {
-            self.name(Symbol::Clients(group.name.value.clone()), &group.name, true);
-            self.name(Symbol::Site(group.site.value.clone()), &group.site, false);
-            self.name(Symbol::Zone(group.zone.value.clone()), &group.zone, false);
+            self.name(Key::Clients(&group.name.value), &group.name, true);
+            self.name(Key::Site(&group.site.value), &group.site, false);
+            self.name(Key::Zone(&group.zone.value), &group.zone, false);
             self.zone_members(&group.zone.value).clients.push(i);
             for bg in &group.boundary_groups {
                 // Written as one comma-separated value: each item carries its own span.
-                self.add(Symbol::BoundaryGroup(bg.value.clone()), bg.span, false);
+                self.add(Key::BoundaryGroup(&bg.value), bg.span, false);
             }
             if let Some(fw) = &group.host_firewall {
                 self.host_firewall(fw);
             }
         }
         for (i, console) in m.consoles.iter().enumerate() {
-            self.name(
-                Symbol::Site(console.site.value.clone()),
-                &console.site,
-                false,
-            );
-            self.name(
-                Symbol::Zone(console.zone.value.clone()),
-                &console.zone,
-                false,
-            );
+            self.name(Key::Site(&console.site.value), &console.site, false);
+            self.name(Key::Zone(&console.zone.value), &console.zone, false);
             self.zone_members(&console.zone.value).consoles.push(i);
         }
         for cloud in &m.cloud_services {
-            self.name(Symbol::Site(cloud.site.value.clone()), &cloud.site, false);
+            self.name(Key::Site(&cloud.site.value), &cloud.site, false);
         }
         for bg in &m.boundary_groups {
-            self.name(Symbol::BoundaryGroup(bg.name.value.clone()), &bg.name, true);
+            self.name(Key::BoundaryGroup(&bg.name.value), &bg.name, true);
             for site in bg.site.iter().chain(&bg.default_for) {
-                self.name(Symbol::Site(site.value.clone()), site, false);
+                self.name(Key::Site(&site.value), site, false);
             }
             for system in &bg.site_systems {
                 self.server_ref(system);
             }
             for fallback in &bg.fallbacks {
-                let symbol = Symbol::BoundaryGroup(fallback.to.value.clone());
+                let symbol = Key::BoundaryGroup(&fallback.to.value);
                 self.name(symbol, &fallback.to, false);
             }
         }
         for (f, fw) in m.firewalls.iter().enumerate() {
             for zone in &fw.zones {
-                self.name(Symbol::Zone(zone.value.clone()), zone, false);
+                self.name(Key::Zone(&zone.value), zone, false);
                 self.out
                     .zone_firewalls
                     .entry(zone.value.clone())
@@ -394,7 +423,7 @@ impl Builder<'_> {
                     .push(f);
             }
             if let Some(attached) = fw.source.as_ref().and_then(|s| s.attached.as_ref()) {
-                self.name(Symbol::Zone(attached.value.clone()), attached, false);
+                self.name(Key::Zone(&attached.value), attached, false);
             }
             for rule in &fw.rules {
                 self.traffic(&rule.traffic);
@@ -426,14 +455,14 @@ impl Builder<'_> {
             .unwrap_or_else(|| unreachable!("inserted above"))
     }
 
-    fn server_ref(&mut self, fqdn: &Spanned<String>) {
-        self.name(Symbol::Server(fqdn.value.to_ascii_lowercase()), fqdn, false);
+    fn server_ref(&mut self, fqdn: &'m Spanned<String>) {
+        self.name(Key::Server(lower(&fqdn.value)), fqdn, false);
     }
 
-    fn server(&mut self, s: usize, server: &crate::model::Server) {
-        let lower = server.fqdn.value.to_ascii_lowercase();
-        self.name(Symbol::Server(lower.clone()), &server.fqdn, true);
-        self.name(Symbol::Zone(server.zone.value.clone()), &server.zone, false);
+    fn server(&mut self, s: usize, server: &'m crate::model::Server) {
+        let fqdn = lower(&server.fqdn.value);
+        self.name(Key::Server(fqdn.clone()), &server.fqdn, true);
+        self.name(Key::Zone(&server.zone.value), &server.zone, false);
         self.zone_members(&server.zone.value).servers.push(s);
         if let Some(v) = server.props.get("rpc-ports") {
             let (low, high) = server.rpc_ports;
@@ -448,26 +477,19 @@ impl Builder<'_> {
             );
         }
         for instance in &server.sql_instances {
-            let symbol = Symbol::SqlInstance {
-                server: lower.clone(),
-                instance: instance.name.value.to_ascii_lowercase(),
-            };
-            self.name(symbol, &instance.name, true);
+            let key = Key::SqlInstance(fqdn.clone(), lower(&instance.name.value));
+            self.name(key, &instance.name, true);
             self.port_props("sql-instance", &instance.props);
         }
         if !server.sql_instances.is_empty() {
             self.out
                 .role_holders
-                .entry("sql-server".into())
+                .entry("sql-server")
                 .or_default()
                 .push(s);
         }
         for (r, role) in server.roles.iter().enumerate() {
-            self.out
-                .role_holders
-                .entry(role.name.into())
-                .or_default()
-                .push(s);
+            self.out.role_holders.entry(role.name).or_default().push(s);
             // The role's name, when written bare at the node's start; else the node.
             let written = self.text(role.span).get(role.span.start..).unwrap_or("");
             let span = if written.starts_with(role.name) {
@@ -486,7 +508,7 @@ impl Builder<'_> {
 
     /// References a role's properties make: `upstream`, `susdb`, `database`, `exchange`,
     /// `sources`.
-    fn role_references(&mut self, role: &crate::model::Role) {
+    fn role_references(&mut self, role: &'m crate::model::Role) {
         for (key, value) in &role.props.values {
             let Value::Str(s) = &value.value else {
                 continue;
@@ -500,24 +522,17 @@ impl Builder<'_> {
                         let host_span = inner_span(text, value.span, 0, host.len());
                         let instance_span =
                             inner_span(text, value.span, host.len() + 1, instance.len());
-                        self.add(Symbol::Server(host.to_ascii_lowercase()), host_span, false);
-                        self.add(instance_symbol(host, instance), instance_span, false);
+                        self.add(Key::Server(lower(host)), host_span, false);
+                        self.add(instance_key(host, instance), instance_span, false);
                     }
                 }
                 "sources" => {
                     let text = self.text(value.span);
-                    let items: Vec<(Span, String)> = list_items(s)
-                        .into_iter()
-                        .filter(|(_, item)| !item.is_empty())
-                        .map(|(offset, item)| {
-                            (
-                                inner_span(text, value.span, offset, item.len()),
-                                item.to_ascii_lowercase(),
-                            )
-                        })
-                        .collect();
-                    for (span, item) in items {
-                        self.add(Symbol::Server(item), span, false);
+                    for (offset, item) in list_items(s) {
+                        if !item.is_empty() {
+                            let span = inner_span(text, value.span, offset, item.len());
+                            self.add(Key::Server(lower(item)), span, false);
+                        }
                     }
                 }
                 _ => {}
@@ -525,9 +540,9 @@ impl Builder<'_> {
         }
     }
 
-    fn whole_server_ref(&mut self, fqdn: &str, span: Span) {
+    fn whole_server_ref(&mut self, fqdn: &'m str, span: Span) {
         let span = unquoted(self.text(span), span, fqdn.len());
-        self.add(Symbol::Server(fqdn.to_ascii_lowercase()), span, false);
+        self.add(Key::Server(lower(fqdn)), span, false);
     }
 
     fn port_props(&mut self, node: &str, props: &crate::model::Props) {
@@ -555,7 +570,7 @@ impl Builder<'_> {
         }
     }
 
-    fn host_firewall(&mut self, fw: &crate::model::HostFirewall) {
+    fn host_firewall(&mut self, fw: &'m crate::model::HostFirewall) {
         for rule in &fw.rules {
             self.traffic(&rule.traffic);
             if let Some(ports) = &rule.source_ports {
@@ -564,7 +579,7 @@ impl Builder<'_> {
         }
     }
 
-    fn traffic(&mut self, t: &crate::model::Traffic) {
+    fn traffic(&mut self, t: &'m crate::model::Traffic) {
         for e in t.from.iter().chain(&t.to) {
             self.endpoint(e);
         }
@@ -577,7 +592,7 @@ impl Builder<'_> {
     }
 
     /// One endpoint item: a hover place, and the names it references.
-    fn endpoint(&mut self, e: &Spanned<Endpoint>) {
+    fn endpoint(&mut self, e: &'m Spanned<Endpoint>) {
         let written = e.value.to_string();
         let text = self.text(e.span);
         let Some(at) = text.get(e.span.start..e.span.end) else {
@@ -599,18 +614,15 @@ impl Builder<'_> {
             }
         };
         let (symbol, span) = match &e.value {
-            Endpoint::Zone(z) => (Symbol::Zone(z.clone()), name_span(5, z.len())),
-            Endpoint::Site(s) => (Symbol::Site(s.clone()), name_span(5, s.len())),
-            Endpoint::Host(h) => (
-                Symbol::Server(h.to_ascii_lowercase()),
-                name_span(5, h.len()),
-            ),
-            Endpoint::Clients(c) => (Symbol::Clients(c.clone()), name_span(8, c.len())),
+            Endpoint::Zone(z) => (Key::Zone(z), name_span(5, z.len())),
+            Endpoint::Site(s) => (Key::Site(s), name_span(5, s.len())),
+            Endpoint::Host(h) => (Key::Server(lower(h)), name_span(5, h.len())),
+            Endpoint::Clients(c) => (Key::Clients(c), name_span(8, c.len())),
             Endpoint::Role {
                 role,
                 site: Some(site),
             } => (
-                Symbol::Site(site.clone()),
+                Key::Site(site),
                 name_span("role:".len() + role.len() + 1, site.len()),
             ),
             Endpoint::Role { site: None, .. } | Endpoint::Any | Endpoint::Cidr(_) => return,
@@ -688,9 +700,43 @@ fn port_item(item: &str) -> Option<(u16, u16, Option<&'static str>)> {
     }
 }
 
-fn instance_symbol(server: &str, instance: &str) -> Symbol {
-    Symbol::SqlInstance {
-        server: server.to_ascii_lowercase(),
-        instance: instance.to_ascii_lowercase(),
+fn instance_key<'m>(server: &'m str, instance: &'m str) -> Key<'m> {
+    Key::SqlInstance(lower(server), lower(instance))
+}
+
+/// A name as the loader compares it ignoring case, borrowed when it is lower case already.
+fn lower(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// A [`Symbol`] borrowing the model's strings, for interning without an allocation per
+/// occurrence.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Key<'m> {
+    Zone(&'m str),
+    Site(&'m str),
+    Server(Cow<'m, str>),
+    Clients(&'m str),
+    BoundaryGroup(&'m str),
+    SqlInstance(Cow<'m, str>, Cow<'m, str>),
+}
+
+impl Key<'_> {
+    fn symbol(&self) -> Symbol {
+        match self {
+            Key::Zone(z) => Symbol::Zone((*z).to_owned()),
+            Key::Site(s) => Symbol::Site((*s).to_owned()),
+            Key::Server(s) => Symbol::Server(s.clone().into_owned()),
+            Key::Clients(c) => Symbol::Clients((*c).to_owned()),
+            Key::BoundaryGroup(b) => Symbol::BoundaryGroup((*b).to_owned()),
+            Key::SqlInstance(server, instance) => Symbol::SqlInstance {
+                server: server.clone().into_owned(),
+                instance: instance.clone().into_owned(),
+            },
+        }
     }
 }
