@@ -614,12 +614,33 @@ fn timings() {
         flows: &flows,
         verdicts: &verdicts,
     };
+    // On a shared machine the wall time counts other processes' turns: the time this
+    // thread ran on a CPU (Linux's schedstat) is printed beside it.
+    let on_cpu = || -> Option<u64> {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()?
+            .split(' ')
+            .next()?
+            .parse()
+            .ok()
+    };
+    let cpu_ms = |before: Option<u64>| match (before, on_cpu()) {
+        (Some(a), Some(b)) => {
+            let us = b.saturating_sub(a) / 1000;
+            format!("{}.{} ms on CPU", us / 1000, us % 1000 / 100)
+        }
+        _ => "CPU time unknown".into(),
+    };
+    let cpu = on_cpu();
     let start = Instant::now();
     let symbols = Symbols::new(&model);
     let symbols_time = start.elapsed();
+    let symbols_cpu = cpu_ms(cpu);
+    let cpu = on_cpu();
     let start = Instant::now();
     let flow_index = FlowIndex::new(&model, &flows);
     let flow_index_time = start.elapsed();
+    let flow_index_cpu = cpu_ms(cpu);
     // The role node of the server with the most flows.
     let mut per_server = vec![0usize; model.servers.len()];
     for f in &flows {
@@ -634,6 +655,7 @@ fn timings() {
         .max_by_key(|&s| per_server[s])
         .unwrap_or_default();
     let role = &model.servers[busiest].roles[0];
+    let cpu = on_cpu();
     let start = Instant::now();
     let shown = hover_with(
         &snapshot,
@@ -644,12 +666,13 @@ fn timings() {
     )
     .unwrap_or_default();
     let hover_time = start.elapsed();
+    let hover_cpu = cpu_ms(cpu);
     let fqdn = &model.servers[busiest].fqdn;
     let start = Instant::now();
     let refs = references_with(&symbols, fqdn.span.source, fqdn.span.start + 2, true);
     let references_time = start.elapsed();
     eprintln!(
-        "servers {}, flows {}, index entries {}: symbols {symbols_time:?}, flow index {flow_index_time:?}; hover on {} of {} ({} flows of the server) {hover_time:?}, {} bytes; references to it ({}) {references_time:?}",
+        "servers {}, flows {}, index entries {}: symbols {symbols_time:?} ({symbols_cpu}), flow index {flow_index_time:?} ({flow_index_cpu}); hover on {} of {} ({} flows of the server) {hover_time:?} ({hover_cpu}), {} bytes; references to it ({}) {references_time:?}",
         model.servers.len(),
         flows.len(),
         symbols.len(),
