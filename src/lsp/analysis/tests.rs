@@ -683,3 +683,54 @@ fn timings() {
         refs.len(),
     );
 }
+
+#[test]
+fn hover_on_other_endpoints_and_a_capped_member_list() {
+    let mut kdl = String::from(
+        r#"zone "dc" { subnet "10.0.0.0/24"; }
+zone "hq" { subnet "10.1.0.0/16"; }
+site "P01" type="primary" {
+    database server="cm01.contoso.com" instance="MSSQLSERVER"
+    server "cm01.contoso.com" zone="dc" address="10.0.0.5" {
+        site-server
+        sql-instance "MSSQLSERVER"
+    }
+}
+console "admin-pc" zone="hq" site="P01"
+cloud-management-gateway "cmg1" site="P01"
+firewall "f" {
+    zones "dc" "hq" "internet"
+    allow "a" from="any" to="cidr:10.0.0.0/16,host:admin-pc,host:cmg1,zone:hq"
+}
+"#,
+    );
+    for i in 0..20 {
+        let _ = writeln!(kdl, "clients \"g{i:02}\" site=\"P01\" zone=\"hq\"");
+    }
+    let m = Checked::new(&kdl);
+    let text = m.model.sources.get(m.source()).text.clone();
+    let at = |needle: &str| text.find(needle).unwrap_or_default() + 1;
+    let shown = |needle: &str| hover(&m.snapshot(), m.source(), at(needle)).unwrap_or_default();
+    assert_eq!(shown("any\""), "**`any`**\n\nEvery host, in every zone.");
+    assert_eq!(
+        shown("cidr:"),
+        "**`cidr:10.0.0.0/16`**\n\nZones inside it (1):\n- `dc`\n\nServers whose address lies inside it (1):\n- `cm01.contoso.com`"
+    );
+    assert_eq!(
+        shown("host:admin"),
+        "**`host:admin-pc`**\n\nconsole in zone `hq`, site `P01`"
+    );
+    assert_eq!(
+        shown("host:cmg1"),
+        "**`host:cmg1`**\n\ncloud-management-gateway of site `P01`, in zone `internet`"
+    );
+    let zone = shown("zone:hq");
+    assert!(
+        zone.starts_with("**`zone:hq`**\n\nSubnets: 10.1.0.0/16\n\nClient groups (20):\n- `g00`\n"),
+        "{zone}"
+    );
+    assert!(
+        zone.ends_with("- `g14`\n- and 5 more\n\nConsoles (1):\n- `admin-pc`"),
+        "{zone}"
+    );
+}
