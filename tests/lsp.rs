@@ -334,26 +334,50 @@ fn the_server_checks_edits_answers_requests_and_exits_cleanly() {
     );
     assert!(text.contains("nowhere"));
 
-    // Requests about a position: the answers' shapes.
+    // Requests about a position: on `datacenter` in `zone="datacenter"` of cm01.
+    let network_uri = uri(&fixture().join("network.kdl"));
     let position =
         json!({"textDocument": {"uri": site_uri}, "position": {"line": 3, "character": 40}});
     let hover = client.request("textDocument/hover", position.clone());
-    assert!(hover.get("error").is_none(), "{hover}");
-    assert!(
-        hover["result"].is_null() || hover["result"]["contents"]["kind"] == "markdown",
-        "{hover}"
-    );
+    assert_eq!(hover["result"]["contents"]["kind"], "markdown", "{hover}");
+    let hover_text = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(hover_text.contains("datacenter"), "{hover_text}");
     let definition = client.request("textDocument/definition", position.clone());
-    assert!(definition["result"].is_array(), "{definition}");
+    assert_eq!(
+        definition["result"],
+        json!([{"uri": network_uri, "range": range(3, 6, 3, 16)}]),
+        "{definition}"
+    );
     let mut references = position.clone();
     references["context"] = json!({"includeDeclaration": true});
     let references = client.request("textDocument/references", references);
-    assert!(references["result"].is_array(), "{references}");
+    assert_eq!(
+        references["result"],
+        json!([
+            {"uri": network_uri, "range": range(3, 6, 3, 16)},
+            {"uri": site_uri, "range": range(3, 37, 3, 47)},
+            {"uri": site_uri, "range": range(11, 34, 11, 44)},
+        ]),
+        "{references}"
+    );
+    // At the start of a line inside a server: the nodes a server may hold.
     let completion = client.request(
         "textDocument/completion",
         json!({"textDocument": {"uri": site_uri}, "position": {"line": 4, "character": 8}}),
     );
-    assert!(completion["result"].is_array(), "{completion}");
+    let labels: Vec<&str> = completion["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        labels.contains(&"management-point") && labels.contains(&"sql-instance"),
+        "{labels:?}"
+    );
+    assert!(!labels.contains(&"site"), "{labels:?}");
+    let first = &completion["result"][0];
+    assert_eq!(first["textEdit"]["range"], range(4, 8, 4, 8), "{first}");
 
     // A document the server does not know: empty answers, not errors.
     let unknown = json!({"textDocument": {"uri": "file:///nowhere/x.kdl"}, "position": {"line": 0, "character": 0}});

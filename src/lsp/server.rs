@@ -111,6 +111,22 @@ struct Current {
     uris: Vec<Option<Url>>,
     /// The model's KDL files (the first sources, by id), by file key.
     ids: HashMap<PathBuf, SourceId>,
+    /// Built at the first hover, definition or references of this model, then kept
+    /// (50 ms on the largest generated model: too long to rebuild per request).
+    symbols: std::cell::OnceCell<analysis::Symbols>,
+    flow_index: std::cell::OnceCell<analysis::FlowIndex>,
+}
+
+impl Current {
+    fn symbols(&self) -> &analysis::Symbols {
+        self.symbols
+            .get_or_init(|| analysis::Symbols::new(&self.checked.model))
+    }
+
+    fn flow_index(&self) -> &analysis::FlowIndex {
+        self.flow_index
+            .get_or_init(|| analysis::FlowIndex::new(&self.checked.model, &self.checked.flows))
+    }
 }
 
 struct Server<W: Write> {
@@ -507,7 +523,13 @@ impl<W: Write> Server<W> {
             })
             .collect();
         let parsed = self.cache.last_parsed();
-        self.current = Some(Current { checked, uris, ids });
+        self.current = Some(Current {
+            checked,
+            uris,
+            ids,
+            symbols: std::cell::OnceCell::new(),
+            flow_index: std::cell::OnceCell::new(),
+        });
         self.publish()?;
         timings.lap("publish");
         self.log(
@@ -632,16 +654,16 @@ impl<W: Write> Server<W> {
             }
             m if m == GotoDefinition::METHOD => {
                 let p: GotoDefinitionParams = parse(params)?;
-                let found = self.locations(&p.text_document_position_params, |s, id, offset| {
-                    analysis::definition(s, id, offset)
+                let found = self.locations(&p.text_document_position_params, |c, id, offset| {
+                    analysis::definition_with(c.symbols(), id, offset)
                 });
                 json(GotoDefinitionResponse::Array(found))
             }
             m if m == References::METHOD => {
                 let p: ReferenceParams = parse(params)?;
                 let declaration = p.context.include_declaration;
-                let found = self.locations(&p.text_document_position, |s, id, offset| {
-                    analysis::references(s, id, offset, declaration)
+                let found = self.locations(&p.text_document_position, |c, id, offset| {
+                    analysis::references_with(c.symbols(), id, offset, declaration)
                 });
                 json(found)
             }
@@ -671,7 +693,13 @@ impl<W: Write> Server<W> {
 
     fn hover(&self, at: &TextDocumentPositionParams) -> Option<Hover> {
         let (current, id, offset) = self.at(at)?;
-        let markdown = analysis::hover(&snapshot(current), id, offset)?;
+        let markdown = analysis::hover_with(
+            &snapshot(current),
+            current.symbols(),
+            current.flow_index(),
+            id,
+            offset,
+        )?;
         Some(Hover {
             contents: HoverContents::Markup(MarkupContent {
                 kind: MarkupKind::Markdown,
@@ -684,12 +712,12 @@ impl<W: Write> Server<W> {
     fn locations(
         &self,
         at: &TextDocumentPositionParams,
-        find: impl FnOnce(&Snapshot<'_>, SourceId, usize) -> Vec<crate::model::Span>,
+        find: impl FnOnce(&Current, SourceId, usize) -> Vec<crate::model::Span>,
     ) -> Vec<Location> {
         let Some((current, id, offset)) = self.at(at) else {
             return Vec::new();
         };
-        let spans = find(&snapshot(current), id, offset);
+        let spans = find(current, id, offset);
         let mut locator =
             Locator::new(&current.checked.model.sources, &current.uris, self.encoding);
         spans
@@ -716,18 +744,29 @@ impl<W: Write> Server<W> {
                 None => return Vec::new(),
             },
         };
-        let offset = LineIndex::new(text).offset(at.position, self.encoding);
+        let lines = LineIndex::new(text);
+        let offset = lines.offset(at.position, self.encoding);
         analysis::completion(text, offset)
             .into_iter()
-            .map(|c| CompletionItem {
-                label: c.label,
-                kind: Some(match c.kind {
-                    CompletionKind::Node => CompletionItemKind::KEYWORD,
-                    CompletionKind::Property => CompletionItemKind::PROPERTY,
-                    CompletionKind::Value => CompletionItemKind::ENUM_MEMBER,
-                }),
-                detail: c.detail,
-                ..CompletionItem::default()
+            .map(|c| {
+                // What is typed of the word is replaced, so that `zo` becomes `zone=`
+                // and a half-typed quoted value its quoted form.
+                let range = lines.range(c.replace_from.min(offset), offset, self.encoding);
+                let new_text = c.insert_text.clone().unwrap_or_else(|| c.label.clone());
+                CompletionItem {
+                    label: c.label,
+                    kind: Some(match c.kind {
+                        CompletionKind::Node => CompletionItemKind::KEYWORD,
+                        CompletionKind::Property => CompletionItemKind::PROPERTY,
+                        CompletionKind::Value => CompletionItemKind::ENUM_MEMBER,
+                    }),
+                    detail: c.detail,
+                    text_edit: Some(lsp_types::CompletionTextEdit::Edit(lsp_types::TextEdit {
+                        range,
+                        new_text,
+                    })),
+                    ..CompletionItem::default()
+                }
             })
             .collect()
     }
