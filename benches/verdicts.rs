@@ -62,14 +62,14 @@ fn server(zone: u32, index: u32) -> String {
 }
 
 fn endpoint(rng: &mut Lcg) -> String {
-    match rng.below(10) {
+    match rng.below(20) {
         0 => "any".into(),
-        1..=3 => format!("zone:z{}", rng.below(ZONES)),
-        4..=6 => format!(
+        1..=6 => format!("zone:z{}", rng.below(ZONES)),
+        7..=13 => format!(
             "host:{}",
             server(rng.below(ZONES), rng.below(SERVERS_PER_ZONE))
         ),
-        7 | 8 => format!("cidr:10.{}.{}.0/24", rng.below(ZONES), rng.below(2)),
+        14..=17 => format!("cidr:10.{}.{}.0/24", rng.below(ZONES), rng.below(2)),
         _ => format!("cidr:10.{}.0.0/16", rng.below(ZONES)),
     }
 }
@@ -83,8 +83,9 @@ fn endpoints(rng: &mut Lcg) -> String {
 fn rule_ports(rng: &mut Lcg, common: &[u32]) -> String {
     let one = |rng: &mut Lcg| -> String {
         match rng.below(10) {
-            0..=4 => common[rng.below(u32::try_from(common.len()).expect("small")) as usize]
-                .to_string(),
+            0..=4 => {
+                common[rng.below(u32::try_from(common.len()).expect("small")) as usize].to_string()
+            }
             5 | 6 => (1024 + rng.below(60_000)).to_string(),
             7 => {
                 let a = 1024 + rng.below(60_000);
@@ -92,7 +93,7 @@ fn rule_ports(rng: &mut Lcg, common: &[u32]) -> String {
             }
             8 => "rpc".into(),
             _ => {
-                let a = rng.below(1_024);
+                let a = 1 + rng.below(1_023);
                 format!("{a}-{}", a + rng.below(64))
             }
         }
@@ -132,10 +133,10 @@ fn model(rules: u32) -> String {
     for r in 0..rules {
         let action = if rng.percent(15) { "deny" } else { "allow" };
         write!(kdl, "    {action} \"r{r}\"").expect("a string");
-        if !rng.percent(10) {
+        if !rng.percent(3) {
             write!(kdl, " from=\"{}\"", endpoints(&mut rng)).expect("a string");
         }
-        if !rng.percent(5) {
+        if !rng.percent(2) {
             write!(kdl, " to=\"{}\"", endpoints(&mut rng)).expect("a string");
         }
         match rng.below(100) {
@@ -185,8 +186,11 @@ fn model(rules: u32) -> String {
                 COMMON_UDP[(f as usize + 1) % COMMON_UDP.len()]
             ),
         };
-        writeln!(kdl, "flow \"f{f}\" from=\"host:{from}\" to=\"host:{to}\" {ports}")
-            .expect("a string");
+        writeln!(
+            kdl,
+            "flow \"f{f}\" from=\"host:{from}\" to=\"host:{to}\" {ports}"
+        )
+        .expect("a string");
     }
     kdl
 }
