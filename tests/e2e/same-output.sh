@@ -3,8 +3,9 @@
 #
 # Usage: tests/e2e/same-output.sh BASE_BIN NEW_BIN [MODEL...]
 #
-# Runs `flows --phase all` in every format (table, csv, json, markdown) and
-# `export --target csv --phase all` with both binaries on each model, and compares
+# Runs `flows --phase all` in every format (table, csv, json, markdown),
+# `export --target csv --phase all` and `check --phase all` (short, json, sarif) with
+# both binaries on each model, and compares
 # stdout, stderr and the exit code with `cmp`. Without MODEL it uses examples/contoso,
 # examples/standalone-primary, examples/broken and a medium model written by
 # `cargo run --release --example generate -- --scale medium`.
@@ -46,6 +47,9 @@ for model in "$@"; do
         commands+=("flows --format $format --phase all")
     done
     commands+=("export --target csv --phase all")
+    for format in short json sarif; do
+        commands+=("check --format $format --phase all")
+    done
     for command in "${commands[@]}"; do
         # shellcheck disable=SC2086 # the command is split into its arguments on purpose
         run "$base" base $command "$model"
