@@ -12,10 +12,10 @@
 //! interval only flips the bits that change. `rpc` stands for the destination's range, so
 //! rules naming it are a separate bit set that joins inside that range.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use ipnet::IpNet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::{DecidedBy, Decision, Filter, Outcome, part};
 use crate::engine::network::{Network, Place, Tri};
@@ -234,21 +234,21 @@ impl SideIndex {
             words,
             places: vec![None; places],
             any: vec![0; words],
-            zones: HashMap::new(),
-            hosts: HashMap::new(),
-            hosts_lowercase: HashMap::new(),
-            cidr_networks: HashMap::new(),
+            zones: HashMap::default(),
+            hosts: HashMap::default(),
+            hosts_lowercase: HashMap::default(),
+            cidr_networks: HashMap::default(),
             cidr_lengths: Vec::new(),
             cidrs: Vec::new(),
             cidr_by_zone: Vec::new(),
             others: Vec::new(),
             unions: Vec::new(),
             guarded: vec![0; words],
-            guard_zones: HashMap::new(),
+            guard_zones: HashMap::default(),
             unsure: vec![0; words],
         };
-        let mut cidrs: HashMap<IpNet, Vec<u32>> = HashMap::new();
-        let mut others: HashMap<&Endpoint, Vec<u32>> = HashMap::new();
+        let mut cidrs: HashMap<IpNet, Vec<u32>> = HashMap::default();
+        let mut others: HashMap<&Endpoint, Vec<u32>> = HashMap::default();
         for (i, rule) in rules.iter().enumerate() {
             let r = rule_id(i);
             let list = if from_side {
@@ -463,7 +463,7 @@ fn firewall_index<'a>(
             words: rules.len().div_ceil(64),
             from: SideIndex::new(rules, true, net.place_count()),
             to: SideIndex::new(rules, false, net.place_count()),
-            interned: HashSet::new(),
+            interned: HashSet::default(),
             ports: [None, None, None],
         }
     })
