@@ -96,6 +96,38 @@ fn static_ports(traffic: &Traffic, protocol: Protocol, out: &mut Vec<(u32, u32)>
     rpc
 }
 
+/// Crosses a boundary: flips the covering candidates among the rules whose coverage
+/// starts or stops there, keeping their count and the lowest.
+fn step(
+    events: &[u32],
+    may: &[u64],
+    covering: &mut [u64],
+    count: &mut u32,
+    first: &mut Option<usize>,
+) {
+    for &r in events {
+        let r = r as usize;
+        if !bit(may, r) {
+            continue;
+        }
+        let mask = 1 << (r % 64);
+        covering[r / 64] ^= mask;
+        if covering[r / 64] & mask == 0 {
+            *count -= 1;
+            if *first == Some(r) {
+                *first = if *count == 0 {
+                    None
+                } else {
+                    first_set(covering, r + 1)
+                };
+            }
+        } else {
+            *count += 1;
+            *first = Some(first.map_or(r, |f| f.min(r)));
+        }
+    }
+}
+
 /// One protocol of one firewall: which rules cover which ports.
 struct PortIndex {
     /// The first port of each elementary interval, ascending; the first is 0 and the last
@@ -587,25 +619,46 @@ impl RuleIndex {
 
         let mut cur = lo;
         loop {
-            let mut end = hi;
-            if let Some(&next) = ports.starts.get(k + 1) {
-                end = end.min(next - 1);
+            if ports.starts.get(k + 1) == Some(&cur) {
+                k += 1;
+                step(ports.events(k), &pair.may, covering, &mut count, &mut first);
             }
+            // The stretch from `cur` on, up to an edge of the destination's `rpc` range,
+            // where the deciding rule stays the same: boundaries that do not change it
+            // are crossed without ending the stretch.
             let in_rpc = first_rpc.is_some() && rpc_lo <= cur && cur <= rpc_hi;
+            let mut limit = hi;
             if first_rpc.is_some() {
                 if in_rpc {
-                    end = end.min(rpc_hi);
+                    limit = limit.min(rpc_hi);
                 } else if cur < rpc_lo {
-                    end = end.min(rpc_lo - 1);
+                    limit = limit.min(rpc_lo - 1);
                 }
             }
-            let decider = match (first, first_rpc.filter(|_| in_rpc)) {
-                (Some(a), Some(b)) => a.min(b),
-                (Some(a), None) | (None, Some(a)) => a,
-                (None, None) => usize::MAX,
+            let rpc_decider = first_rpc.filter(|_| in_rpc);
+            let decider_of = |first: Option<usize>| -> u32 {
+                let decider = match (first, rpc_decider) {
+                    (Some(a), Some(b)) => a.min(b),
+                    (Some(a), None) | (None, Some(a)) => a,
+                    (None, None) => return u32::MAX,
+                };
+                #[allow(clippy::cast_possible_truncation)]
+                let decider = decider as u32;
+                decider
             };
-            #[allow(clippy::cast_possible_truncation)]
-            let decider = decider.min(u32::MAX as usize) as u32;
+            let decider = decider_of(first);
+            let mut end = limit;
+            while let Some(&next) = ports.starts.get(k + 1) {
+                if next > limit {
+                    break;
+                }
+                k += 1;
+                step(ports.events(k), &pair.may, covering, &mut count, &mut first);
+                if decider_of(first) != decider {
+                    end = next - 1;
+                    break;
+                }
+            }
             match runs.last_mut() {
                 Some(last) if last.0 == decider => last.2 = end,
                 _ => runs.push((decider, cur, end)),
@@ -614,30 +667,6 @@ impl RuleIndex {
                 break;
             }
             cur = end + 1;
-            if ports.starts.get(k + 1) == Some(&cur) {
-                k += 1;
-                for &r in ports.events(k) {
-                    let r = r as usize;
-                    if !bit(&pair.may, r) {
-                        continue;
-                    }
-                    let mask = 1 << (r % 64);
-                    covering[r / 64] ^= mask;
-                    if covering[r / 64] & mask == 0 {
-                        count -= 1;
-                        if first == Some(r) {
-                            first = if count == 0 {
-                                None
-                            } else {
-                                first_set(covering, r + 1)
-                            };
-                        }
-                    } else {
-                        count += 1;
-                        first = Some(first.map_or(r, |f| f.min(r)));
-                    }
-                }
-            }
         }
 
         // The scan decides rule by rule, each on its ports in order, then the default.
