@@ -6,7 +6,8 @@
 //! (source, destination) pair ANDs them once. Per firewall and protocol, the ports are cut
 //! into elementary intervals at every rule's port boundary: within one, a rule covers
 //! every port or none. The rules covering an interval are a bit set kept at every
-//! [`CHECKPOINT`]-th interval, with the rules that start or stop covering at each
+//! few intervals ([`CHECKPOINT`], more for huge rule bases), with the rules that start
+//! or stop covering at each
 //! boundary in between. A flow's first match on an interval is the lowest bit of the
 //! pair's candidates AND the interval's rules; walking the flow's ports interval by
 //! interval only flips the bits that change. `rpc` stands for the destination's range, so
@@ -23,10 +24,13 @@ use crate::engine::{FlowEndpoint, RequiredFlow};
 use crate::model::{Action, Endpoint, FirewallRule, PortItem, Protocol, RuleGuard, Traffic};
 
 /// Intervals between stored rule sets: a flow's first interval is rebuilt from the
-/// nearest stored set by at most this many boundaries' flips. It bounds the index of a
-/// protocol to `intervals / CHECKPOINT` bit sets, so memory stays linear in the rules
-/// times the rules / 64 / [`CHECKPOINT`].
-const CHECKPOINT: usize = 32;
+/// nearest stored set by fewer than this many boundaries' flips.
+const CHECKPOINT: usize = 8;
+
+/// The most words the stored sets of one protocol take (32 MB): beyond, they are spaced
+/// further apart, so that memory stays bounded whatever the rule base. The tests' bound
+/// is tiny, so that their firewalls of a hundred rules take that path too.
+const CHECKPOINT_WORDS: usize = if cfg!(test) { 64 } else { 1 << 22 };
 
 fn bit(words: &[u64], i: usize) -> bool {
     words[i / 64] >> (i % 64) & 1 == 1
@@ -137,7 +141,9 @@ struct PortIndex {
     /// `starts[k]`.
     event_at: Vec<u32>,
     events: Vec<u32>,
-    /// The rules covering interval `c * CHECKPOINT`, `words` words per `c`.
+    /// Intervals between stored sets: [`CHECKPOINT`] or more.
+    every: usize,
+    /// The rules covering interval `c * every`, `words` words per `c`.
     checkpoints: Vec<u64>,
     /// The rules naming `rpc`, when any does.
     rpc: Option<Vec<u64>>,
@@ -178,10 +184,12 @@ impl PortIndex {
         }
         #[allow(clippy::cast_possible_truncation)]
         event_at.push(events.len() as u32);
+        let every = CHECKPOINT.max((starts.len() * words).div_ceil(CHECKPOINT_WORDS));
         let mut index = Self {
             starts,
             event_at,
             events,
+            every,
             checkpoints: Vec::new(),
             rpc: any_rpc.then_some(rpc),
         };
@@ -190,7 +198,7 @@ impl PortIndex {
             for &r in index.events(k) {
                 cover[r as usize / 64] ^= 1 << (r % 64);
             }
-            if k % CHECKPOINT == 0 {
+            if k % index.every == 0 {
                 index.checkpoints.extend_from_slice(&cover);
             }
         }
@@ -603,10 +611,10 @@ impl RuleIndex {
         // The candidates covering the flow's first interval: the nearest stored set, with
         // the flips of the boundaries since, masked by the pair's candidates.
         let mut k = ports.starts.partition_point(|&s| s <= lo) - 1;
-        let checkpoint = k / CHECKPOINT;
+        let checkpoint = k / ports.every;
         covering.clear();
         covering.extend_from_slice(&ports.checkpoints[checkpoint * words..][..words]);
-        for j in checkpoint * CHECKPOINT + 1..=k {
+        for j in checkpoint * ports.every + 1..=k {
             for &r in ports.events(j) {
                 covering[r as usize / 64] ^= 1 << (r % 64);
             }
