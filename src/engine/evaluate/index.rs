@@ -5,12 +5,11 @@
 //! surely match, as bit sets (interned: the places of one zone usually share them); a
 //! (source, destination) pair ANDs them once. Per firewall and protocol, the ports are cut
 //! into elementary intervals at every rule's port boundary: within one, a rule covers
-//! every port or none. The rules covering an interval are a bit set kept at every
-//! few intervals ([`CHECKPOINT`], more for huge rule bases), with the rules that start
-//! or stop covering at each
-//! boundary in between. A flow's first match on an interval is the lowest bit of the
-//! pair's candidates AND the interval's rules; walking the flow's ports interval by
-//! interval only flips the bits that change. `rpc` stands for the destination's range, so
+//! every port or none. The rules covering an interval are a bit set kept every few
+//! intervals ([`CHECKPOINT`], more for huge rule bases), with the rules that start or
+//! stop covering at each boundary in between. A flow's first match on an interval is the
+//! lowest bit of the pair's candidates AND the interval's rules; walking the flow's ports
+//! only flips the bits that change, and a stretch ends only where its first match does. `rpc` stands for the destination's range, so
 //! rules naming it are a separate bit set that joins inside that range.
 
 use std::sync::Arc;
