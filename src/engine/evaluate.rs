@@ -5,15 +5,19 @@
 //! Network firewalls decide by first match, then `default`; Windows Firewall lets a
 //! matching `block` win over any `allow`, which is a first match over the blocks followed
 //! by the allows. A rule whose match the model cannot decide makes its part of the flow
-//! `indeterminate`. Flows are evaluated per (source, destination) pair, with each
-//! firewall's candidate rules looked up per place once, not scanned per flow.
+//! `indeterminate`. Flows are evaluated per (source, destination) pair; a network
+//! firewall's first match comes from its rule index (`index`), not from a scan of its
+//! rules per flow.
 
+#[cfg(test)]
 use std::sync::Arc;
 
 use super::intervals;
 use super::network::{Network, Place, Route, Tri};
 use super::{FlowEndpoint, FlowPorts, RequiredFlow};
 use crate::model::{Action, Direction, HostFirewall, Model, PortItem, Protocol, Traffic};
+
+mod index;
 
 /// What filters a flow on its way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -318,72 +322,68 @@ fn decide(
     }
 }
 
-/// Per network firewall, the rules whose `from` (or `to`) may name a place, by place id.
-struct CandidateCache {
-    from: Vec<Vec<Option<Candidates>>>,
-    to: Vec<Vec<Option<Candidates>>>,
-}
+/// How network firewalls decide flows: by the rule index, or (the reference the tests
+/// compare it with) by scanning each pair's candidate rules.
+trait NetworkRules {
+    /// What one firewall keeps for one (source, destination) pair.
+    type Pair;
 
-/// Rule indexes with how surely they match.
-type Candidates = Arc<[(u32, Tri)]>;
-
-impl CandidateCache {
-    fn new(net: &Network<'_>) -> Self {
-        let n = net.model.firewalls.len();
-        let places = net.place_count();
-        Self {
-            from: vec![vec![None; places]; n],
-            to: vec![vec![None; places]; n],
-        }
-    }
-
-    fn lookup(
+    fn pair(
         &mut self,
         net: &Network<'_>,
         fw: usize,
-        place: Place,
-        from_side: bool,
-    ) -> Arc<[(u32, Tri)]> {
-        let id = net.place_id(place);
-        let slot = if from_side {
-            &mut self.from[fw][id]
-        } else {
-            &mut self.to[fw][id]
-        };
-        slot.get_or_insert_with(|| {
-            net.model.firewalls[fw]
-                .rules
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| {
-                    let list = if from_side {
-                        &r.traffic.from
-                    } else {
-                        &r.traffic.to
-                    };
-                    let mut tri = net
-                        .list_matches(list, place)
-                        .and(net.guard_matches(&r.guard, place, from_side));
-                    // A rule with a construct the model cannot represent matches as
-                    // unknown wherever its represented parts match (asked once, on
-                    // the source side).
-                    if from_side && r.uncertain.is_some() {
-                        tri = tri.and(Tri::Maybe);
-                    }
-                    #[allow(clippy::cast_possible_truncation)]
-                    (tri != Tri::No).then_some((i as u32, tri))
-                })
-                .collect()
-        })
-        .clone()
+        source: FlowEndpoint,
+        destination: FlowEndpoint,
+    ) -> Self::Pair;
+
+    /// Pushes the firewall's decisions on the flow, part by part.
+    fn decide(
+        &mut self,
+        net: &Network<'_>,
+        pair: &Self::Pair,
+        flow: &RequiredFlow,
+        rpc: (u16, u16),
+        out: &mut Vec<Decision>,
+    );
+}
+
+impl NetworkRules for index::RuleIndex {
+    type Pair = index::PairRules;
+
+    fn pair(
+        &mut self,
+        net: &Network<'_>,
+        fw: usize,
+        source: FlowEndpoint,
+        destination: FlowEndpoint,
+    ) -> Self::Pair {
+        index::RuleIndex::pair(self, net, fw, Place::Host(source), Place::Host(destination))
+    }
+
+    fn decide(
+        &mut self,
+        net: &Network<'_>,
+        pair: &Self::Pair,
+        flow: &RequiredFlow,
+        rpc: (u16, u16),
+        out: &mut Vec<Decision>,
+    ) {
+        index::RuleIndex::decide(self, net, pair, flow, rpc, out);
     }
 }
 
 /// Evaluates every flow. `flows` must be sorted by source and destination (as
 /// [`super::required_flows`] returns them); the result is parallel to it.
 pub fn evaluate(net: &Network<'_>, flows: &[RequiredFlow]) -> Vec<FlowVerdict> {
+    evaluate_with(net, flows, &mut index::RuleIndex::new(net))
+}
+
+fn evaluate_with<N: NetworkRules>(
+    net: &Network<'_>,
+    flows: &[RequiredFlow],
+    rules: &mut N,
+) -> Vec<FlowVerdict> {
     let model = net.model;
-    let mut cache = CandidateCache::new(net);
     let mut out = Vec::with_capacity(flows.len());
     let mut start = 0;
     while start < flows.len() {
@@ -395,34 +395,13 @@ pub fn evaluate(net: &Network<'_>, flows: &[RequiredFlow]) -> Vec<FlowVerdict> {
                 .count();
         let route = net.route(net.zone_of(source), net.zone_of(destination));
         // The candidate rules of each firewall on the route for this pair.
-        let mut network: Vec<(usize, Vec<Candidate<'_>>)> = Vec::new();
-        if let Route::Through(fws) = &route {
-            for &fw in fws.iter() {
-                let from = cache.lookup(net, fw, Place::Host(source), true);
-                let to = cache.lookup(net, fw, Place::Host(destination), false);
-                let rules = &model.firewalls[fw].rules;
-                let mut both = Vec::new();
-                let (mut i, mut j) = (0, 0);
-                while i < from.len() && j < to.len() {
-                    match from[i].0.cmp(&to[j].0) {
-                        std::cmp::Ordering::Less => i += 1,
-                        std::cmp::Ordering::Greater => j += 1,
-                        std::cmp::Ordering::Equal => {
-                            let index = from[i].0 as usize;
-                            both.push(Candidate {
-                                index,
-                                tri: from[i].1.and(to[j].1),
-                                traffic: &rules[index].traffic,
-                                action: rules[index].action,
-                            });
-                            i += 1;
-                            j += 1;
-                        }
-                    }
-                }
-                network.push((fw, both));
-            }
-        }
+        let network: Vec<N::Pair> = match &route {
+            Route::Through(fws) => fws
+                .iter()
+                .map(|&fw| rules.pair(net, fw, source, destination))
+                .collect(),
+            _ => Vec::new(),
+        };
         let host =
             |e: FlowEndpoint, direction: Direction| -> Option<(Vec<Candidate<'_>>, Action)> {
                 let fw = host_firewall(model, e)?;
@@ -474,16 +453,8 @@ pub fn evaluate(net: &Network<'_>, flows: &[RequiredFlow]) -> Vec<FlowVerdict> {
                     );
                 }
                 let rpc = rpc_range(model, destination);
-                for (fw, rules) in &network {
-                    let default = model.firewalls[*fw].default;
-                    decide(
-                        Filter::Network(*fw),
-                        rules,
-                        default,
-                        flow,
-                        rpc,
-                        &mut decisions,
-                    );
+                for pair in &network {
+                    rules.decide(net, pair, flow, rpc, &mut decisions);
                 }
                 if let Some((rules, default)) = &inbound {
                     decide(
@@ -512,6 +483,135 @@ pub fn evaluate(net: &Network<'_>, flows: &[RequiredFlow]) -> Vec<FlowVerdict> {
         start = end;
     }
     out
+}
+
+/// The evaluation the index replaced, kept as the reference the tests compare it with:
+/// per firewall and place the candidate rules as lists, merged per pair, then [`decide`]
+/// scans them rule by rule.
+#[cfg(test)]
+mod scan {
+    use super::*;
+
+    /// Per network firewall, the rules whose `from` (or `to`) may name a place, by place
+    /// id: rule indexes with how surely they match.
+    pub(super) struct CandidateCache {
+        from: Vec<Vec<Option<Candidates>>>,
+        to: Vec<Vec<Option<Candidates>>>,
+    }
+
+    type Candidates = Arc<[(u32, Tri)]>;
+
+    impl CandidateCache {
+        pub(super) fn new(net: &Network<'_>) -> Self {
+            let n = net.model.firewalls.len();
+            let places = net.place_count();
+            Self {
+                from: vec![vec![None; places]; n],
+                to: vec![vec![None; places]; n],
+            }
+        }
+
+        fn lookup(
+            &mut self,
+            net: &Network<'_>,
+            fw: usize,
+            place: Place,
+            from_side: bool,
+        ) -> Candidates {
+            let id = net.place_id(place);
+            let slot = if from_side {
+                &mut self.from[fw][id]
+            } else {
+                &mut self.to[fw][id]
+            };
+            slot.get_or_insert_with(|| {
+                net.model.firewalls[fw]
+                    .rules
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, r)| {
+                        let list = if from_side {
+                            &r.traffic.from
+                        } else {
+                            &r.traffic.to
+                        };
+                        let mut tri = net
+                            .list_matches(list, place)
+                            .and(net.guard_matches(&r.guard, place, from_side));
+                        if from_side && r.uncertain.is_some() {
+                            tri = tri.and(Tri::Maybe);
+                        }
+                        #[allow(clippy::cast_possible_truncation)]
+                        (tri != Tri::No).then_some((i as u32, tri))
+                    })
+                    .collect()
+            })
+            .clone()
+        }
+    }
+
+    impl NetworkRules for CandidateCache {
+        /// The firewall and its candidate rules for the pair, ascending.
+        type Pair = (usize, Vec<(usize, Tri)>);
+
+        fn pair(
+            &mut self,
+            net: &Network<'_>,
+            fw: usize,
+            source: FlowEndpoint,
+            destination: FlowEndpoint,
+        ) -> Self::Pair {
+            let from = self.lookup(net, fw, Place::Host(source), true);
+            let to = self.lookup(net, fw, Place::Host(destination), false);
+            let mut both = Vec::new();
+            let (mut i, mut j) = (0, 0);
+            while i < from.len() && j < to.len() {
+                match from[i].0.cmp(&to[j].0) {
+                    std::cmp::Ordering::Less => i += 1,
+                    std::cmp::Ordering::Greater => j += 1,
+                    std::cmp::Ordering::Equal => {
+                        both.push((from[i].0 as usize, from[i].1.and(to[j].1)));
+                        i += 1;
+                        j += 1;
+                    }
+                }
+            }
+            (fw, both)
+        }
+
+        fn decide(
+            &mut self,
+            net: &Network<'_>,
+            (fw, both): &Self::Pair,
+            flow: &RequiredFlow,
+            rpc: (u16, u16),
+            out: &mut Vec<Decision>,
+        ) {
+            let firewall = &net.model.firewalls[*fw];
+            let rules: Vec<Candidate<'_>> = both
+                .iter()
+                .map(|&(index, tri)| Candidate {
+                    index,
+                    tri,
+                    traffic: &firewall.rules[index].traffic,
+                    action: firewall.rules[index].action,
+                })
+                .collect();
+            decide(
+                Filter::Network(*fw),
+                &rules,
+                firewall.default,
+                flow,
+                rpc,
+                out,
+            );
+        }
+    }
+
+    /// [`evaluate`] by scanning.
+    pub(crate) fn evaluate(net: &Network<'_>, flows: &[RequiredFlow]) -> Vec<FlowVerdict> {
+        evaluate_with(net, flows, &mut CandidateCache::new(net))
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,711 @@
+//! The first-match index of network firewall rules: a verdict costs a few word operations
+//! over bit sets of rules instead of a scan of every candidate rule.
+//!
+//! Per firewall and place, the rules whose `from` (or `to`) may match it and those that
+//! surely match, as bit sets (interned: the places of one zone usually share them); a
+//! (source, destination) pair ANDs them once. Per firewall and protocol, the ports are cut
+//! into elementary intervals at every rule's port boundary: within one, a rule covers
+//! every port or none. The rules covering an interval are a bit set kept every few
+//! intervals ([`CHECKPOINT`], more for huge rule bases), with the rules that start or
+//! stop covering at each boundary in between. A flow's first match on an interval is the
+//! lowest bit of the pair's candidates AND the interval's rules; walking the flow's ports
+//! only flips the bits that change, and a stretch ends only where its first match does. `rpc` stands for the destination's range, so
+//! rules naming it are a separate bit set that joins inside that range.
+
+use std::sync::Arc;
+
+use ipnet::IpNet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use super::{DecidedBy, Decision, Filter, Outcome, part};
+use crate::engine::network::{Network, Place, Tri};
+use crate::engine::{FlowEndpoint, RequiredFlow};
+use crate::model::{Action, Endpoint, FirewallRule, PortItem, Protocol, RuleGuard, Traffic};
+
+/// Intervals between stored rule sets: a flow's first interval is rebuilt from the
+/// nearest stored set by fewer than this many boundaries' flips.
+const CHECKPOINT: usize = 8;
+
+/// The most words the stored sets of one protocol take (32 MB): beyond, they are spaced
+/// further apart, so that memory stays bounded whatever the rule base. The tests' bound
+/// is tiny, so that their firewalls of a hundred rules take that path too.
+const CHECKPOINT_WORDS: usize = if cfg!(test) { 64 } else { 1 << 22 };
+
+fn bit(words: &[u64], i: usize) -> bool {
+    words[i / 64] >> (i % 64) & 1 == 1
+}
+
+/// The lowest set bit at or after `start`.
+fn first_set(words: &[u64], start: usize) -> Option<usize> {
+    let mut w = start / 64;
+    if w >= words.len() {
+        return None;
+    }
+    let mut word = words[w] & (u64::MAX << (start % 64));
+    loop {
+        if word != 0 {
+            return Some(w * 64 + word.trailing_zeros() as usize);
+        }
+        w += 1;
+        word = *words.get(w)?;
+    }
+}
+
+/// The lowest bit set in both.
+fn first_common(a: &[u64], b: &[u64]) -> Option<usize> {
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x & y != 0)
+        .map(|w| w * 64 + (a[w] & b[w]).trailing_zeros() as usize)
+}
+
+fn protocol_slot(protocol: Protocol) -> usize {
+    match protocol {
+        Protocol::Tcp => 0,
+        Protocol::Udp => 1,
+        Protocol::Icmp => 2,
+    }
+}
+
+/// The port intervals of `protocol` a rule covers whatever the destination (merged), into
+/// `out`; whether it also names `rpc`, which covers the destination's range.
+fn static_ports(traffic: &Traffic, protocol: Protocol, out: &mut Vec<(u32, u32)>) -> bool {
+    out.clear();
+    if traffic.matches_all_protocols() {
+        out.push((0, 65535));
+        return false;
+    }
+    let list = match protocol {
+        Protocol::Icmp => {
+            if traffic.icmp {
+                out.push((0, 0));
+            }
+            return false;
+        }
+        Protocol::Tcp => &traffic.tcp,
+        Protocol::Udp => &traffic.udp,
+    };
+    let mut rpc = false;
+    if let Some(list) = list {
+        for item in &list.value.items {
+            match *item {
+                PortItem::Range(a, b) => out.push((u32::from(a), u32::from(b))),
+                PortItem::Rpc => rpc = true,
+                PortItem::RpcEpmap => out.push((135, 135)),
+            }
+        }
+    }
+    *out = super::intervals::merge(out.drain(..));
+    rpc
+}
+
+/// Crosses a boundary: flips the covering candidates among the rules whose coverage
+/// starts or stops there, keeping their count and the lowest.
+fn step(
+    events: &[u32],
+    may: &[u64],
+    covering: &mut [u64],
+    count: &mut u32,
+    first: &mut Option<usize>,
+) {
+    for &r in events {
+        let r = r as usize;
+        if !bit(may, r) {
+            continue;
+        }
+        let mask = 1 << (r % 64);
+        covering[r / 64] ^= mask;
+        if covering[r / 64] & mask == 0 {
+            *count -= 1;
+            if *first == Some(r) {
+                *first = if *count == 0 {
+                    None
+                } else {
+                    first_set(covering, r + 1)
+                };
+            }
+        } else {
+            *count += 1;
+            *first = Some(first.map_or(r, |f| f.min(r)));
+        }
+    }
+}
+
+/// One protocol of one firewall: which rules cover which ports.
+struct PortIndex {
+    /// The first port of each elementary interval, ascending; the first is 0 and the last
+    /// interval ends at 65535.
+    starts: Vec<u32>,
+    /// `events[event_at[k]..event_at[k + 1]]`: the rules that start or stop covering at
+    /// `starts[k]`.
+    event_at: Vec<u32>,
+    events: Vec<u32>,
+    /// Intervals between stored sets: [`CHECKPOINT`] or more.
+    every: usize,
+    /// The rules covering interval `c * every`, `words` words per `c`.
+    checkpoints: Vec<u64>,
+    /// The rules naming `rpc`, when any does.
+    rpc: Option<Vec<u64>>,
+}
+
+impl PortIndex {
+    fn new(rules: &[FirewallRule], protocol: Protocol, words: usize) -> Self {
+        let mut rpc = vec![0u64; words];
+        let mut any_rpc = false;
+        // (port, rule): the rule's coverage flips at the port.
+        let mut edges: Vec<(u32, u32)> = Vec::new();
+        let mut ports = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            if static_ports(&rule.traffic, protocol, &mut ports) {
+                rpc[i / 64] |= 1 << (i % 64);
+                any_rpc = true;
+            }
+            #[allow(clippy::cast_possible_truncation)]
+            let r = i as u32;
+            for &(lo, hi) in &ports {
+                edges.push((lo, r));
+                if hi < 65535 {
+                    edges.push((hi + 1, r));
+                }
+            }
+        }
+        edges.sort_unstable();
+        let mut starts = vec![0];
+        let mut event_at = vec![0];
+        let mut events = Vec::with_capacity(edges.len());
+        for (port, rule) in edges {
+            if port != *starts.last().unwrap_or(&0) {
+                #[allow(clippy::cast_possible_truncation)]
+                event_at.push(events.len() as u32);
+                starts.push(port);
+            }
+            events.push(rule);
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        event_at.push(events.len() as u32);
+        let every = CHECKPOINT.max((starts.len() * words).div_ceil(CHECKPOINT_WORDS));
+        let mut index = Self {
+            starts,
+            event_at,
+            events,
+            every,
+            checkpoints: Vec::new(),
+            rpc: any_rpc.then_some(rpc),
+        };
+        let mut cover = vec![0u64; words];
+        for k in 0..index.starts.len() {
+            for &r in index.events(k) {
+                cover[r as usize / 64] ^= 1 << (r % 64);
+            }
+            if k % index.every == 0 {
+                index.checkpoints.extend_from_slice(&cover);
+            }
+        }
+        index
+    }
+
+    fn events(&self, k: usize) -> &[u32] {
+        &self.events[self.event_at[k] as usize..self.event_at[k + 1] as usize]
+    }
+}
+
+/// A firewall's index, built as flows reach it.
+struct FirewallIndex {
+    /// Words in a bit set of the firewall's rules.
+    words: usize,
+    from: SideIndex,
+    to: SideIndex,
+    /// The place sets of both sides, each kept once.
+    interned: HashSet<Arc<[u64]>>,
+    ports: [Option<PortIndex>; 3],
+}
+
+fn set_bit(words: &mut [u64], i: usize) {
+    words[i / 64] |= 1 << (i % 64);
+}
+
+#[allow(clippy::cast_possible_truncation)]
+fn rule_id(i: usize) -> u32 {
+    i as u32
+}
+
+/// One side (`from` or `to`) of a firewall's rules by endpoint, so that a place's
+/// candidates are gathered from the endpoints that name it rather than by asking every
+/// rule. A rule matches a place as surely as the surest item of its list does
+/// ([`Network::list_matches`]), so a place's sets are the union of its items' rules.
+struct SideIndex {
+    words: usize,
+    /// By place id: the rules whose list may match the place, then (the next `words`)
+    /// those whose list surely matches it, guards and uncertainty applied.
+    places: Vec<Option<Arc<[u64]>>>,
+    /// Rules naming `any`.
+    any: Vec<u64>,
+    zones: HashMap<String, Vec<u32>>,
+    /// `host:` items by exact name (consoles, cloud services) and by lowercase name
+    /// (servers, whose FQDN compares case-insensitively).
+    hosts: HashMap<String, Vec<u32>>,
+    hosts_lowercase: HashMap<String, Vec<u32>>,
+    /// `cidr:` items by network (host bits cleared), for places with an address, with
+    /// the prefix lengths in use.
+    cidr_networks: HashMap<IpNet, Vec<u32>>,
+    cidr_lengths: Vec<u8>,
+    /// `cidr:` items as written, for places without an address.
+    cidrs: Vec<(Endpoint, Vec<u32>)>,
+    /// The `cidr:` rules' sets of places without an address, which only their zone
+    /// decides, by zone.
+    cidr_by_zone: Vec<Option<Vec<u64>>>,
+    /// `site:`, `role:` and `clients:` items, asked place by place.
+    others: Vec<(Endpoint, Vec<u32>)>,
+    /// Rules whose list holds several `cidr:` items: together they may name a zone that
+    /// none names alone.
+    unions: Vec<u32>,
+    /// Rules whose guard restricts this side, and by zone those it lets see the place.
+    guarded: Vec<u64>,
+    guard_zones: HashMap<String, Vec<u64>>,
+    /// Rules matching as unknown at best (uncertain rules, on the source side).
+    unsure: Vec<u64>,
+}
+
+impl SideIndex {
+    fn new(rules: &[FirewallRule], from_side: bool, places: usize) -> Self {
+        let words = rules.len().div_ceil(64);
+        let mut side = Self {
+            words,
+            places: vec![None; places],
+            any: vec![0; words],
+            zones: HashMap::default(),
+            hosts: HashMap::default(),
+            hosts_lowercase: HashMap::default(),
+            cidr_networks: HashMap::default(),
+            cidr_lengths: Vec::new(),
+            cidrs: Vec::new(),
+            cidr_by_zone: Vec::new(),
+            others: Vec::new(),
+            unions: Vec::new(),
+            guarded: vec![0; words],
+            guard_zones: HashMap::default(),
+            unsure: vec![0; words],
+        };
+        let mut cidrs: HashMap<IpNet, Vec<u32>> = HashMap::default();
+        let mut others: HashMap<&Endpoint, Vec<u32>> = HashMap::default();
+        for (i, rule) in rules.iter().enumerate() {
+            let r = rule_id(i);
+            let list = if from_side {
+                &rule.traffic.from
+            } else {
+                &rule.traffic.to
+            };
+            let mut cidr_items = 0;
+            for item in list {
+                match &item.value {
+                    Endpoint::Any => set_bit(&mut side.any, i),
+                    Endpoint::Zone(z) => side.zones.entry(z.clone()).or_default().push(r),
+                    Endpoint::Host(h) => {
+                        side.hosts.entry(h.clone()).or_default().push(r);
+                        side.hosts_lowercase
+                            .entry(h.to_ascii_lowercase())
+                            .or_default()
+                            .push(r);
+                    }
+                    Endpoint::Cidr(net) => {
+                        cidr_items += 1;
+                        cidrs.entry(*net).or_default().push(r);
+                    }
+                    other => others.entry(other).or_default().push(r),
+                }
+            }
+            if cidr_items >= 2 {
+                side.unions.push(r);
+            }
+            let guard_zone = match (&rule.guard, from_side) {
+                (RuleGuard::IntoZone(zone), false) | (RuleGuard::OutOfZone(zone), true) => {
+                    Some(zone)
+                }
+                _ => None,
+            };
+            if let Some(zone) = guard_zone {
+                set_bit(&mut side.guarded, i);
+                set_bit(
+                    side.guard_zones
+                        .entry(zone.clone())
+                        .or_insert_with(|| vec![0; words]),
+                    i,
+                );
+            }
+            if from_side && rule.uncertain.is_some() {
+                set_bit(&mut side.unsure, i);
+            }
+        }
+        let mut cidrs: Vec<(IpNet, Vec<u32>)> = cidrs.into_iter().collect();
+        cidrs.sort_unstable_by_key(|(net, _)| *net);
+        for (net, rules) in &cidrs {
+            side.cidr_networks
+                .entry(net.trunc())
+                .or_default()
+                .extend(rules);
+            if !side.cidr_lengths.contains(&net.prefix_len()) {
+                side.cidr_lengths.push(net.prefix_len());
+            }
+        }
+        side.cidrs = cidrs
+            .into_iter()
+            .map(|(net, rules)| (Endpoint::Cidr(net), rules))
+            .collect();
+        let mut others: Vec<(Endpoint, Vec<u32>)> = others
+            .into_iter()
+            .map(|(e, rules)| (e.clone(), rules))
+            .collect();
+        others.sort_unstable_by_key(|(e, _)| e.to_string());
+        side.others = others;
+        side
+    }
+
+    /// Adds the rules of an item that names the place as `tri`.
+    fn add(sets: &mut [u64], words: usize, rules: &[u32], tri: Tri) {
+        if tri == Tri::No {
+            return;
+        }
+        for &r in rules {
+            set_bit(sets, r as usize);
+            if tri == Tri::Yes {
+                set_bit(sets, words * 64 + r as usize);
+            }
+        }
+    }
+
+    /// The place's sets: the rules whose list may match it, then those whose list surely
+    /// does; as [`Network::list_matches`] and [`Network::guard_matches`] answer, and
+    /// an uncertain rule at best unknown on the source side.
+    fn sets(
+        &mut self,
+        net: &Network<'_>,
+        rules: &[FirewallRule],
+        place: Place,
+        from_side: bool,
+    ) -> Vec<u64> {
+        let words = self.words;
+        let mut sets = vec![0u64; 2 * words];
+        sets[..words].copy_from_slice(&self.any);
+        sets[words..].copy_from_slice(&self.any);
+        let zone_id = net.place_zone(place);
+        let zone = net.zones[zone_id].name;
+        if let Some(rules) = self.zones.get(zone) {
+            Self::add(&mut sets, words, rules, Tri::Yes);
+        }
+        let model = net.model;
+        let host = match place {
+            Place::Host(FlowEndpoint::Server(i)) => self
+                .hosts_lowercase
+                .get(&model.servers[i].fqdn.value.to_ascii_lowercase()),
+            Place::Host(FlowEndpoint::Console(i)) => self.hosts.get(&model.consoles[i].name.value),
+            Place::Host(FlowEndpoint::Cloud(i)) => {
+                self.hosts.get(&model.cloud_services[i].name.value)
+            }
+            _ => None,
+        };
+        if let Some(rules) = host {
+            Self::add(&mut sets, words, rules, Tri::Yes);
+        }
+        self.add_cidrs(net, place, zone_id, &mut sets);
+        for (endpoint, rules) in &self.others {
+            Self::add(&mut sets, words, rules, net.matches(endpoint, place));
+        }
+        // A list whose best item is unknown may still name the place by its `cidr:`
+        // items together.
+        for &r in &self.unions {
+            let r = r as usize;
+            if bit(&sets, r) && !bit(&sets[words..], r) {
+                let rule = &rules[r].traffic;
+                let list = if from_side { &rule.from } else { &rule.to };
+                if net.list_matches(list, place) == Tri::Yes {
+                    set_bit(&mut sets[words..], r);
+                }
+            }
+        }
+        let sees = self.guard_zones.get(zone);
+        for w in 0..words {
+            let hidden = self.guarded[w] & !sees.map_or(0, |s| s[w]);
+            sets[w] &= !hidden;
+            sets[words + w] &= !(hidden | self.unsure[w]);
+        }
+        sets
+    }
+
+    /// The `cidr:` items' rules: by prefix lookups for a place with an address, by the
+    /// zone's subnets for the others (cached per zone), by its own subnets for a client
+    /// group with some.
+    fn add_cidrs(&mut self, net: &Network<'_>, place: Place, zone: usize, sets: &mut [u64]) {
+        if self.cidrs.is_empty() {
+            return;
+        }
+        let words = self.words;
+        let model = net.model;
+        let address = match place {
+            Place::Host(FlowEndpoint::Server(i)) => model.servers[i].address,
+            Place::Host(FlowEndpoint::Console(i)) => model.consoles[i].address,
+            _ => None,
+        };
+        if let Some(address) = address {
+            for &len in &self.cidr_lengths {
+                if let Some(rules) = IpNet::new(address, len)
+                    .ok()
+                    .and_then(|n| self.cidr_networks.get(&n.trunc()))
+                {
+                    Self::add(sets, words, rules, Tri::Yes);
+                }
+            }
+            return;
+        }
+        let own_subnets = matches!(place, Place::Host(FlowEndpoint::Clients(i))
+            if !model.clients[i].subnets.is_empty());
+        if own_subnets {
+            for (endpoint, rules) in &self.cidrs {
+                Self::add(sets, words, rules, net.matches(endpoint, place));
+            }
+            return;
+        }
+        if self.cidr_by_zone.len() <= zone {
+            self.cidr_by_zone.resize(zone + 1, None);
+        }
+        let cidrs = &self.cidrs;
+        let by_zone = self.cidr_by_zone[zone].get_or_insert_with(|| {
+            let mut zone_sets = vec![0u64; 2 * words];
+            for (endpoint, rules) in cidrs {
+                Self::add(&mut zone_sets, words, rules, net.matches(endpoint, place));
+            }
+            zone_sets
+        });
+        for (s, z) in sets.iter_mut().zip(by_zone.iter()) {
+            *s |= z;
+        }
+    }
+}
+
+/// The candidate rules of one firewall for one (source, destination) pair.
+pub(super) struct PairRules {
+    firewall: usize,
+    /// Rules whose `from` and `to` may match.
+    may: Vec<u64>,
+    /// Rules whose `from` and `to` surely match.
+    yes: Vec<u64>,
+}
+
+/// A firewall's index, created empty on first use.
+fn firewall_index<'a>(
+    slots: &'a mut [Option<FirewallIndex>],
+    net: &Network<'_>,
+    fw: usize,
+) -> &'a mut FirewallIndex {
+    slots[fw].get_or_insert_with(|| {
+        let rules = &net.model.firewalls[fw].rules;
+        FirewallIndex {
+            words: rules.len().div_ceil(64),
+            from: SideIndex::new(rules, true, net.place_count()),
+            to: SideIndex::new(rules, false, net.place_count()),
+            interned: HashSet::default(),
+            ports: [None, None, None],
+        }
+    })
+}
+
+/// Every network firewall's index, and the scratch space of a verdict.
+pub(super) struct RuleIndex {
+    firewalls: Vec<Option<FirewallIndex>>,
+    covering: Vec<u64>,
+    /// (first rule or `u32::MAX` for the default, first port, last port).
+    runs: Vec<(u32, u32, u32)>,
+}
+
+impl RuleIndex {
+    pub(super) fn new(net: &Network<'_>) -> Self {
+        Self {
+            firewalls: (0..net.model.firewalls.len()).map(|_| None).collect(),
+            covering: Vec::new(),
+            runs: Vec::new(),
+        }
+    }
+
+    /// The rules of `fw` whose `from` (or `to`) may, and surely, match a place.
+    fn place(&mut self, net: &Network<'_>, fw: usize, place: Place, from_side: bool) -> Arc<[u64]> {
+        let id = net.place_id(place);
+        let index = firewall_index(&mut self.firewalls, net, fw);
+        let side = if from_side {
+            &mut index.from
+        } else {
+            &mut index.to
+        };
+        if let Some(sets) = &side.places[id] {
+            return sets.clone();
+        }
+        let sets = side.sets(net, &net.model.firewalls[fw].rules, place, from_side);
+        let sets: Arc<[u64]> = if let Some(known) = index.interned.get(sets.as_slice()) {
+            known.clone()
+        } else {
+            let sets: Arc<[u64]> = sets.into();
+            index.interned.insert(sets.clone());
+            sets
+        };
+        let side = if from_side {
+            &mut index.from
+        } else {
+            &mut index.to
+        };
+        side.places[id] = Some(sets.clone());
+        sets
+    }
+
+    /// The candidate rules of `fw` for flows from `source` to `destination`.
+    pub(super) fn pair(
+        &mut self,
+        net: &Network<'_>,
+        fw: usize,
+        source: Place,
+        destination: Place,
+    ) -> PairRules {
+        let from = self.place(net, fw, source, true);
+        let to = self.place(net, fw, destination, false);
+        let words = from.len() / 2;
+        let and = |range: std::ops::Range<usize>| -> Vec<u64> {
+            from[range.clone()]
+                .iter()
+                .zip(&to[range])
+                .map(|(a, b)| a & b)
+                .collect()
+        };
+        PairRules {
+            firewall: fw,
+            may: and(0..words),
+            yes: and(words..2 * words),
+        }
+    }
+
+    /// First match of the pair's rules, then the firewall's `default`, for one flow: the
+    /// same decisions, in the same order, as the scan ([`super::decide`]).
+    pub(super) fn decide(
+        &mut self,
+        net: &Network<'_>,
+        pair: &PairRules,
+        flow: &RequiredFlow,
+        rpc: (u16, u16),
+        out: &mut Vec<Decision>,
+    ) {
+        let fw = pair.firewall;
+        let firewall = &net.model.firewalls[fw];
+        let slot = protocol_slot(flow.protocol);
+        let index = firewall_index(&mut self.firewalls, net, fw);
+        let words = index.words;
+        let ports = index.ports[slot]
+            .get_or_insert_with(|| PortIndex::new(&firewall.rules, flow.protocol, words));
+        let runs = &mut self.runs;
+        runs.clear();
+        let covering = &mut self.covering;
+        let (lo, hi) = flow.ports.interval();
+        let (rpc_lo, rpc_hi) = (u32::from(rpc.0), u32::from(rpc.1));
+        // The first rule naming `rpc`, when the flow reaches the destination's range.
+        let first_rpc = match &ports.rpc {
+            Some(rpc_rules) if lo <= rpc_hi && rpc_lo <= hi => first_common(&pair.may, rpc_rules),
+            _ => None,
+        };
+
+        // The candidates covering the flow's first interval: the nearest stored set, with
+        // the flips of the boundaries since, masked by the pair's candidates.
+        let mut k = ports.starts.partition_point(|&s| s <= lo) - 1;
+        let checkpoint = k / ports.every;
+        covering.clear();
+        covering.extend_from_slice(&ports.checkpoints[checkpoint * words..][..words]);
+        for j in checkpoint * ports.every + 1..=k {
+            for &r in ports.events(j) {
+                covering[r as usize / 64] ^= 1 << (r % 64);
+            }
+        }
+        for (c, m) in covering.iter_mut().zip(&pair.may) {
+            *c &= m;
+        }
+        let mut count: u32 = covering.iter().map(|w| w.count_ones()).sum();
+        let mut first = first_set(covering, 0);
+
+        let mut cur = lo;
+        loop {
+            if ports.starts.get(k + 1) == Some(&cur) {
+                k += 1;
+                step(ports.events(k), &pair.may, covering, &mut count, &mut first);
+            }
+            // The stretch from `cur` on, up to an edge of the destination's `rpc` range,
+            // where the deciding rule stays the same: boundaries that do not change it
+            // are crossed without ending the stretch.
+            let in_rpc = first_rpc.is_some() && rpc_lo <= cur && cur <= rpc_hi;
+            let mut limit = hi;
+            if first_rpc.is_some() {
+                if in_rpc {
+                    limit = limit.min(rpc_hi);
+                } else if cur < rpc_lo {
+                    limit = limit.min(rpc_lo - 1);
+                }
+            }
+            let rpc_decider = first_rpc.filter(|_| in_rpc);
+            let decider_of = |first: Option<usize>| -> u32 {
+                let decider = match (first, rpc_decider) {
+                    (Some(a), Some(b)) => a.min(b),
+                    (Some(a), None) | (None, Some(a)) => a,
+                    (None, None) => return u32::MAX,
+                };
+                #[allow(clippy::cast_possible_truncation)]
+                let decider = decider as u32;
+                decider
+            };
+            let decider = decider_of(first);
+            let mut end = limit;
+            while let Some(&next) = ports.starts.get(k + 1) {
+                if next > limit {
+                    break;
+                }
+                k += 1;
+                step(ports.events(k), &pair.may, covering, &mut count, &mut first);
+                if decider_of(first) != decider {
+                    end = next - 1;
+                    break;
+                }
+            }
+            match runs.last_mut() {
+                Some(last) if last.0 == decider => last.2 = end,
+                _ => runs.push((decider, cur, end)),
+            }
+            if end >= hi {
+                break;
+            }
+            cur = end + 1;
+        }
+
+        // The scan decides rule by rule, each on its ports in order, then the default.
+        runs.sort_by_key(|run| run.0);
+        let filter = Filter::Network(fw);
+        out.extend(runs.iter().map(|&(decider, a, b)| {
+            let (by, outcome) = if decider == u32::MAX {
+                (
+                    DecidedBy::Default,
+                    match firewall.default {
+                        Action::Allow => Outcome::Allow,
+                        Action::Deny => Outcome::Deny,
+                    },
+                )
+            } else {
+                let r = decider as usize;
+                let outcome = match (bit(&pair.yes, r), firewall.rules[r].action) {
+                    (false, _) => Outcome::Unknown,
+                    (true, Action::Allow) => Outcome::Allow,
+                    (true, Action::Deny) => Outcome::Deny,
+                };
+                (DecidedBy::Rule(r), outcome)
+            };
+            Decision {
+                filter,
+                by,
+                outcome,
+                ports: part(flow.protocol, (a, b)),
+            }
+        }));
+    }
+}
+
+#[cfg(test)]
+mod tests;
