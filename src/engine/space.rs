@@ -143,6 +143,19 @@ impl<'n, 'm> SpaceBuilder<'n, 'm> {
             let (y, m) = self.endpoints.entry(e.value.clone()).or_insert_with(|| {
                 let mut y = FixedBitSet::with_capacity(n);
                 let mut m = FixedBitSet::with_capacity(n);
+                // A zone names exactly its own places, surely: no scan of every place
+                // (a model with thousands of zones names most of them in rules).
+                if let Endpoint::Zone(name) = &e.value {
+                    for &id in self
+                        .net
+                        .zone_id(name)
+                        .map_or(&[][..], |z| self.net.zone_places(z))
+                    {
+                        y.insert(id);
+                        m.insert(id);
+                    }
+                    return (y, m);
+                }
                 for (id, p) in self.places.iter().enumerate() {
                     match self.net.matches(&e.value, *p) {
                         Tri::Yes => {

@@ -10,7 +10,9 @@ use std::fmt::Write as _;
 
 use super::context::{Context, RuleKey};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
-use crate::engine::{DecidedBy, Filter, covered_by};
+use fixedbitset::FixedBitSet;
+
+use crate::engine::{DecidedBy, Filter, Region, covered_by, intervals};
 use crate::model::{Action, RuleGuard};
 
 /// Beyond this many pieces, the remainder of a rule is not analysed further (the rule is
@@ -61,8 +63,23 @@ pub fn find(cx: &Context<'_, '_>) -> Vec<Shadowed> {
     let mut found = Vec::new();
     for (f, spaces) in cx.rule_spaces().iter().enumerate() {
         let rules = &cx.model.firewalls[f].rules;
+        // What each rule may match (its target) and surely matches (its cover), as place
+        // sets: an earlier rule whose cover misses the target's sources or destinations
+        // takes no part of it, and is skipped without comparing regions (a region
+        // comparison scans bit sets as large as the model's places, and a firewall with
+        // hundreds of rules would compare every pair).
+        let targets: Vec<Footprint> = spaces.iter().map(|s| Footprint::of(&s.maybe)).collect();
+        let covers: Vec<Footprint> = spaces.iter().map(|s| Footprint::of(&s.yes)).collect();
+        // Everything the rules above rule `i` surely match, together: a rule reaching
+        // beyond it (the closing `deny` of a long rule set) is not covered, and carving
+        // it region by region would only find that out after thousands of regions.
+        let mut above = Reach::default();
         for i in 1..spaces.len() {
-            if spaces[i].maybe.is_empty() || rules[i].uncertain.is_some() {
+            above.add(&spaces[i - 1].yes);
+            if spaces[i].maybe.is_empty()
+                || rules[i].uncertain.is_some()
+                || !above.holds(&spaces[i].maybe)
+            {
                 continue;
             }
             // An uncertain rule may not match at all, and a guarded rule (an NSG's
@@ -72,6 +89,7 @@ pub fn find(cx: &Context<'_, '_>) -> Vec<Shadowed> {
                 .filter(|&j| {
                     rules[j].uncertain.is_none()
                         && (rules[j].guard == RuleGuard::Always || rules[j].guard == rules[i].guard)
+                        && covers[j].may_meet(&targets[i])
                 })
                 .map(|j| (j, spaces[j].yes.as_slice()));
             if let Some(covers) = covered_by(&spaces[i].maybe, earlier, LIMIT) {
@@ -83,6 +101,83 @@ pub fn find(cx: &Context<'_, '_>) -> Vec<Shadowed> {
         }
     }
     found
+}
+
+/// The union of the services, sources and destinations of regions: a box around them.
+#[derive(Default)]
+struct Reach {
+    services: Vec<(u32, u32)>,
+    src: FixedBitSet,
+    dst: FixedBitSet,
+}
+
+impl Reach {
+    fn add(&mut self, regions: &[Region]) {
+        for r in regions {
+            self.services = intervals::merge(self.services.iter().chain(&r.services).copied());
+            self.src.union_with(&r.src);
+            self.dst.union_with(&r.dst);
+        }
+    }
+
+    /// Whether every region lies inside the box (what the regions the box was built from
+    /// cover together can only lie inside it).
+    fn holds(&self, regions: &[Region]) -> bool {
+        regions.iter().all(|r| {
+            r.src.is_subset(&self.src)
+                && r.dst.is_subset(&self.dst)
+                && intervals::split(&r.services, &self.services).1.is_empty()
+        })
+    }
+}
+
+/// The sources and destinations of a union of regions, each kept as its few places when
+/// it has few (`None`: too many to list, never ruled out).
+struct Footprint {
+    src: Option<Vec<usize>>,
+    dst: Option<Vec<usize>>,
+    src_set: FixedBitSet,
+    dst_set: FixedBitSet,
+}
+
+/// Place sets with at most this many places are listed.
+const FEW: usize = 64;
+
+impl Footprint {
+    fn of(regions: &[Region]) -> Self {
+        let union = |side: fn(&Region) -> &FixedBitSet| {
+            let mut set = FixedBitSet::new();
+            for r in regions {
+                set.union_with(side(r));
+            }
+            let few = (set.count_ones(..) <= FEW).then(|| set.ones().collect());
+            (few, set)
+        };
+        let (src, src_set) = union(|r| &r.src);
+        let (dst, dst_set) = union(|r| &r.dst);
+        Self {
+            src,
+            dst,
+            src_set,
+            dst_set,
+        }
+    }
+
+    /// False when the two surely share no source or no destination.
+    fn may_meet(&self, other: &Footprint) -> bool {
+        let meet = |a: &Option<Vec<usize>>,
+                    a_set: &FixedBitSet,
+                    b: &Option<Vec<usize>>,
+                    b_set: &FixedBitSet| {
+            match (a, b) {
+                (Some(a), _) => a.iter().any(|&p| b_set.contains(p)),
+                (None, Some(b)) => b.iter().any(|&p| a_set.contains(p)),
+                (None, None) => true,
+            }
+        };
+        meet(&self.src, &self.src_set, &other.src, &other.src_set)
+            && meet(&self.dst, &self.dst_set, &other.dst, &other.dst_set)
+    }
 }
 
 pub fn check(cx: &Context<'_, '_>, shadowed: &[Shadowed], out: &mut Vec<Diagnostic>) {
