@@ -267,7 +267,7 @@ pub fn check_model(
     timings.lap("evaluate");
     let cx = rules::Context::new(&model, &net, &flows, &verdicts, phases);
     findings.extend(rules::run_timed(&cx, &mut |check| {
-        timings.detail("rules", check)
+        timings.detail("rules", check);
     }));
     // Suppressions are judged over every phase: a suppression used by a diagnostic of a
     // phase that `--phase` leaves out is not unused. Without suppressions there is

@@ -297,7 +297,14 @@ fn role_name(kind: &str) -> &'static str {
 
 #[derive(Default)]
 struct FlowSet {
-    index: HashMap<(FlowEndpoint, FlowEndpoint, Protocol, FlowPorts), usize>,
+    /// Looked up once per (row, source, destination, ports): a fast fixed-seed hash, as
+    /// `SipHash` was a good part of the flow computation on large models (no iteration
+    /// depends on it).
+    index: HashMap<
+        (FlowEndpoint, FlowEndpoint, Protocol, FlowPorts),
+        usize,
+        foldhash::fast::FixedState,
+    >,
     flows: Vec<RequiredFlow>,
     /// No new flow past this many; the first service refused is kept.
     limit: usize,

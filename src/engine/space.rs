@@ -354,6 +354,54 @@ mod tests {
     }
 
     #[test]
+    fn a_zone_names_exactly_the_places_a_scan_finds() {
+        let model = crate::engine::test_model(
+            r#"
+            zone "hq" { subnet "10.1.0.0/16" }
+            zone "dc" { subnet "10.2.0.0/16" }
+            zone "empty"
+            site "P01" type="primary" {
+                database server="sql.contoso.com" instance="MSSQLSERVER"
+                server "cm.contoso.com" zone="dc" address="10.2.0.10" { site-server; management-point }
+            }
+            server "sql.contoso.com" zone="dc" { sql-instance "MSSQLSERVER" }
+            clients "HQ" site="P01" zone="hq"
+            console "admin" zone="hq" site="P01"
+            firewall "fw" { zones "hq" "dc" "internet" "empty" }
+            "#,
+        );
+        let net = Network::new(&model);
+        let mut builder = SpaceBuilder::new(&net);
+        let places: Vec<Place> = net.places().collect();
+        for name in ["hq", "dc", "empty", "internet", "nowhere"] {
+            let endpoint = Endpoint::Zone(name.to_owned());
+            let list = [Spanned {
+                value: endpoint.clone(),
+                span: crate::model::Span::new(crate::model::SourceId(0), 0, 0),
+            }];
+            let (yes, maybe) = builder.place_sets(&list);
+            let scanned: Vec<usize> = (0..places.len())
+                .filter(|&id| net.matches(&endpoint, places[id]) == Tri::Yes)
+                .collect();
+            assert_eq!(yes.ones().collect::<Vec<_>>(), scanned, "zone:{name}");
+            assert_eq!(maybe, yes, "zone:{name}: a zone is never uncertain");
+        }
+        // Each host is in the zone it names, and `zone_of` says so.
+        let dc = net.zone_id("dc").expect("zone dc");
+        assert_eq!(net.zone_of(FlowEndpoint::Server(0)), dc);
+        assert_eq!(
+            net.zone_of(FlowEndpoint::Clients(0)),
+            net.zone_id("hq").expect("hq")
+        );
+        let internet = net.zone_id("internet").expect("internet");
+        assert_eq!(net.zone_of(FlowEndpoint::Internet), internet);
+        assert_eq!(
+            net.zone_places(net.zone_id("empty").expect("empty")),
+            [net.place_id(Place::Unlisted(net.zone_id("empty").expect("empty")))]
+        );
+    }
+
+    #[test]
     fn union_of_two_rules_covers_what_neither_covers_alone() {
         let target = [region(&[(80, 443)], &[0, 1], &[2])];
         let low = [region(&[(1, 200)], &[0, 1], &[2])];

@@ -231,7 +231,7 @@ impl<'a, 'm> Context<'a, 'm> {
                 ));
             }
         }
-        parts.sort_by(|a, b| a.0.cmp(&b.0));
+        parts.sort_by_key(|part| part.0);
         let mut groups: Vec<(DecisionGroup, Vec<(&RequiredFlow, FlowPorts)>)> = Vec::new();
         for (key, flow, ports) in parts {
             match groups.last_mut() {

@@ -86,6 +86,9 @@ pub static RULES: &[&RuleInfo] = &[
     &unused_waiver::RULE,
 ];
 
+/// A check that reads the model alone.
+type ModelCheck = fn(&crate::model::Model, &mut Vec<Diagnostic>);
+
 /// Runs every check over the model and its evaluated flows.
 pub fn run(cx: &Context<'_, '_>) -> Vec<Diagnostic> {
     run_timed(cx, &mut |_| {})
@@ -96,7 +99,7 @@ pub fn run(cx: &Context<'_, '_>) -> Vec<Diagnostic> {
 pub fn run_timed(cx: &Context<'_, '_>, done: &mut dyn FnMut(&str)) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let model = cx.model;
-    let model_checks: [(&RuleInfo, fn(&crate::model::Model, &mut Vec<Diagnostic>)); 18] = [
+    let model_checks: [(&RuleInfo, ModelCheck); 18] = [
         (&site_code::RULE, site_code::check),
         (&site_parent::RULE, site_parent::check),
         (&role_placement::RULE, role_placement::check),

@@ -232,3 +232,50 @@ pub fn check(cx: &Context<'_, '_>, shadowed: &[Shadowed], out: &mut Vec<Diagnost
 pub fn keys(shadowed: &[Shadowed]) -> HashSet<RuleKey> {
     shadowed.iter().map(|s| s.key).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Network, Phase, evaluate, required_flows};
+
+    /// The shadowed rules of the model's firewalls, as (firewall, rule, covering rules).
+    fn shadowed(kdl: &str) -> Vec<(usize, usize, Vec<usize>)> {
+        let model = crate::engine::test_model(kdl);
+        let net = Network::new(&model);
+        let flows = required_flows(&model, &Phase::ALL);
+        let verdicts = evaluate(&net, &flows);
+        let cx = Context::new(&model, &net, &flows, &verdicts, &Phase::ALL);
+        find(&cx)
+            .into_iter()
+            .map(|s| match s.key {
+                (Filter::Network(f), i) => (f, i, s.covers),
+                _ => unreachable!("only network rules are shadowed"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rules_apart_are_skipped_and_rules_reaching_beyond_those_above_are_not_shadowed() {
+        let found = shadowed(
+            r#"
+            zone "hq" { subnet "10.1.0.0/16" }
+            zone "dc" { subnet "10.2.0.0/16" }
+            zone "branch" { subnet "10.3.0.0/16" }
+            firewall "fw" default="deny" {
+                zones "hq" "dc" "branch"
+                allow "web" from="zone:hq" to="zone:dc" tcp="80"
+                allow "branch web" from="zone:branch" to="zone:dc" tcp="80-100"
+                allow "more web" from="zone:hq" to="zone:dc" tcp="81-100"
+                allow "all web" from="zone:hq" to="zone:dc" tcp="80-100"
+                deny "no NetBIOS" udp="137"
+                deny "no web" tcp="80"
+                allow "branch web again" from="zone:branch" to="zone:dc" tcp="90"
+            }
+            "#,
+        );
+        // `all web` lies inside `web` and `more web` together (`branch web` takes no
+        // part); the closing denies reach protocols and places no rule above reaches;
+        // `branch web again` lies inside `branch web`.
+        assert_eq!(found, [(0, 3, vec![0, 2]), (0, 6, vec![1])]);
+    }
+}
