@@ -12,26 +12,15 @@ use cmflow::model::Endpoint;
 /// Every `.md` file under `docs/` and every `.kdl` and `.md` file under `examples/`, and
 /// the rule documentation of the registry (which `docs/rules.md` is generated from).
 fn texts() -> Vec<(String, String)> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for p in paths {
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|e| e == "md" || e == "kdl")
-                && let Ok(text) = std::fs::read_to_string(&p)
-            {
-                out.push((p.display().to_string(), text));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&root().join("docs"), &mut out);
-    walk(&root().join("examples"), &mut out);
-    out
+    let wanted = |p: &std::path::Path| p.extension().is_some_and(|e| e == "md" || e == "kdl");
+    ["docs", "examples"]
+        .iter()
+        .flat_map(|dir| common::paths_below(&root().join(dir), wanted))
+        .filter_map(|p| {
+            let text = std::fs::read_to_string(&p).ok()?;
+            Some((p.display().to_string(), text))
+        })
+        .collect()
 }
 
 /// The values of `from="..."` and `to="..."` in a text.

@@ -17,25 +17,7 @@ mod generate;
 
 /// Every file below `dir`, as (relative path with `/`, text), sorted.
 fn files(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("folder") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(dir)
-                    .expect("below")
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.push((rel, std::fs::read_to_string(&path).expect("text")));
-            }
-        }
-    }
-    out.sort();
-    out
+    common::files_below(dir, |_| true)
 }
 
 #[test]

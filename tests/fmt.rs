@@ -10,21 +10,13 @@ use common::{copy_tree, root, run};
 
 /// Every `.kdl` file below `dir`, sorted, with its bytes.
 fn kdl_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("read dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "kdl") {
-                let bytes = std::fs::read(&path).expect("read");
-                out.push((path, bytes));
-            }
-        }
-    }
-    out.sort();
-    out
+    common::paths_below(dir, |p| p.extension().is_some_and(|e| e == "kdl"))
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path).expect("read");
+            (path, bytes)
+        })
+        .collect()
 }
 
 /// What a model means, independent of layout: every required flow of every phase with

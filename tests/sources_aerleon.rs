@@ -25,25 +25,7 @@ mod generate;
 
 /// Every `.kdl` file below `dir`, as (relative path with `/`, text), sorted.
 fn kdl_files(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("folder") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "kdl") {
-                let rel = path
-                    .strip_prefix(dir)
-                    .expect("below")
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.push((rel, std::fs::read_to_string(&path).expect("text")));
-            }
-        }
-    }
-    out.sort();
-    out
+    common::files_below(dir, |p| p.extension().is_some_and(|e| e == "kdl"))
 }
 
 /// Each required flow's `VERDICT SOURCE_KIND DESTINATION_KIND` in

@@ -13,6 +13,8 @@
 //! its `remove "ANCHOR"` drops a base section; its `removed-role` names a role the
 //! edition no longer has. Shared sections are written once, in the base.
 
+mod compiled;
+
 use std::sync::{Arc, OnceLock};
 
 use crate::diag::Diagnostic;
@@ -74,7 +76,7 @@ pub fn seed_url(seed: &str) -> &'static str {
 }
 
 /// A port as the catalog writes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CatalogPort {
     Range(u16, u16),
     /// `client-http`, `sql`, ... resolved from the model's settings.
@@ -82,7 +84,7 @@ pub enum CatalogPort {
 }
 
 /// One condition atom of `when`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Atom {
     pub negated: bool,
     /// `from`, `to`, `site` or `hierarchy`.
@@ -91,7 +93,7 @@ pub struct Atom {
     pub test: AtomTest,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AtomTest {
     /// The property is true (booleans) or set (others).
     Holds,
@@ -100,7 +102,7 @@ pub enum AtomTest {
 }
 
 /// One table row of one section, with the section's defaults applied.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct CatalogRow {
     pub anchor: String,
     pub seed: String,
@@ -120,6 +122,8 @@ pub struct CatalogRow {
     pub broadcast: bool,
     /// The section's address on Microsoft Learn.
     pub url: String,
+    /// Into the catalog file; compiled layers keep the offsets only.
+    #[serde(with = "compiled::offsets")]
     pub span: Span,
 }
 
@@ -131,21 +135,21 @@ impl CatalogRow {
 }
 
 /// A role an edition no longer has (`removed-role` in an edition file).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RemovedRole {
     pub role: String,
     pub reason: String,
 }
 
 /// A base section an edition drops (`remove` in an edition file).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RemovedSection {
     pub anchor: String,
     pub reason: String,
 }
 
 /// A documented row deliberately not instantiated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct NotApplicable {
     pub anchor: String,
     pub seed: String,
@@ -214,8 +218,7 @@ pub fn parse(files: &[(&str, &str)]) -> Catalog {
         let id = catalog
             .sources
             .add(SourceFile::new((*name).to_owned(), Arc::from(*text), true));
-        let mut layer = Catalog::default();
-        read_file(&mut layer, id, text);
+        let layer = compiled::layer(name, text, id).unwrap_or_else(|| read_layer(id, text));
         catalog.apply(layer);
     }
     catalog
@@ -263,6 +266,13 @@ fn port_of(v: Option<Value>) -> Option<CatalogPort> {
         }),
         Value::Bool(_) => None,
     }
+}
+
+/// Reads one catalog file into a layer (its rows, removals and diagnostics).
+fn read_layer(id: SourceId, text: &str) -> Catalog {
+    let mut layer = Catalog::default();
+    read_file(&mut layer, id, text);
+    layer
 }
 
 fn read_file(catalog: &mut Catalog, id: SourceId, text: &str) {

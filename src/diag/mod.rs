@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+pub mod fix;
+
 use crate::model::{SourceMap, Span};
 
 /// How serious a finding is. Ordered: `Info < Warning < Error`.
@@ -158,6 +160,15 @@ impl Diagnostic {
         self
     }
 
+    /// [`Diagnostic::with_fix`] when there is a fix (see [`fix::rename`]).
+    #[must_use]
+    pub fn with_optional_fix(mut self, fix: Option<Fix>) -> Self {
+        if fix.is_some() {
+            self.fix = fix;
+        }
+        self
+    }
+
     #[must_use]
     pub fn with_severity(mut self, severity: Severity) -> Self {
         self.severity = severity;
@@ -230,7 +241,8 @@ impl Findings {
     }
 
     /// Applies suppressions, reports the suppressions that silenced nothing through
-    /// `unused` (`lint/unused-suppression`), applies severity overrides (the last one for a
+    /// `unused` (`lint/unused-suppression`; with the fix that deletes the `suppress` node
+    /// when it stands alone on its lines), applies severity overrides (the last one for a
     /// code wins; `off` drops) and returns the findings sorted for output.
     pub fn finish(
         self,
@@ -288,7 +300,16 @@ impl Findings {
                 .iter()
                 .zip(used)
                 .filter(|(_, u)| !u)
-                .map(|(s, _)| unused(s)),
+                .map(|(s, _)| {
+                    // What resolves it is the suppression's own: deleting the node, when
+                    // it stands alone on its lines.
+                    let d = unused(s);
+                    if d.fix.is_some() {
+                        return d;
+                    }
+                    let fix = fix::delete_lines(&sources.get(s.span.source).text, s.span);
+                    d.with_optional_fix(fix)
+                }),
         );
         let mut out: Vec<Diagnostic> = out
             .into_iter()
@@ -426,6 +447,48 @@ mod tests {
             Some("management-point")
         );
         assert_eq!(did_you_mean("sql-instance", names), None);
+    }
+
+    #[test]
+    fn an_unused_suppression_alone_on_its_line_comes_with_its_deletion() {
+        use crate::model::{SourceFile, SourceId};
+        let text = "allow \"a\" {\n    suppress \"x/y\"\n}\nallow \"b\" { suppress \"x/y\"; }\n";
+        let mut sources = SourceMap::default();
+        let id: SourceId = sources.add(SourceFile::new("m.kdl".into(), text.into(), false));
+        let at = |needle: &str| {
+            let start = text.find(needle).expect("in text");
+            Span::new(id, start, start + needle.len())
+        };
+        let suppression = |node: &str| Suppression {
+            code: "x/y".into(),
+            scope: at(node),
+            span: at(node),
+        };
+        let rule = RuleInfo {
+            code: "lint/unused-suppression",
+            default_severity: Severity::Warning,
+            summary: "",
+            docs: "",
+        };
+        let found = Findings::default().finish(
+            &sources,
+            &[],
+            &[
+                suppression("suppress \"x/y\"\n"),
+                suppression("suppress \"x/y\";"),
+            ],
+            |s| Diagnostic::new(&rule, "unused", Label::new(s.span, "here")),
+        );
+        let fixes: Vec<Option<(usize, usize, &str)>> = found
+            .iter()
+            .map(|d| {
+                d.fix
+                    .as_ref()
+                    .map(|f| (f.span.start, f.span.end, f.replacement.as_str()))
+            })
+            .collect();
+        // The first is deleted with its line; the second shares its line with `allow`.
+        assert_eq!(fixes, [Some((12, 31, "")), None]);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::evaluate::{host_firewall, rpc_range, rule_ports};
 use super::flows::{FlowEndpoint, FlowPorts, RequiredFlow};
 use super::intervals;
 use super::network::{Network, Place, Tri};
-use crate::model::{Action, Direction, Protocol, Traffic};
+use crate::model::{Action, Direction, Traffic};
 
 /// The port intervals of a flow that a traffic description (a forbid, a rule) surely
 /// names: both ends match for sure and the ports overlap.
@@ -78,14 +78,7 @@ pub fn exported_flows(net: &Network<'_>, flows: &[RequiredFlow]) -> Vec<Required
             continue;
         }
         for (a, b) in rest {
-            let ports = if flow.protocol == Protocol::Icmp {
-                FlowPorts::Echo
-            } else {
-                FlowPorts::Range(
-                    u16::try_from(a).unwrap_or(u16::MAX),
-                    u16::try_from(b).unwrap_or(u16::MAX),
-                )
-            };
+            let ports = FlowPorts::from_interval(flow.protocol, (a, b));
             out.push(RequiredFlow {
                 ports,
                 ..flow.clone()

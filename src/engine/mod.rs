@@ -26,7 +26,9 @@ pub use network::{Network, Place, Route, Tri, ZoneId};
 pub use space::{Region, RuleSpace, SpaceBuilder, covered_by, first_match, restrict};
 
 /// When a flow is needed (`cli.md` § Phases).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
     Operation,

@@ -10,7 +10,7 @@ use super::evaluate::rpc_range;
 use super::flows::{FlowPorts, RequiredFlow};
 use super::intervals;
 use super::network::{Network, Place, Tri};
-use crate::model::{Model, Protocol, Waiver};
+use crate::model::{Model, Waiver};
 
 /// Whether a waiver names a flow's source, destination and phase (not its ports).
 pub fn waiver_names(net: &Network<'_>, waiver: &Waiver, flow: &RequiredFlow) -> bool {
@@ -65,14 +65,7 @@ pub fn apply(model: &Model, flows: Vec<RequiredFlow>) -> Vec<RequiredFlow> {
         split = true;
         parts.extend(rest.into_iter().map(|i| (i, None)));
         for ((a, b), waived_by) in parts {
-            let ports = if flow.protocol == Protocol::Icmp {
-                FlowPorts::Echo
-            } else {
-                FlowPorts::Range(
-                    u16::try_from(a).unwrap_or(u16::MAX),
-                    u16::try_from(b).unwrap_or(u16::MAX),
-                )
-            };
+            let ports = FlowPorts::from_interval(flow.protocol, (a, b));
             out.push(RequiredFlow {
                 ports,
                 waived_by,

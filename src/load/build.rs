@@ -591,12 +591,14 @@ impl Reader<'_> {
                         ),
                         Label::new(a.span, "not in `zones`"),
                     );
-                    d = d.with_help(
-                        match crate::diag::did_you_mean(&a.value, names.iter().copied()) {
-                            Some(best) => format!("did you mean `{best}`?"),
-                            None => "name one of the zones listed in `zones`".to_owned(),
-                        },
-                    );
+                    d = match crate::diag::did_you_mean(&a.value, names.iter().copied()) {
+                        Some(best) => d
+                            .with_help(format!("did you mean `{best}`?"))
+                            .with_optional_fix(crate::diag::fix::rename(
+                                self.text, a.span, &a.value, best,
+                            )),
+                        None => d.with_help("name one of the zones listed in `zones`"),
+                    };
                     self.report(d);
                     return None;
                 }

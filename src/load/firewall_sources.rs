@@ -425,6 +425,17 @@ server "t.contoso.com" zone="hq" {
                 "source/parse: cannot read `t.json`: No such file or directory (os error 2) @ m.kdl:19:29",
             ]
         );
+        // The misspelt `attached` zone's fix writes the zone it is closest to.
+        let attached = l.diagnostics.iter().find(|d| d.message.contains("`hqq`"));
+        let fix = attached.and_then(|d| d.fix.as_ref()).expect("a fix");
+        let text = &l.model.sources.get(fix.span.source).text;
+        assert_eq!(
+            (
+                &text[fix.span.start..fix.span.end],
+                fix.replacement.as_str()
+            ),
+            ("\"hqq\"", "\"hq\"")
+        );
     }
 
     #[test]

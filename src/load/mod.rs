@@ -258,7 +258,7 @@ fn read_file(
                 let span = clamp(id, text, d.span);
                 let kdl1 = unparsed::kdl1_hint(text, span);
                 let message = match &kdl1 {
-                    Some((message, _)) => message.clone(),
+                    Some(hint) => hint.message.clone(),
                     None => d.message.unwrap_or_else(|| "invalid KDL".into()),
                 };
                 let mut diag = Diagnostic::new(
@@ -266,8 +266,17 @@ fn read_file(
                     message,
                     Label::new(span, d.label.unwrap_or_else(|| "here".into())),
                 );
-                if let Some(help) = kdl1.map(|(_, help)| help).or(d.help) {
-                    diag = diag.with_help(help);
+                match kdl1 {
+                    Some(hint) => {
+                        diag = diag
+                            .with_help(hint.help)
+                            .with_fix(hint.fix.span, hint.fix.replacement);
+                    }
+                    None => {
+                        if let Some(help) = d.help {
+                            diag = diag.with_help(help);
+                        }
+                    }
                 }
                 if !reader.diagnostics.contains(&diag) {
                     reader.diagnostics.push(diag);
@@ -501,6 +510,80 @@ mod tests {
         .iter()
         .map(|d| format!("{}: {}", d.code, d.message))
         .collect()
+    }
+
+    /// `CODE: WRITTEN -> REPLACEMENT` of every diagnostic with a fix, in order.
+    fn fixes(text: &str) -> Vec<String> {
+        load_texts(
+            vec![("m.kdl".into(), text.as_bytes().to_vec(), false)],
+            crate::rules::SPEC_CODES,
+        )
+        .diagnostics
+        .iter()
+        .filter_map(|d| {
+            let fix = d.fix.as_ref()?;
+            let written = &text[fix.span.start..fix.span.end];
+            Some(format!("{}: {written} -> {}", d.code, fix.replacement))
+        })
+        .collect()
+    }
+
+    #[test]
+    fn a_help_that_names_one_edit_comes_with_it_as_a_fix() {
+        let model = r#"
+zone "office" { subnet "10.20.0.0/16"; }
+zone "lab" { subnet "10.30.0.9/16"; }
+site "P01" type="primary" {
+    server "dp1.contoso.com" zone="office" {
+        distribution-point
+    }
+    server "dp2.contoso.com" zone="office" adress="10.20.0.2" {
+        distribution-point pull=#true sources="dp1.contoso.com,dp1.contoso.cm"
+        managment-point
+    }
+}
+clients "A" site="P01" zone="ofice"
+clients "B" site="P01" zone=ofice
+firewall "fw" default="deni" {
+    zones "office" "lab"
+    allow "x" from="clients:A,zone:labb" to="role:distribution-point@P02" tcp="80"
+    allow "y" from="zone:lab" to="zone:lab" tcp="80" {
+        suppress "firewall/overly-brod" reason="r"
+    }
+}
+"#;
+        assert_eq!(
+            fixes(model),
+            [
+                "schema/invalid-value: \"10.30.0.9/16\" -> \"10.30.0.0/16\"",
+                "schema/unknown-property: adress -> address",
+                "schema/unknown-node: managment-point -> management-point",
+                "schema/invalid-value: \"deni\" -> \"deny\"",
+                "schema/unknown-reference: \"firewall/overly-brod\" -> \"firewall/overly-broad\"",
+                "schema/unknown-reference: dp1.contoso.cm -> dp1.contoso.com",
+                "schema/unknown-reference: \"ofice\" -> \"office\"",
+                "schema/unknown-reference: ofice -> office",
+                "schema/unknown-reference: labb -> lab",
+                "schema/unknown-reference: P02 -> P01",
+            ]
+        );
+        // No fix where the help names no single edit, or the name is not written as such.
+        let none = r#"
+zone "office" { subnet "10.20.0.0/16"; }
+clients "A" site="P01" zone="o\u{66}ice"
+clients "B" zone="zzzzzz"
+"#;
+        assert_eq!(fixes(none), Vec::<String>::new());
+        let escaped = messages(none);
+        assert!(
+            escaped.contains(&"schema/unknown-reference: zone `ofice` does not exist".to_owned()),
+            "{escaped:?}"
+        );
+        // KDL 1's `true` in a KDL 2 file.
+        assert_eq!(
+            fixes("zone \"a\" x=#false\nzone \"b\" y=true\n"),
+            ["kdl/syntax: true -> #true"]
+        );
     }
 
     #[test]

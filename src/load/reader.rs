@@ -6,6 +6,7 @@ use kdl::{KdlEntry, KdlNode, KdlValue};
 
 use super::codes::{DUPLICATE_NAME, INVALID_VALUE, MISSING_VALUE, UNKNOWN_NODE, UNKNOWN_PROPERTY};
 use super::vocabulary::{Context, Kind, NodeSpec};
+use crate::diag::fix::rename;
 use crate::diag::{Diagnostic, Label, did_you_mean};
 use crate::model::values::{ValueError, check_fqdn, parse_port_range};
 use crate::model::{Endpoint, PortList, Props, SourceId, Span, Spanned, Value};
@@ -198,7 +199,10 @@ impl<'a> Reader<'a> {
                 );
                 let names = spec.props.iter().map(|p| p.name);
                 d = match did_you_mean(key_name, names) {
-                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    Some(s) => {
+                        d.fix = rename(self.text, key_span, key_name, s);
+                        d.with_help(format!("did you mean `{s}`?"))
+                    }
                     None if spec.props.is_empty() => {
                         d.with_help(format!("`{name}` takes no properties"))
                     }
@@ -268,6 +272,7 @@ impl<'a> Reader<'a> {
         );
         let allowed = context.nodes().iter().map(|n| n.name);
         if let Some(s) = did_you_mean(name, allowed) {
+            d.fix = rename(self.text, name_span, name, s);
             d = d.with_help(format!("did you mean `{s}`?"));
         } else if let Some(other) = Context::ALL
             .iter()
@@ -414,7 +419,9 @@ impl<'a> Reader<'a> {
                     Label::new(span, "unknown value"),
                 );
                 Err(match did_you_mean(s, values.iter().copied()) {
-                    Some(m) => d.with_help(format!("did you mean \"{m}\"?")),
+                    Some(m) => d
+                        .with_help(format!("did you mean \"{m}\"?"))
+                        .with_optional_fix(rename(self.text, span, s, m)),
                     None => d,
                 })
             }
@@ -453,7 +460,13 @@ impl<'a> Reader<'a> {
                     format!("`{s}` has host bits set"),
                     Label::new(span, "not a network address"),
                 )
-                .with_help(format!("did you mean \"{}\"?", net.trunc()))),
+                .with_help(format!("did you mean \"{}\"?", net.trunc()))
+                .with_optional_fix(rename(
+                    self.text,
+                    span,
+                    s,
+                    &net.trunc().to_string(),
+                ))),
                 Err(_) => Err(Diagnostic::new(
                     &INVALID_VALUE,
                     format!("`{s}` is not a CIDR"),

@@ -7,7 +7,7 @@ use super::build::FileModel;
 use super::codes::{DUPLICATE_NAME, INVALID_VALUE, MISSING_VALUE, UNKNOWN_REFERENCE};
 use super::vocabulary::endpoint_role_names;
 use crate::diag::{Diagnostic, Label, did_you_mean};
-use crate::model::{Endpoint, Index, InstanceRef, Model, Span, Spanned, Traffic};
+use crate::model::{Endpoint, Index, InstanceRef, Model, SourceMap, Span, Spanned, Traffic};
 
 /// The zone every model has, whether declared or not.
 pub const INTERNET: &str = "internet";
@@ -39,7 +39,7 @@ pub fn merge(
         model.boundary_groups.extend(f.boundary_groups);
         model.waivers.extend(f.waivers);
         for (o, code) in f.severity_overrides {
-            check_code(&code, known_codes, diags);
+            check_code(&model.sources, &code, known_codes, diags);
             model.severity_overrides.push(o);
         }
         for choice in f.catalogs {
@@ -63,7 +63,12 @@ pub fn merge(
             }
         }
         for (s, code_span) in f.suppressions {
-            check_code(&Spanned::new(s.code.clone(), code_span), known_codes, diags);
+            check_code(
+                &model.sources,
+                &Spanned::new(s.code.clone(), code_span),
+                known_codes,
+                diags,
+            );
             model.suppressions.push(s);
         }
     }
@@ -71,9 +76,15 @@ pub fn merge(
     check_references(model, diags);
 }
 
-fn check_code(code: &Spanned<String>, known: &[&str], diags: &mut Vec<Diagnostic>) {
+fn check_code(
+    sources: &SourceMap,
+    code: &Spanned<String>,
+    known: &[&str],
+    diags: &mut Vec<Diagnostic>,
+) {
     if !known.contains(&code.value.as_str()) {
         diags.push(unknown(
+            sources,
             code.span,
             "rule code",
             &code.value,
@@ -213,6 +224,7 @@ fn build_index(model: &Model, diags: &mut Vec<Diagnostic>) -> Index {
 }
 
 fn unknown<'a>(
+    sources: &SourceMap,
     span: Span,
     what: &str,
     name: &str,
@@ -224,9 +236,23 @@ fn unknown<'a>(
         Label::new(span, format!("no such {what}")),
     );
     match did_you_mean(name, candidates) {
-        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+        Some(s) => suggest(sources, d, span, name, s),
         None => d,
     }
+}
+
+/// `d` with the help "did you mean `suggestion`?" and, when the written name can be
+/// replaced with certainty, the fix that does it (replacing any earlier suggestion).
+fn suggest(
+    sources: &SourceMap,
+    mut d: Diagnostic,
+    span: Span,
+    name: &str,
+    suggestion: &str,
+) -> Diagnostic {
+    d.help = Some(format!("did you mean `{suggestion}`?"));
+    d.fix = crate::diag::fix::rename(&sources.get(span.source).text, span, name, suggestion);
+    d
 }
 
 struct Resolver<'m> {
@@ -243,16 +269,26 @@ impl Resolver<'_> {
                 .iter()
                 .map(|z| z.name.value.as_str())
                 .chain([INTERNET]);
-            self.diags
-                .push(unknown(name.span, "zone", &name.value, names));
+            self.diags.push(unknown(
+                &self.model.sources,
+                name.span,
+                "zone",
+                &name.value,
+                names,
+            ));
         }
     }
 
     fn site(&mut self, code: &Spanned<String>) {
         if !self.model.index.sites.contains_key(&code.value) {
             let names = self.model.sites.iter().map(|s| s.code.value.as_str());
-            self.diags
-                .push(unknown(code.span, "site", &code.value, names));
+            self.diags.push(unknown(
+                &self.model.sources,
+                code.span,
+                "site",
+                &code.value,
+                names,
+            ));
         }
     }
 
@@ -261,7 +297,8 @@ impl Resolver<'_> {
             return true;
         }
         let names = self.model.servers.iter().map(|s| s.fqdn.value.as_str());
-        self.diags.push(unknown(span, "server", fqdn, names));
+        self.diags
+            .push(unknown(&self.model.sources, span, "server", fqdn, names));
         false
     }
 
@@ -304,10 +341,12 @@ impl Resolver<'_> {
                 if !self.server(entry, span) {
                     // `server` reported it; suggest among distribution points rather
                     // than among all servers when one is closer.
-                    if let Some(d) = self.diags.last_mut()
-                        && let Some(s) = did_you_mean(entry, distribution_points())
-                    {
-                        d.help = Some(format!("did you mean `{s}`?"));
+                    if let Some(d) = self.diags.pop() {
+                        let d = match did_you_mean(entry, distribution_points()) {
+                            Some(s) => suggest(&model.sources, d, span, entry, s),
+                            None => d,
+                        };
+                        self.diags.push(d);
                     }
                     continue;
                 }
@@ -404,7 +443,13 @@ impl Resolver<'_> {
         if self.model.instance(r).is_none() {
             let server = self.model.server(&r.server.value).map(|s| &s.sql_instances);
             let names = server.into_iter().flatten().map(|i| i.name.value.as_str());
-            let mut d = unknown(r.instance.span, "SQL instance", &r.instance.value, names);
+            let mut d = unknown(
+                &self.model.sources,
+                r.instance.span,
+                "SQL instance",
+                &r.instance.value,
+                names,
+            );
             d.message = format!(
                 "{} has no SQL instance `{}`",
                 r.server.value, r.instance.value
@@ -449,6 +494,7 @@ impl Resolver<'_> {
             Endpoint::Clients(c) => {
                 if !m.index.clients.contains_key(c) {
                     self.diags.push(unknown(
+                        &self.model.sources,
                         e.span,
                         "client group",
                         c,
@@ -467,13 +513,19 @@ impl Resolver<'_> {
                         .map(|s| s.fqdn.value.as_str())
                         .chain(m.consoles.iter().map(|c| c.name.value.as_str()))
                         .chain(m.cloud_services.iter().map(|c| c.name.value.as_str()));
-                    self.diags.push(unknown(e.span, "host", h, names));
+                    self.diags
+                        .push(unknown(&self.model.sources, e.span, "host", h, names));
                 }
             }
             Endpoint::Role { role, site } => {
                 if !endpoint_role_names().any(|r| r == role) {
-                    self.diags
-                        .push(unknown(e.span, "role", role, endpoint_role_names()));
+                    self.diags.push(unknown(
+                        &self.model.sources,
+                        e.span,
+                        "role",
+                        role,
+                        endpoint_role_names(),
+                    ));
                 }
                 if let Some(s) = site {
                     self.site(&Spanned::new(s.clone(), e.span));
@@ -491,8 +543,13 @@ impl Resolver<'_> {
                 .boundary_groups
                 .iter()
                 .map(|b| b.name.value.as_str());
-            self.diags
-                .push(unknown(name.span, "boundary group", &name.value, names));
+            self.diags.push(unknown(
+                &self.model.sources,
+                name.span,
+                "boundary group",
+                &name.value,
+                names,
+            ));
         }
     }
 }

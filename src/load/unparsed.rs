@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Fix};
 use crate::model::{Model, Span};
 
 use super::codes::UNKNOWN_REFERENCE;
@@ -48,18 +48,30 @@ const KDL1_KEYWORDS: [(&str, &str); 6] = [
     ("nan", "#nan"),
 ];
 
-/// The message and help of a syntax error at a KDL 1 keyword: `pxe=true` is
-/// `pxe=#true` in KDL 2.
-pub fn kdl1_hint(text: &str, at: Span) -> Option<(String, String)> {
+/// A syntax error at a KDL 1 keyword: its message, help, and the fix that writes the
+/// KDL 2 spelling in place of the keyword.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Kdl1Hint {
+    pub message: String,
+    pub help: String,
+    pub fix: Fix,
+}
+
+/// The hint for a syntax error at a KDL 1 keyword: `pxe=true` is `pxe=#true` in KDL 2.
+pub fn kdl1_hint(text: &str, at: Span) -> Option<Kdl1Hint> {
     let rest = text.get(at.start..)?;
     let word: &str = rest
         .split(|c: char| c.is_whitespace() || matches!(c, ';' | '{' | '}' | ')' | '/'))
         .next()?;
     let (_, kdl2) = KDL1_KEYWORDS.iter().find(|(k, _)| *k == word)?;
-    Some((
-        format!("`{word}` is not a value in KDL 2"),
-        format!("cmflow reads KDL 2, where `{word}` is written `{kdl2}`"),
-    ))
+    Some(Kdl1Hint {
+        message: format!("`{word}` is not a value in KDL 2"),
+        help: format!("cmflow reads KDL 2, where `{word}` is written `{kdl2}`"),
+        fix: Fix {
+            span: Span::new(at.source, at.start, at.start + word.len()),
+            replacement: (*kdl2).to_owned(),
+        },
+    })
 }
 
 /// Drops the `schema/unknown-reference` diagnostics whose name an unparsed file may
@@ -125,12 +137,24 @@ mod tests {
         };
         assert_eq!(
             kdl1_hint(text, at("true")),
-            Some((
-                "`true` is not a value in KDL 2".to_owned(),
-                "cmflow reads KDL 2, where `true` is written `#true`".to_owned()
-            ))
+            Some(Kdl1Hint {
+                message: "`true` is not a value in KDL 2".to_owned(),
+                help: "cmflow reads KDL 2, where `true` is written `#true`".to_owned(),
+                fix: Fix {
+                    span: at("true"),
+                    replacement: "#true".to_owned(),
+                },
+            })
         );
-        assert!(kdl1_hint(text, at("null")).is_some_and(|(_, h)| h.contains("`#null`")));
+        let null = kdl1_hint(text, at("null")).expect("a KDL 1 keyword");
+        assert!(null.help.contains("`#null`"));
+        assert_eq!(
+            (null.fix.span, null.fix.replacement.as_str()),
+            (at("null"), "#null")
+        );
+        // The parser's span may cover more than the word: the fix replaces the word.
+        let wide = Span::new(SourceId(0), at("true").start, text.len());
+        assert_eq!(kdl1_hint(text, wide).map(|h| h.fix.span), Some(at("true")));
         assert_eq!(kdl1_hint(text, at("server")), None);
     }
 

@@ -732,6 +732,39 @@ fn rule_label(r: &RuleChange) -> String {
     }
 }
 
+/// A markdown table folded under `<details>`, titled with the item count, showing the
+/// first [`SHOWN`] items; nothing when there are none. `cells` writes one item's cells
+/// (without the outer pipes; every name in them escaped).
+fn folded_table<T>(
+    out: &mut dyn Write,
+    title: &str,
+    columns: &[&str],
+    items: &[T],
+    cells: impl Fn(&T) -> String,
+) -> io::Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\n<details><summary>{} {title}</summary>\n",
+        items.len()
+    )?;
+    writeln!(out, "| {} |", columns.join(" | "))?;
+    writeln!(out, "|{}", "---|".repeat(columns.len()))?;
+    for item in items.iter().take(SHOWN) {
+        writeln!(out, "| {} |", cells(item))?;
+    }
+    if items.len() > SHOWN {
+        writeln!(
+            out,
+            "\n… and {} more (all of them in `--format json`)",
+            items.len() - SHOWN
+        )?;
+    }
+    writeln!(out, "\n</details>")
+}
+
 fn write_markdown(out: &mut dyn Write, diff: &ModelDiff) -> io::Result<()> {
     let m = |s: &str| markdown::text(s).into_owned();
     let summary = &diff.summary;
@@ -753,27 +786,6 @@ fn write_markdown(out: &mut dyn Write, diff: &ModelDiff) -> io::Result<()> {
     for (what, text) in summary_lines(summary) {
         writeln!(out, "| {what} | {text} |")?;
     }
-    let fold = |out: &mut dyn Write,
-                title: String,
-                rows: &mut dyn Iterator<Item = String>,
-                n: usize|
-     -> io::Result<()> {
-        if n == 0 {
-            return Ok(());
-        }
-        writeln!(out, "\n<details><summary>{title}</summary>\n")?;
-        for row in rows.take(SHOWN) {
-            writeln!(out, "{row}")?;
-        }
-        if n > SHOWN {
-            writeln!(
-                out,
-                "\n… and {} more (all of them in `--format json`)",
-                n - SHOWN
-            )?;
-        }
-        writeln!(out, "\n</details>")
-    };
     let flow_cells = |f: &FlowKey| {
         format!(
             "{} | {} | {} {} | {} | {}",
@@ -785,55 +797,47 @@ fn write_markdown(out: &mut dyn Write, diff: &ModelDiff) -> io::Result<()> {
             m(&f.phase)
         )
     };
-    if !diff.verdicts_changed.is_empty() {
-        let header = "| source | destination | ports | service | phase | was | now | decided by |\n|---|---|---|---|---|---|---|---|".to_owned();
-        let mut rows = std::iter::once(header).chain(diff.verdicts_changed.iter().map(|c| {
+    let flow_columns = ["source", "destination", "ports", "service", "phase"];
+    folded_table(
+        out,
+        "verdicts changed",
+        &[&flow_columns[..], &["was", "now", "decided by"]].concat(),
+        &diff.verdicts_changed,
+        |c| {
             format!(
-                "| {} | {} | **{}** | {} |",
+                "{} | {} | **{}** | {}",
                 flow_cells(&c.flow),
                 c.base_verdict,
                 c.head_verdict,
                 m(&or_none(&c.head_decided_by))
             )
-        }));
-        fold(
-            out,
-            format!("{} verdicts changed", diff.verdicts_changed.len()),
-            &mut rows,
-            diff.verdicts_changed.len() + 1,
-        )?;
-    }
+        },
+    )?;
     for (title, list) in [
         ("flows added", &diff.flows_added),
         ("flows removed", &diff.flows_removed),
     ] {
-        if list.is_empty() {
-            continue;
-        }
-        let header = "| source | destination | ports | service | phase | verdict |\n|---|---|---|---|---|---|".to_owned();
-        let mut rows = std::iter::once(header).chain(
-            list.iter()
-                .map(|f| format!("| {} | {} |", flow_cells(&f.flow), f.verdict)),
-        );
-        fold(
+        folded_table(
             out,
-            format!("{} {title}", list.len()),
-            &mut rows,
-            list.len() + 1,
+            title,
+            &[&flow_columns[..], &["verdict"]].concat(),
+            list,
+            |f| format!("{} | {}", flow_cells(&f.flow), f.verdict),
         )?;
     }
-    if !diff.rules.is_empty() {
-        let header =
-            "| change | firewall | rule | where | verdicts turned |\n|---|---|---|---|---|"
-                .to_owned();
-        let mut rows = std::iter::once(header).chain(diff.rules.iter().map(|r| {
+    folded_table(
+        out,
+        "firewall rules",
+        &["change", "firewall", "rule", "where", "verdicts turned"],
+        &diff.rules,
+        |r| {
             let text = match (&r.base, &r.head) {
                 (Some(was), Some(now)) if was != now => format!("{} → {}", m(was), m(now)),
                 (_, Some(x)) | (Some(x), None) => m(x),
                 (None, None) => String::new(),
             };
             format!(
-                "| {} | {} | {}: {} | {}:{} | {} |",
+                "{} | {} | {}: {} | {}:{} | {}",
                 kind_text(r.change),
                 m(&r.firewall),
                 m(&rule_label(r)),
@@ -842,38 +846,28 @@ fn write_markdown(out: &mut dyn Write, diff: &ModelDiff) -> io::Result<()> {
                 r.line,
                 r.flows.len()
             )
-        }));
-        fold(
-            out,
-            format!("{} firewall rules", diff.rules.len()),
-            &mut rows,
-            diff.rules.len() + 1,
-        )?;
-    }
+        },
+    )?;
     for (title, list) in [
         ("new diagnostics", &diff.diagnostics_new),
         ("fixed diagnostics", &diff.diagnostics_fixed),
     ] {
-        if list.is_empty() {
-            continue;
-        }
-        let header = "| where | severity | code | message |\n|---|---|---|---|".to_owned();
-        let mut rows = std::iter::once(header).chain(list.iter().map(|x| {
-            format!(
-                "| {}:{}:{} | {} | {} | {} |",
-                m(&x.file),
-                x.line,
-                x.column,
-                x.severity,
-                m(x.code),
-                m(&x.message)
-            )
-        }));
-        fold(
+        folded_table(
             out,
-            format!("{} {title}", list.len()),
-            &mut rows,
-            list.len() + 1,
+            title,
+            &["where", "severity", "code", "message"],
+            list,
+            |x| {
+                format!(
+                    "{}:{}:{} | {} | {} | {}",
+                    m(&x.file),
+                    x.line,
+                    x.column,
+                    x.severity,
+                    m(x.code),
+                    m(&x.message)
+                )
+            },
         )?;
     }
     Ok(())

@@ -1,4 +1,5 @@
-//! `--format json`: one document, `{version, summary, diagnostics}` as `cli.md` shows.
+//! `--format json`: one document, `{version, summary, diagnostics}` as `cli.md` shows;
+//! each diagnostic's `fix` is its one-edit fix (`{file, range, replacement}`) or `null`.
 
 use std::io::{self, Write};
 
@@ -45,6 +46,39 @@ struct JsonLabel<'a> {
     url: Option<&'a str>,
 }
 
+/// Where a fix's edit goes: the shape of a diagnostic's own place, without the file.
+#[derive(Serialize)]
+struct Range {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+/// A diagnostic's fix: replace the text of `range` in `file` with `replacement`.
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    file: &'a str,
+    range: Range,
+    replacement: &'a str,
+}
+
+impl<'a> JsonFix<'a> {
+    fn of(sources: &'a crate::model::SourceMap, fix: &'a crate::diag::Fix) -> Self {
+        let place = Place::of(sources, fix.span);
+        JsonFix {
+            file: place.file,
+            range: Range {
+                line: place.line,
+                column: place.column,
+                end_line: place.end_line,
+                end_column: place.end_column,
+            },
+            replacement: &fix.replacement,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct JsonDiagnostic<'a> {
     code: &'a str,
@@ -54,6 +88,8 @@ struct JsonDiagnostic<'a> {
     position: Position<'a>,
     labels: Vec<JsonLabel<'a>>,
     help: Option<&'a str>,
+    /// `null` when the finding has no one-edit fix, as `help` is `null` without help.
+    fix: Option<JsonFix<'a>>,
     url: String,
 }
 
@@ -79,6 +115,7 @@ pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
                     })
                     .collect(),
                 help: d.help.as_deref(),
+                fix: d.fix.as_ref().map(|f| JsonFix::of(sources, f)),
                 url: report.url(d.code),
             })
             .collect(),

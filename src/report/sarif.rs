@@ -2,9 +2,10 @@
 //!
 //! `tool.driver.rules` lists every rule of the registry (so a result's `ruleIndex` is its
 //! rule's place in it), each result carries its primary location, its secondary labels as
-//! `relatedLocations`, and a `primaryLocationLineHash` computed from the text of the
-//! flagged lines, not their numbers, so that alerts survive unrelated edits. The log holds
-//! no absolute path (URIs are the relative file names) and no timestamp.
+//! `relatedLocations`, its fix (if any) as `fixes`, and a `primaryLocationLineHash`
+//! computed from the text of the flagged lines, not their numbers, so that alerts survive
+//! unrelated edits. The log holds no absolute path (URIs are the relative file names) and
+//! no timestamp.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -98,6 +99,35 @@ struct SarifResult<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related_locations: Vec<Location<'a>>,
     partial_fingerprints: Fingerprints,
+    /// The diagnostic's one-edit fix, when it has one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fixes: Vec<SarifFix<'a>>,
+}
+
+/// SARIF's `fix`: one change to one artifact, described by the diagnostic's help.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifFix<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<Text<'a>>,
+    artifact_changes: [ArtifactChange<'a>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactChange<'a> {
+    artifact_location: ArtifactLocation,
+    replacements: [Replacement<'a>; 1],
+}
+
+/// Deletes `deletedRegion` (an empty region is an insertion point) and writes
+/// `insertedContent` there (absent for a deletion).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Replacement<'a> {
+    deleted_region: Region,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inserted_content: Option<Text<'a>>,
 }
 
 #[derive(Serialize)]
@@ -183,15 +213,41 @@ fn location<'a>(sources: &SourceMap, span: Span, id: Option<usize>, text: &'a st
             artifact_location: ArtifactLocation {
                 uri: uri(place.file),
             },
-            region: Some(Region {
-                start_line: place.line,
-                start_column: place.column,
-                end_line: place.end_line,
-                end_column: place.end_column,
-            }),
+            region: Some(region(&place)),
         },
         message: Text { text },
     }
+}
+
+fn region(place: &Place<'_>) -> Region {
+    Region {
+        start_line: place.line,
+        start_column: place.column,
+        end_line: place.end_line,
+        end_column: place.end_column,
+    }
+}
+
+/// The SARIF `fixes` of a diagnostic: its fix, if any, as one replacement.
+fn fixes<'a>(sources: &SourceMap, d: &'a Diagnostic) -> Vec<SarifFix<'a>> {
+    let Some(fix) = &d.fix else {
+        return Vec::new();
+    };
+    let place = Place::of(sources, fix.span);
+    vec![SarifFix {
+        description: d.help.as_deref().map(|text| Text { text }),
+        artifact_changes: [ArtifactChange {
+            artifact_location: ArtifactLocation {
+                uri: uri(place.file),
+            },
+            replacements: [Replacement {
+                deleted_region: region(&place),
+                inserted_content: (!fix.replacement.is_empty()).then_some(Text {
+                    text: &fix.replacement,
+                }),
+            }],
+        }],
+    }]
 }
 
 /// The related locations of a diagnostic: each secondary label in order, then, for every
@@ -247,6 +303,7 @@ pub fn write(out: &mut dyn Write, report: &CheckReport<'_>) -> io::Result<()> {
             partial_fingerprints: Fingerprints {
                 primary_location_line_hash: fingerprint,
             },
+            fixes: fixes(sources, d),
         })
         .collect();
     let log = Log {

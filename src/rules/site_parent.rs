@@ -102,7 +102,14 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 .with_help(format!(
                     "remove `parent=\"{}\"` from site {code}",
                     model.sites[p].code.value
-                )),
+                ))
+                .with_optional_fix(site.parent.as_ref().and_then(|v| {
+                    crate::diag::fix::delete_property(
+                        &model.sources.get(v.span.source).text,
+                        v.span,
+                        "parent",
+                    )
+                })),
             ),
             (SiteType::Primary, None) => {
                 if let Some(c) = central {
@@ -123,7 +130,20 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                         .with_help(format!(
                             "add `parent=\"{}\"` to site {code}",
                             central.code.value
-                        )),
+                        ))
+                        // Written after the site code; certain when the hierarchy has
+                        // one central site.
+                        .with_optional_fix((centrals.len() == 1).then(|| crate::diag::Fix {
+                            span: crate::model::Span::new(
+                                site.code.span.source,
+                                site.code.span.end,
+                                site.code.span.end,
+                            ),
+                            replacement: format!(
+                                " parent={}",
+                                crate::escape::kdl::string(&central.code.value)
+                            ),
+                        })),
                     );
                 }
             }
@@ -286,6 +306,44 @@ site "P03" type="primary" parent="P03"
                 "2: site parents form a cycle: P01 -> S01 -> P02 -> P01",
                 "5: site parents form a cycle: P03 -> P03",
             ]
+        );
+    }
+
+    /// The model's text with each diagnostic's fix applied alone, in order.
+    fn fixed(text: &str) -> Vec<String> {
+        let model = crate::engine::test_model(text);
+        let mut out = Vec::new();
+        check(&model, &mut out);
+        out.iter()
+            .filter_map(|d| {
+                let fix = d.fix.as_ref()?;
+                let mut edited = text.to_owned();
+                edited.replace_range(fix.span.start..fix.span.end, &fix.replacement);
+                Some(edited)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_fixes_remove_a_central_sites_parent_and_give_a_primary_the_central_site() {
+        assert_eq!(
+            fixed("site \"CAS\" type=\"central\" parent=\"P01\"\nsite \"P01\" type=\"primary\"\n"),
+            [
+                "site \"CAS\" type=\"central\"\nsite \"P01\" type=\"primary\"\n",
+                // P01 is also a primary without parent.
+                "site \"CAS\" type=\"central\" parent=\"P01\"\nsite \"P01\" parent=\"CAS\" type=\"primary\"\n",
+            ]
+        );
+        assert_eq!(
+            fixed("site \"CAS\" type=\"central\"\nsite \"P01\" type=\"primary\" {\n}\n"),
+            ["site \"CAS\" type=\"central\"\nsite \"P01\" parent=\"CAS\" type=\"primary\" {\n}\n"]
+        );
+        // Two central sites: which one is the parent is not certain.
+        assert_eq!(
+            fixed(
+                "site \"C1\" type=\"central\"\nsite \"C2\" type=\"central\"\nsite \"P01\" type=\"primary\"\n"
+            ),
+            Vec::<String>::new()
         );
     }
 

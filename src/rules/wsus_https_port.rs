@@ -112,7 +112,20 @@ fn check_role(
             http_label(&format!(" needs HTTPS port {expected}")),
         )
     };
-    out.push(d.with_help(format!("set {https}={expected}")));
+    // The edit: the written HTTPS value, or `https=` written after the HTTP value.
+    let fix = match (role.props.get(https), role.props.get(http)) {
+        (Some(v), _) => Some((v.span, expected.to_string())),
+        (None, Some(v)) => Some((
+            crate::model::Span::new(v.span.source, v.span.end, v.span.end),
+            format!(" {https}={expected}"),
+        )),
+        (None, None) => None,
+    };
+    let d = d.with_help(format!("set {https}={expected}"));
+    out.push(match fix {
+        Some((span, replacement)) => d.with_fix(span, replacement),
+        None => d,
+    });
 }
 
 #[cfg(test)]
@@ -127,6 +140,45 @@ mod tests {
                 "zone \"dc\"\nsite \"P01\" type=\"primary\" {{\n    server \"sup01\" zone=\"dc\" {{\n        software-update-point {props}\n    }}\n}}\n"
             ),
         )
+    }
+
+    /// The `software-update-point` line with each diagnostic's fix applied.
+    fn fixed(props: &str) -> Vec<String> {
+        let text = format!(
+            "zone \"dc\"\nsite \"P01\" type=\"primary\" {{\n    server \"sup01\" zone=\"dc\" {{\n        software-update-point {props}\n    }}\n}}\n"
+        );
+        let model = crate::engine::test_model(&text);
+        let mut out = Vec::new();
+        check(&model, &mut out);
+        out.iter()
+            .map(|d| {
+                let fix = d.fix.as_ref().expect("a fix");
+                let mut edited = text.clone();
+                edited.replace_range(fix.span.start..fix.span.end, &fix.replacement);
+                edited.lines().nth(3).unwrap_or_default().trim().to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_fix_writes_the_https_port_the_http_port_asks_for() {
+        assert_eq!(
+            fixed("wsus-http=8530 wsus-https=8532"),
+            ["software-update-point wsus-http=8530 wsus-https=8531"]
+        );
+        assert_eq!(
+            fixed("wsus-https=8531 wsus-http=80"),
+            ["software-update-point wsus-https=443 wsus-http=80"]
+        );
+        // Only the HTTP port written: the HTTPS port is added after it.
+        assert_eq!(
+            fixed("wsus-http=80 upstream=\"internet\""),
+            ["software-update-point wsus-http=80 wsus-https=443 upstream=\"internet\""]
+        );
+        assert_eq!(
+            fixed("wsus-https=443"),
+            ["software-update-point wsus-https=8531"]
+        );
     }
 
     #[test]

@@ -100,3 +100,37 @@ pub fn assert_clean(r: &Run, context: &str) {
         && r.stdout.lines().count() == 1;
     assert!(ok, "{context}: exit {}\n{}{}", r.code, r.stdout, r.stderr);
 }
+
+/// Every file below `dir` that `keep` accepts, sorted.
+pub fn paths_below(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if keep(&path) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every file below `dir` that `keep` accepts, as (relative path with `/`, text), sorted.
+pub fn files_below(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<(String, String)> {
+    paths_below(dir, keep)
+        .into_iter()
+        .map(|path| {
+            let rel = path
+                .strip_prefix(dir)
+                .expect("below")
+                .to_string_lossy()
+                .replace('\\', "/");
+            let text = std::fs::read_to_string(&path).expect("text");
+            (rel, text)
+        })
+        .collect()
+}

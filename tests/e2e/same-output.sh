@@ -3,15 +3,15 @@
 #
 # Usage: tests/e2e/same-output.sh BASE_BIN NEW_BIN [MODEL...]
 #
-# Runs `check` (short and json, default phase and `--phase all`), `flows --phase all` in
-# every format (table, csv, json, markdown) and `export --target csv --phase all` with
-# both binaries on each model, and compares stdout, stderr and the exit code with `cmp`.
-# Without MODEL it uses examples/contoso, examples/standalone-primary, examples/broken,
-# and models written by `cargo run --release --example generate`: medium, medium with
-# boundary groups, and the stress variants (`--stress`, `--stress --host-firewalls`:
-# default-deny firewalls that block most flows, tens of thousands of findings) at small
-# and medium scale. Set SAME_OUTPUT_MAX=1 to add the max-scale stress models (minutes,
-# about 1.5 GB of memory per run).
+# Runs `check` (short, json and sarif, default phase and `--phase all`), `flows --phase
+# all` in every format (table, csv, json, markdown) and `export --target csv --phase all`
+# with both binaries on each model, and compares stdout, stderr and the exit code with
+# `cmp`. Without MODEL it uses examples/contoso, examples/standalone-primary,
+# examples/broken, and models written by `cargo run --release --example generate`:
+# medium, medium with boundary groups, and the stress variants (`--stress`, `--stress
+# --host-firewalls`: default-deny firewalls that block most flows, tens of thousands of
+# findings) at small and medium scale. Set SAME_OUTPUT_MAX=1 to add the max-scale stress
+# models (minutes, about 1.5 GB of memory per run).
 # For a change to the output code: build the base binary first (e.g. from a worktree of
 # the previous commit), then the new one.
 set -euo pipefail
@@ -62,13 +62,13 @@ failed=0
 compared=0
 for model in "$@"; do
     commands=()
-    for format in short json; do
-        commands+=("check --format $format" "check --format $format --phase all")
-    done
     for format in table csv json markdown; do
         commands+=("flows --format $format --phase all")
     done
     commands+=("export --target csv --phase all")
+    for format in short json sarif; do
+        commands+=("check --format $format" "check --format $format --phase all")
+    done
     for command in "${commands[@]}"; do
         # shellcheck disable=SC2086 # the command is split into its arguments on purpose
         run "$base" base $command "$model"
