@@ -2,7 +2,8 @@
 //! load tests of `cmflow`.
 //!
 //! ```text
-//! cargo run --release --example generate -- --scale small|medium|max OUT_DIR
+//! cargo run --release --example generate -- --scale small|medium|max [--boundary-groups]
+//!     [--stress] [--host-firewalls] OUT_DIR
 //! ```
 //!
 //! The model is one hierarchy with its network and firewalls:
@@ -27,6 +28,12 @@
 //!   the documented flows with endpoint syntax (`role:`, `zone:`, `host:`, `cidr:`) and
 //!   end with `deny`s before the `default="deny"`.
 //!
+//! `--stress` replaces the firewalls with ones that block most flows (every network
+//! firewall `default="deny"` with a few rules, too broad or unused, and one firewall per
+//! branch): the tens of thousands of findings of a first run on a real estate.
+//! `--host-firewalls` gives every site system, SQL Server and client group a
+//! `windows-firewall`.
+//!
 //! Files: `network.kdl` (zones), `cas.kdl`, `pNN.kdl` (one primary, its secondaries and
 //! the client groups of both), `infrastructure.kdl` (SQL Servers, domain controllers,
 //! consoles) and `firewalls.kdl`, so that a loader can parse them in parallel. `.kdl`
@@ -43,12 +50,20 @@ use std::path::Path;
 use std::process::ExitCode;
 
 #[path = "generate/model.rs"]
+#[allow(
+    dead_code,
+    reason = "write_scale and its boundary-group twin serve the tests and benchmarks"
+)]
 mod model;
 
-const USAGE: &str = "usage: generate --scale small|medium|max [--boundary-groups] OUT_DIR
+const USAGE: &str = "usage: generate --scale small|medium|max [--boundary-groups] [--stress]
+                [--host-firewalls] OUT_DIR
 
 Writes a ConfigMgr model (KDL 2 files) into OUT_DIR, creating it; --boundary-groups adds
-boundaries.kdl (campus, branch and default site boundary groups).
+boundaries.kdl (campus, branch and default site boundary groups); --stress writes
+firewalls that deny most flows (default deny, a few broad or unused rules, one firewall
+per branch); --host-firewalls gives every site system, SQL Server and client group a
+windows-firewall.
   small   CAS + 1 primary + 3 secondaries, about 50 servers
   medium  CAS + 4 primaries with 150 secondaries each, about 1,000 servers
   max     CAS + 25 primaries with 250 secondaries each, about 9,300 servers";
@@ -57,13 +72,13 @@ boundaries.kdl (campus, branch and default site boundary groups).
 struct Args {
     scale: &'static str,
     out_dir: String,
-    boundary_groups: bool,
+    variant: model::Variant,
 }
 
 fn parse_args(args: &[String]) -> Result<Args, String> {
     let mut scale = None;
     let mut out_dir = None;
-    let mut boundary_groups = false;
+    let mut variant = model::Variant::default();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         let value = if arg == "--scale" {
@@ -80,7 +95,11 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
                 return Err("--scale given twice".into());
             }
         } else if arg == "--boundary-groups" {
-            boundary_groups = true;
+            variant.boundary_groups = true;
+        } else if arg == "--stress" {
+            variant.stress = true;
+        } else if arg == "--host-firewalls" {
+            variant.host_firewalls = true;
         } else if arg.starts_with('-') {
             return Err(format!("unknown option `{arg}`"));
         } else if out_dir.replace(arg.clone()).is_some() {
@@ -90,7 +109,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
     Ok(Args {
         scale: scale.ok_or("missing --scale")?,
         out_dir: out_dir.ok_or("missing OUT_DIR")?,
-        boundary_groups,
+        variant,
     })
 }
 
@@ -107,12 +126,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let written = if args.boundary_groups {
-        model::write_scale_with_boundary_groups(args.scale, Path::new(&args.out_dir))
-    } else {
-        model::write_scale(args.scale, Path::new(&args.out_dir))
-    };
-    match written {
+    match model::write_model(args.scale, args.variant, Path::new(&args.out_dir)) {
         Ok(summary) => {
             eprintln!("{summary}");
             ExitCode::SUCCESS

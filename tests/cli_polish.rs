@@ -260,3 +260,61 @@ fn shipped_examples_are_in_fmt_layout() {
     );
     assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
 }
+
+#[test]
+fn timings_give_each_stage_and_each_check_of_the_rules_stage() {
+    let out = common::cmflow(&root())
+        .env("CMFLOW_TIMINGS", "1")
+        .args(["check", "--format", "short", "examples/contoso"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let timed: Vec<&str> = stderr
+        .lines()
+        .filter_map(|line| {
+            let (name, time) = line.split_once(": ")?;
+            let seconds = time.strip_suffix(" s")?;
+            assert!(seconds.parse::<f64>().is_ok(), "not a time: {line}");
+            Some(name)
+        })
+        .collect();
+    let checks = [
+        "hierarchy/site-code",
+        "hierarchy/parent",
+        "hierarchy/role-placement",
+        "hierarchy/missing-role",
+        "hierarchy/server-in-two-sites",
+        "ports/secondary-override",
+        "ports/non-default-client-ports",
+        "ports/internet-https",
+        "ports/conflict",
+        "ports/alternate-same",
+        "wsus/https-port",
+        "sql/dynamic-port",
+        "sql/shared-instance",
+        "sql/duplicate-port",
+        "catalog/removed-role",
+        "hierarchy/boundary-group",
+        "hierarchy/software-update-point",
+        "hierarchy/cmg-management-point",
+        "lint/unused-waiver",
+        "(rule spaces)",
+        "(rule usage)",
+        "(shadowed rules)",
+        "firewall/blocked-flow",
+        "firewall/no-path",
+        "firewall/indeterminate",
+        "firewall/shadowed-rule",
+        "firewall/unused-rule",
+        "firewall/overly-broad",
+        "firewall/redundant-rule",
+        "sql/browser-port",
+        "policy/forbidden-flow",
+        "policy/conflict",
+    ];
+    let mut expected = vec!["load", "flows", "evaluate"];
+    let steps: Vec<String> = checks.iter().map(|c| format!("  rules/{c}")).collect();
+    expected.extend(steps.iter().map(String::as_str));
+    expected.extend(["rules", "report"]);
+    assert_eq!(timed, expected);
+}

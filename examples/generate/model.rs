@@ -1,7 +1,9 @@
-//! The generator of `examples/generate.rs`, shared with `benches/flows.rs`: plans a
-//! hierarchy of one of the three scales and writes it as KDL 2 files.
+//! The generator of `examples/generate.rs`, shared with the benchmarks (`benches/`):
+//! plans a hierarchy of one of the three scales and writes it as KDL 2 files.
 //!
-//! The entry points are [`SCALE_NAMES`] and [`write_scale`]; everything else is private.
+//! The entry points are [`SCALE_NAMES`], [`write_scale`] and [`write_model`] (with a
+//! [`Variant`]: boundary groups, the stress firewalls, host firewalls); everything else
+//! is private.
 
 use std::fmt::{self, Write as _};
 use std::fs;
@@ -43,6 +45,46 @@ struct Scale {
     client_groups_per_primary: u32,
     /// Domain controllers, in the `core` zone.
     domain_controllers: u32,
+    /// What the model holds besides the hierarchy (set by [`write_model`]).
+    variant: Variant,
+}
+
+/// What a generated model holds besides its scale's hierarchy.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Variant {
+    /// `boundaries.kdl`: the boundary groups of the design (same flows).
+    pub boundary_groups: bool,
+    /// The stress firewalls: every network firewall denies by default and has only a few
+    /// rules, most of them too broad or unused, and every branch sits behind its own
+    /// firewall; most cross-zone flows are blocked, as on a first run against an estate
+    /// whose firewalls nobody has described yet (tens of thousands of findings).
+    pub stress: bool,
+    /// A `windows-firewall` on every site system, SQL Server and client group (inbound
+    /// blocked by default, a handful of rules each: some too narrow, some redundant).
+    pub host_firewalls: bool,
+}
+
+impl Variant {
+    const PLAIN: Variant = Variant {
+        boundary_groups: false,
+        stress: false,
+        host_firewalls: false,
+    };
+
+    /// The command-line flags of the variant, each after a space.
+    fn flags(self) -> String {
+        let mut flags = String::new();
+        for (on, flag) in [
+            (self.boundary_groups, " --boundary-groups"),
+            (self.stress, " --stress"),
+            (self.host_firewalls, " --host-firewalls"),
+        ] {
+            if on {
+                flags.push_str(flag);
+            }
+        }
+        flags
+    }
 }
 
 impl Scale {
@@ -55,6 +97,7 @@ impl Scale {
         software_update_points: 2,
         client_groups_per_primary: 10,
         domain_controllers: 1,
+        variant: Variant::PLAIN,
     };
     const MEDIUM: Scale = Scale {
         name: "medium",
@@ -65,6 +108,7 @@ impl Scale {
         software_update_points: 2,
         client_groups_per_primary: 50,
         domain_controllers: 2,
+        variant: Variant::PLAIN,
     };
     const MAX: Scale = Scale {
         name: "max",
@@ -75,6 +119,7 @@ impl Scale {
         software_update_points: 2,
         client_groups_per_primary: 100,
         domain_controllers: 4,
+        variant: Variant::PLAIN,
     };
 
     fn by_name(name: &str) -> Option<Scale> {
@@ -91,18 +136,44 @@ pub const SCALE_NAMES: [&str; 3] = ["small", "medium", "max"];
 /// and removing `.kdl` files an earlier run left there, and returns the one-line summary
 /// (`generate --scale NAME: N sites, ...`).
 pub fn write_scale(name: &str, dir: &Path) -> io::Result<String> {
-    let scale = Scale::by_name(name).ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("unknown scale `{name}`"),
-        )
-    })?;
-    let (files, stats) = generate(scale);
+    write_model(name, Variant::PLAIN, dir)
+}
+
+/// Writes the model of the scale `name` like [`write_scale`], plus `boundaries.kdl`
+/// (see [`Variant::boundary_groups`] and [`boundary_groups`]).
+pub fn write_scale_with_boundary_groups(name: &str, dir: &Path) -> io::Result<String> {
+    let variant = Variant {
+        boundary_groups: true,
+        ..Variant::PLAIN
+    };
+    write_model(name, variant, dir)
+}
+
+/// Writes the model of the scale `name` in the `variant` into `dir` like
+/// [`write_scale`], and returns its summary line (`generate --scale NAME --stress: ...`).
+pub fn write_model(name: &str, variant: Variant, dir: &Path) -> io::Result<String> {
+    let scale = Scale {
+        variant,
+        ..Scale::by_name(name).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("unknown scale `{name}`"),
+            )
+        })?
+    };
+    let (mut files, stats) = generate(scale);
+    let mut groups = String::new();
+    if variant.boundary_groups {
+        let (text, count) = boundary_groups(scale);
+        files.push(("boundaries.kdl".to_owned(), text));
+        groups = format!("; {count} boundary groups");
+    }
     let bytes = write_files(dir, &files)?;
     Ok(format!(
-        "generate --scale {}: {} sites, {} servers, {} client groups, {} consoles, \
-         {} zones, {} firewalls ({} rules); {} files, {bytes} bytes in {}",
+        "generate --scale {}{}: {} sites, {} servers, {} client groups, {} consoles, \
+         {} zones, {} firewalls ({} rules){}; {} files, {bytes} bytes in {}{groups}",
         scale.name,
+        variant.flags(),
         stats.sites,
         stats.servers,
         stats.client_groups,
@@ -110,25 +181,23 @@ pub fn write_scale(name: &str, dir: &Path) -> io::Result<String> {
         stats.zones,
         stats.firewalls,
         stats.firewall_rules,
+        if variant.host_firewalls {
+            format!(", {} host firewalls", stats.host_firewalls)
+        } else {
+            String::new()
+        },
         files.len(),
         dir.display(),
     ))
 }
 
-/// Writes the model of the scale `name` like [`write_scale`], plus `boundaries.kdl`: per
-/// primary a campus boundary group (its distribution points) and the default site
-/// boundary group (its management and software update points), per secondary a branch
-/// group (its server) that falls back to the primary's default group for software
-/// updates only. The flows are those of the model without boundary groups; the file
-/// makes the engine compute them through boundary groups (benchmarks, round trips).
-pub fn write_scale_with_boundary_groups(name: &str, dir: &Path) -> io::Result<String> {
-    let summary = write_scale(name, dir)?;
-    let scale = Scale::by_name(name).ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("unknown scale `{name}`"),
-        )
-    })?;
+/// `boundaries.kdl` and the number of its groups: per primary a campus boundary group
+/// (its distribution points) and the default site boundary group (its management and
+/// software update points), per secondary a branch group (its server) that falls back to
+/// the primary's default group for software updates only. The flows are those of the
+/// model without boundary groups; the file makes the engine compute them through
+/// boundary groups (benchmarks, round trips).
+fn boundary_groups(scale: Scale) -> (String, usize) {
     let mut doc = Doc::new("Boundary groups", scale);
     let mut groups = 0;
     for primary in plan(scale) {
@@ -181,8 +250,7 @@ pub fn write_scale_with_boundary_groups(name: &str, dir: &Path) -> io::Result<St
             groups += 1;
         }
     }
-    fs::write(dir.join("boundaries.kdl"), &doc.text)?;
-    Ok(format!("{summary}; {groups} boundary groups"))
+    (doc.text, groups)
 }
 
 /// Creates `dir`, removes `.kdl` files an earlier run left there, writes `files`, and
@@ -348,12 +416,15 @@ struct Stats {
     zones: usize,
     firewalls: usize,
     firewall_rules: usize,
+    host_firewalls: usize,
 }
 
 /// A KDL document being written, with indentation.
 struct Doc {
     text: String,
     depth: usize,
+    /// Whether hosts get a `windows-firewall` ([`Variant::host_firewalls`]).
+    host_firewalls: bool,
 }
 
 impl Doc {
@@ -361,10 +432,12 @@ impl Doc {
         let mut doc = Doc {
             text: String::new(),
             depth: 0,
+            host_firewalls: scale.variant.host_firewalls,
         };
         doc.line(format_args!(
-            "{HEADER} --scale {}: do not edit.",
-            scale.name
+            "{HEADER} --scale {}{}: do not edit.",
+            scale.name,
+            scale.variant.flags()
         ));
         doc.line(format_args!("// {title}"));
         doc.blank();
@@ -436,8 +509,16 @@ fn generate(scale: Scale) -> (Vec<(String, String)>, Stats) {
     ));
     files.push((
         "firewalls.kdl".to_owned(),
-        firewalls(scale, &primaries, &mut stats),
+        if scale.variant.stress {
+            stress_firewalls(scale, &primaries, &mut stats)
+        } else {
+            firewalls(scale, &primaries, &mut stats)
+        },
     ));
+    stats.host_firewalls = files
+        .iter()
+        .map(|(_, text)| text.matches("windows-firewall ").count())
+        .sum();
     (files, stats)
 }
 
@@ -505,18 +586,108 @@ fn software_update_point() -> String {
     format!("software-update-point wsus-http={WSUS_HTTP} wsus-https={WSUS_HTTPS}")
 }
 
-/// A `server` inside a site: on one line when it has one role.
+/// A `server` inside a site: on one line when it has one role (and no host firewall).
 fn site_server(doc: &mut Doc, name: &str, zone: &str, address: &str, roles: &[&str]) {
     let head = format!("server {} zone={} address={}", q(name), q(zone), q(address));
-    if let [role] = roles {
+    if let ([role], false) = (roles, doc.host_firewalls) {
         doc.line(format_args!("{head} {{ {role} }}"));
     } else {
         doc.open(format_args!("{head}"));
         for role in roles {
             doc.line(format_args!("{role}"));
         }
+        server_firewall(doc, roles);
         doc.close();
     }
+}
+
+/// The `windows-firewall` of a server with these role lines ([`Variant::host_firewalls`]):
+/// what an administrator opens for the roles, plus the usual mistakes of a real rule set
+/// (a remote administration rule nothing needs, an older rule that a newer one
+/// supersedes on distribution points, the dynamic RPC range left out on SQL Servers).
+fn server_firewall(doc: &mut Doc, roles: &[&str]) {
+    if !doc.host_firewalls {
+        return;
+    }
+    let has = |prefix: &str| roles.iter().any(|role| role.starts_with(prefix));
+    doc.open(format_args!(
+        "windows-firewall inbound=\"block\" outbound=\"allow\""
+    ));
+    if has("sql-instance") {
+        // Site servers reach their database's RPC too; this rule set forgets it.
+        doc.line(format_args!(
+            "allow in \"SQL Server\" tcp=\"{SQL_PORT},{SQL_BROKER_PORT},445\" from=\"cidr:10.0.0.0/8\""
+        ));
+    } else {
+        doc.line(format_args!(
+            "allow in \"site servers: SMB and RPC\" tcp=\"445,rpc-epmap,rpc\" udp=\"135\" from=\"role:site-server\" profile=\"domain\""
+        ));
+    }
+    let web = [
+        "management-point",
+        "distribution-point",
+        "software-update-point",
+        "fallback-status-point",
+        "reporting-services-point",
+    ];
+    if web.iter().any(|role| has(role)) {
+        doc.line(format_args!(
+            "allow in \"ConfigMgr web\" tcp=\"80,443\" from=\"cidr:10.0.0.0/8\""
+        ));
+    }
+    if has("management-point") {
+        doc.line(format_args!(
+            "allow in \"client notification\" tcp=\"10123\" from=\"cidr:10.0.0.0/8\""
+        ));
+    }
+    if has("software-update-point") {
+        doc.line(format_args!(
+            "allow in \"WSUS\" tcp=\"{WSUS_HTTP},{WSUS_HTTPS}\" from=\"cidr:10.0.0.0/8\""
+        ));
+    }
+    if has("distribution-point") {
+        doc.line(format_args!(
+            "allow in \"content (older rule)\" tcp=\"80\" from=\"cidr:10.0.0.0/8\""
+        ));
+    }
+    if has("distribution-point pxe") {
+        doc.line(format_args!(
+            "allow in \"PXE\" udp=\"67,68,69,4011,49152-65535\""
+        ));
+    }
+    doc.line(format_args!(
+        "allow in \"remote administration\" tcp=\"5985,5986\" from=\"zone:admin\""
+    ));
+    doc.line(format_args!(
+        "block in \"no NetBIOS\" tcp=\"139\" udp=\"137,138\""
+    ));
+    doc.close();
+}
+
+/// A `clients` line, with its `windows-firewall` when hosts get one: remote tools and
+/// client push from the site servers, the wake-up proxy's port, no SMB to the internet.
+fn client_group(doc: &mut Doc, line: &str, wake_up_proxy: bool) {
+    if !doc.host_firewalls {
+        doc.line(format_args!("{line}"));
+        return;
+    }
+    doc.open(format_args!("{line}"));
+    doc.open(format_args!(
+        "windows-firewall inbound=\"block\" outbound=\"allow\""
+    ));
+    doc.line(format_args!(
+        "allow in \"client push and remote tools\" tcp=\"135,445,2701,rpc\" from=\"role:site-server,zone:admin\""
+    ));
+    if wake_up_proxy {
+        doc.line(format_args!(
+            "allow in \"wake-up proxy\" udp=\"25536\" from=\"cidr:10.0.0.0/8\""
+        ));
+    }
+    doc.line(format_args!(
+        "block out \"no SMB to the internet\" tcp=\"445\" to=\"zone:internet\""
+    ));
+    doc.close();
+    doc.close();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -647,7 +818,7 @@ fn primary_clients(doc: &mut Doc, scale: Scale, primary: &Primary, stats: &mut S
         for (flag, _) in flags.iter().filter(|(_, on)| *on) {
             let _ = write!(line, " {flag}={}", b(true));
         }
-        doc.line(format_args!("{line}"));
+        client_group(doc, &line, n % 4 == 0);
         stats.client_groups += 1;
     }
 }
@@ -680,12 +851,13 @@ fn secondary_site(doc: &mut Doc, primary: &Primary, index: u32, code: &str, stat
         &roles,
     );
     doc.close();
-    doc.line(format_args!(
+    let clients = format!(
         "clients {} site={} zone={} install=\"push\" remote-control=#true",
         q(&format!("{code} clients")),
         q(code),
         q(&zone)
-    ));
+    );
+    client_group(doc, &clients, false);
     stats.sites += 1;
     stats.servers += 1;
     stats.client_groups += 1;
@@ -698,13 +870,19 @@ fn secondary_site(doc: &mut Doc, primary: &Primary, index: u32, code: &str, stat
 fn infrastructure(scale: Scale, primaries: &[Primary], stats: &mut Stats) -> String {
     let mut doc = Doc::new("SQL Servers, domain controllers and admin consoles.", scale);
     let mut sql = |doc: &mut Doc, name: &str, zone: &str, address: &str, instance: &str| {
-        doc.line(format_args!(
-            "server {} zone={} address={} {{ sql-instance {} port={SQL_PORT} broker-port={SQL_BROKER_PORT} }}",
-            q(name),
-            q(zone),
-            q(address),
+        let role = format!(
+            "sql-instance {} port={SQL_PORT} broker-port={SQL_BROKER_PORT}",
             q(instance)
-        ));
+        );
+        let head = format!("server {} zone={} address={}", q(name), q(zone), q(address));
+        if doc.host_firewalls {
+            doc.open(format_args!("{head}"));
+            doc.line(format_args!("{role}"));
+            server_firewall(doc, &[&role]);
+            doc.close();
+        } else {
+            doc.line(format_args!("{head} {{ {role} }}"));
+        }
         stats.servers += 1;
     };
     doc.line(format_args!(
@@ -853,6 +1031,90 @@ fn firewalls(scale: Scale, primaries: &[Primary], stats: &mut Stats) -> String {
         zones.extend(primary.secondaries.iter().map(|code| branch_zone(code)));
         let name = format!("fw-{}", primary.lower());
         firewall(&mut doc, &name, &zones, &region_rules(primary));
+    }
+    doc.text
+}
+
+/// The firewalls of [`Variant::stress`]: the zones of [`firewalls`], every firewall
+/// `default="deny"` with a few rules for the whole core or region and three per branch.
+/// Most rules serve some flows and open far more (`1-1024`, `1-2000`), some serve none
+/// (a port or an address no flow uses), and no rule allows most of the flows.
+fn stress_firewalls(scale: Scale, primaries: &[Primary], stats: &mut Stats) -> String {
+    let mut doc = Doc::new(
+        "Network firewalls that deny most flows: the core, and one per primary region.",
+        scale,
+    );
+    let mut firewall = |doc: &mut Doc, name: &str, zones: &[String], rules: &[Rule]| {
+        doc.open(format_args!("firewall {} default=\"deny\"", q(name)));
+        let zones: Vec<String> = zones.iter().map(|zone| q(zone)).collect();
+        doc.line(format_args!("zones {}", zones.join(" ")));
+        for rule in rules {
+            rule.write(doc);
+        }
+        doc.close();
+        stats.firewalls += 1;
+        stats.firewall_rules += rules.len();
+    };
+
+    let mut core_zones: Vec<String> = ["internet", "core", "admin", "dc-cas"]
+        .map(String::from)
+        .into();
+    core_zones.extend(primaries.iter().map(Primary::datacenter_zone));
+    let core_rules = [
+        Rule::allow("site to site SMB", "role:site-server", "role:site-server").tcp("445"),
+        site_systems_to_domain_controllers(),
+        Rule::allow("core services", "cidr:10.0.0.0/8", "zone:core").tcp("1-1024"),
+        Rule::allow("legacy backup", "zone:core", "zone:admin").tcp("10000"),
+    ];
+    firewall(&mut doc, "fw-core", &core_zones, &core_rules);
+
+    for primary in primaries {
+        doc.blank();
+        let campus = format!("zone:{}", primary.campus_zone());
+        let datacenter = format!("zone:{}", primary.datacenter_zone());
+        let mut zones = vec![primary.datacenter_zone(), primary.campus_zone()];
+        zones.extend(primary.secondaries.iter().map(|code| branch_zone(code)));
+        let mut rules = vec![
+            Rule::allow(
+                "clients to management points",
+                campus.as_str(),
+                format!("role:management-point@{}", primary.code),
+            )
+            .tcp("80,443,10123"),
+            Rule::allow("campus to datacenter", campus.as_str(), datacenter.as_str()).tcp("1-1024"),
+            // The fourth /24 of the datacenter's /22 holds no server.
+            Rule::allow(
+                "old file server",
+                campus.as_str(),
+                format!("cidr:10.{}.3.0/24", primary.number),
+            )
+            .tcp("445"),
+        ];
+        for code in &primary.secondaries {
+            let branch = format!("zone:{}", branch_zone(code));
+            rules.extend([
+                Rule::allow(
+                    &format!("{code} to datacenter"),
+                    branch.as_str(),
+                    datacenter.as_str(),
+                )
+                .tcp("1-1024"),
+                Rule::allow(
+                    &format!("datacenter to {code}"),
+                    datacenter.as_str(),
+                    branch.as_str(),
+                )
+                .tcp("1-2000"),
+                Rule::allow(
+                    &format!("{code} to campus proxy"),
+                    branch.as_str(),
+                    campus.as_str(),
+                )
+                .tcp("8080"),
+            ]);
+        }
+        rules.push(Rule::deny("no NetBIOS").tcp("139").udp("137,138"));
+        firewall(&mut doc, &format!("fw-{}", primary.lower()), &zones, &rules);
     }
     doc.text
 }

@@ -254,18 +254,6 @@ pub fn rule_ports(
     *out = intervals::merge(out.drain(..));
 }
 
-fn part(protocol: Protocol, (a, b): (u32, u32)) -> FlowPorts {
-    if protocol == Protocol::Icmp {
-        FlowPorts::Echo
-    } else {
-        // Intervals come from u16 ports, so they fit.
-        FlowPorts::Range(
-            u16::try_from(a).unwrap_or(u16::MAX),
-            u16::try_from(b).unwrap_or(u16::MAX),
-        )
-    }
-}
-
 /// One candidate rule for a pair of places: its index, how surely its endpoints match,
 /// what it matches and what it does.
 struct Candidate<'m> {
@@ -305,7 +293,7 @@ fn decide(
             filter,
             by: DecidedBy::Rule(rule.index),
             outcome,
-            ports: part(flow.protocol, p),
+            ports: FlowPorts::from_interval(flow.protocol, p),
         }));
         remaining = left;
     }
@@ -317,7 +305,7 @@ fn decide(
                 Action::Allow => Outcome::Allow,
                 Action::Deny => Outcome::Deny,
             },
-            ports: part(flow.protocol, (lo, hi)),
+            ports: FlowPorts::from_interval(flow.protocol, (lo, hi)),
         });
     }
 }

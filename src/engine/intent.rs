@@ -31,19 +31,29 @@ fn surely_named(net: &Network<'_>, traffic: &Traffic, flow: &RequiredFlow) -> Ve
 
 /// Whether a traffic description may match a flow (ends `yes` or `maybe`, ports overlap).
 pub fn may_match(net: &Network<'_>, traffic: &Traffic, flow: &RequiredFlow) -> bool {
+    may_match_ports(net, traffic, flow, flow.ports)
+}
+
+/// [`may_match`] for the part `ports` of a flow (a decision's ports).
+pub fn may_match_ports(
+    net: &Network<'_>,
+    traffic: &Traffic,
+    flow: &RequiredFlow,
+    ports: FlowPorts,
+) -> bool {
     if net.list_matches(&traffic.from, Place::Host(flow.source)) == Tri::No
         || net.list_matches(&traffic.to, Place::Host(flow.destination)) == Tri::No
     {
         return false;
     }
-    let mut ports = Vec::new();
+    let mut opened = Vec::new();
     rule_ports(
         traffic,
         flow.protocol,
         rpc_range(net.model, flow.destination),
-        &mut ports,
+        &mut opened,
     );
-    intervals::overlap(&ports, &[flow.ports.interval()])
+    intervals::overlap(&opened, &[ports.interval()])
 }
 
 /// The flows an export opens: the required flows without the waived ones and without the

@@ -87,6 +87,12 @@ pub struct Network<'m> {
     routes: std::sync::Mutex<HashMap<(usize, usize), Route>>,
     /// The number of places; [`Network::place_id`] numbers them densely.
     place_count: usize,
+    /// The zone of every host, by place id (hosts come first): the checks ask for the
+    /// zone of a flow's ends millions of times, and a lookup by zone name was most of
+    /// their time on a large model.
+    host_zones: Vec<ZoneId>,
+    /// The place ids of every zone (its hosts, then its unlisted rest), ascending.
+    zone_places: Vec<Vec<usize>>,
 }
 
 const SERVER_BASE: usize = 0;
@@ -166,12 +172,26 @@ impl<'m> Network<'m> {
             };
             zones[zid].class = class;
         }
-        let place_count = model.servers.len()
-            + model.clients.len()
-            + model.consoles.len()
-            + model.cloud_services.len()
-            + 1
-            + zones.len();
+        // Every zone a host names is in `zone_index` (see `referenced` above); cloud
+        // services and the Internet live in `internet`.
+        let host_zones: Vec<ZoneId> = model
+            .servers
+            .iter()
+            .map(|s| s.zone.value.as_str())
+            .chain(model.clients.iter().map(|c| c.zone.value.as_str()))
+            .chain(model.consoles.iter().map(|c| c.zone.value.as_str()))
+            .chain(model.cloud_services.iter().map(|_| "internet"))
+            .chain(["internet"])
+            .map(|name| zone_index[name])
+            .collect();
+        let mut zone_places: Vec<Vec<usize>> = vec![Vec::new(); zones.len()];
+        for (id, &zone) in host_zones.iter().enumerate() {
+            zone_places[zone].push(id);
+        }
+        for (zone, places) in zone_places.iter_mut().enumerate() {
+            places.push(host_zones.len() + zone);
+        }
+        let place_count = host_zones.len() + zones.len();
         Self {
             model,
             zones,
@@ -181,6 +201,8 @@ impl<'m> Network<'m> {
             classes,
             routes: std::sync::Mutex::new(HashMap::new()),
             place_count,
+            host_zones,
+            zone_places,
         }
     }
 
@@ -195,7 +217,13 @@ impl<'m> Network<'m> {
 
     /// The zone of a flow endpoint.
     pub fn zone_of(&self, e: FlowEndpoint) -> ZoneId {
-        self.zone_index[e.zone(self.model)]
+        self.host_zones[self.place_id(Place::Host(e))]
+    }
+
+    /// The places of a zone by [`Network::place_id`], ascending: its hosts and its
+    /// unlisted rest, exactly the places `zone:NAME` names.
+    pub fn zone_places(&self, zone: ZoneId) -> &[usize] {
+        &self.zone_places[zone]
     }
 
     /// The zone of a place.

@@ -143,6 +143,19 @@ impl<'n, 'm> SpaceBuilder<'n, 'm> {
             let (y, m) = self.endpoints.entry(e.value.clone()).or_insert_with(|| {
                 let mut y = FixedBitSet::with_capacity(n);
                 let mut m = FixedBitSet::with_capacity(n);
+                // A zone names exactly its own places, surely: no scan of every place
+                // (a model with thousands of zones names most of them in rules).
+                if let Endpoint::Zone(name) = &e.value {
+                    for &id in self
+                        .net
+                        .zone_id(name)
+                        .map_or(&[][..], |z| self.net.zone_places(z))
+                    {
+                        y.insert(id);
+                        m.insert(id);
+                    }
+                    return (y, m);
+                }
                 for (id, p) in self.places.iter().enumerate() {
                     match self.net.matches(&e.value, *p) {
                         Tri::Yes => {
@@ -338,6 +351,54 @@ mod tests {
             src: set(4, src),
             dst: set(4, dst),
         }
+    }
+
+    #[test]
+    fn a_zone_names_exactly_the_places_a_scan_finds() {
+        let model = crate::engine::test_model(
+            r#"
+            zone "hq" { subnet "10.1.0.0/16" }
+            zone "dc" { subnet "10.2.0.0/16" }
+            zone "empty"
+            site "P01" type="primary" {
+                database server="sql.contoso.com" instance="MSSQLSERVER"
+                server "cm.contoso.com" zone="dc" address="10.2.0.10" { site-server; management-point }
+            }
+            server "sql.contoso.com" zone="dc" { sql-instance "MSSQLSERVER" }
+            clients "HQ" site="P01" zone="hq"
+            console "admin" zone="hq" site="P01"
+            firewall "fw" { zones "hq" "dc" "internet" "empty" }
+            "#,
+        );
+        let net = Network::new(&model);
+        let mut builder = SpaceBuilder::new(&net);
+        let places: Vec<Place> = net.places().collect();
+        for name in ["hq", "dc", "empty", "internet", "nowhere"] {
+            let endpoint = Endpoint::Zone(name.to_owned());
+            let list = [Spanned {
+                value: endpoint.clone(),
+                span: crate::model::Span::new(crate::model::SourceId(0), 0, 0),
+            }];
+            let (yes, maybe) = builder.place_sets(&list);
+            let scanned: Vec<usize> = (0..places.len())
+                .filter(|&id| net.matches(&endpoint, places[id]) == Tri::Yes)
+                .collect();
+            assert_eq!(yes.ones().collect::<Vec<_>>(), scanned, "zone:{name}");
+            assert_eq!(maybe, yes, "zone:{name}: a zone is never uncertain");
+        }
+        // Each host is in the zone it names, and `zone_of` says so.
+        let dc = net.zone_id("dc").expect("zone dc");
+        assert_eq!(net.zone_of(FlowEndpoint::Server(0)), dc);
+        assert_eq!(
+            net.zone_of(FlowEndpoint::Clients(0)),
+            net.zone_id("hq").expect("hq")
+        );
+        let internet = net.zone_id("internet").expect("internet");
+        assert_eq!(net.zone_of(FlowEndpoint::Internet), internet);
+        assert_eq!(
+            net.zone_places(net.zone_id("empty").expect("empty")),
+            [net.place_id(Place::Unlisted(net.zone_id("empty").expect("empty")))]
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! default) or by a host firewall. One diagnostic per deciding rule (or default) and pair
 //! of endpoints, listing every port it blocks between them.
 
-use super::context::{Context, PortSet, endpoint_ref, flow_part, short_list};
+use super::context::{Context, PortSet, endpoint_ref, flow_part, short_list_of};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
 use crate::engine::{
     DecidedBy, Filter, FlowEndpoint, FlowPorts, Origin, Outcome, RequiredFlow, rpc_range,
@@ -91,16 +91,12 @@ fn diagnostic(
     parts: &[(&RequiredFlow, FlowPorts)],
 ) -> Diagnostic {
     let model = cx.model;
-    let listed: Vec<String> = parts
-        .iter()
-        .map(|(flow, ports)| flow_part(model, flow, *ports))
-        .collect();
     let message = format!(
         "{} blocks {} -> {}: {}",
         cx.decider_name(filter, by),
         source.name(model),
         destination.name(model),
-        short_list(&listed, 4)
+        short_list_of(parts, 4, |(flow, ports)| flow_part(model, flow, *ports))
     );
     let primary_text = match (filter, by) {
         (Filter::Network(_), DecidedBy::Rule(_)) => "this rule denies it first",

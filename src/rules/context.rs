@@ -2,7 +2,7 @@
 //! verdicts) and the wording helpers the firewall checks share: how to name a flow's
 //! endpoints in KDL, where the requirement of a flow lives, how to print port lists.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
@@ -213,18 +213,30 @@ impl<'a, 'm> Context<'a, 'm> {
     }
 
     /// The flow parts of the checked phases whose decisions `keep` selects, grouped by
-    /// deciding rule (or default) and pair of endpoints: one diagnostic each.
+    /// deciding rule (or default) and pair of endpoints, in the order of the groups' keys,
+    /// each group's parts in flow order: one diagnostic each.
     pub fn decisions_by_deciding_rule(
         &self,
         keep: impl Fn(&RequiredFlow, &Decision) -> bool,
-    ) -> BTreeMap<DecisionGroup, Vec<(&RequiredFlow, FlowPorts)>> {
-        let mut groups: BTreeMap<DecisionGroup, Vec<(&RequiredFlow, FlowPorts)>> = BTreeMap::new();
+    ) -> Vec<(DecisionGroup, Vec<(&RequiredFlow, FlowPorts)>)> {
+        // One sort of the kept parts (stable: parts stay in flow order) instead of a map
+        // insertion each: a default-deny firewall keeps most of a large model's flows.
+        let mut parts: Vec<(DecisionGroup, &RequiredFlow, FlowPorts)> = Vec::new();
         for (flow, verdict) in self.checked_flows() {
             for d in verdict.decisions.iter().filter(|d| keep(flow, d)) {
-                groups
-                    .entry((d.filter, d.by, flow.source, flow.destination))
-                    .or_default()
-                    .push((flow, d.ports));
+                parts.push((
+                    (d.filter, d.by, flow.source, flow.destination),
+                    flow,
+                    d.ports,
+                ));
+            }
+        }
+        parts.sort_by_key(|part| part.0);
+        let mut groups: Vec<(DecisionGroup, Vec<(&RequiredFlow, FlowPorts)>)> = Vec::new();
+        for (key, flow, ports) in parts {
+            match groups.last_mut() {
+                Some((last, list)) if *last == key => list.push((flow, ports)),
+                _ => groups.push((key, vec![(flow, ports)])),
             }
         }
         groups
@@ -430,8 +442,14 @@ pub fn flow_part(model: &Model, flow: &RequiredFlow, ports: FlowPorts) -> String
 
 /// Joins a list for a message, keeping it short: `a, b, c and 4 more`.
 pub fn short_list(items: &[String], max: usize) -> String {
+    short_list_of(items, max, String::clone)
+}
+
+/// [`short_list`] of items that `show` names: only the items shown are named.
+pub fn short_list_of<T>(items: &[T], max: usize, show: impl Fn(&T) -> String) -> String {
+    let shown: Vec<String> = items.iter().take(max).map(show).collect();
     if items.len() <= max {
-        return items.join(", ");
+        return shown.join(", ");
     }
-    format!("{} and {} more", items[..max].join(", "), items.len() - max)
+    format!("{} and {} more", shown.join(", "), items.len() - max)
 }

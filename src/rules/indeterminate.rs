@@ -2,7 +2,7 @@
 //! from the model, so the flow's verdict is `indeterminate`. One diagnostic per rule and
 //! pair of endpoints.
 
-use super::context::{Context, flow_part, short_list};
+use super::context::{Context, flow_part, short_list_of};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
 use crate::engine::{DecidedBy, Filter, FlowEndpoint, Outcome, Place, Tri};
 use crate::model::{Endpoint, Traffic};
@@ -44,14 +44,13 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
     let groups = cx.decisions_by_deciding_rule(|_, d| d.outcome == Outcome::Unknown);
     let model = cx.model;
     for ((filter, by, source, destination), parts) in groups {
-        let listed: Vec<String> = parts.iter().map(|(f, p)| flow_part(model, f, *p)).collect();
         let (why, help) = reason(cx, filter, by, source, destination);
         let message = format!(
             "cannot tell whether {} matches {} -> {}: {why}; affected: {}",
             cx.decider_name(filter, by),
             source.name(model),
             destination.name(model),
-            short_list(&listed, 4),
+            short_list_of(&parts, 4, |(f, p)| flow_part(model, f, *p)),
         );
         let mut d = Diagnostic::new(
             &RULE,

@@ -86,40 +86,76 @@ pub static RULES: &[&RuleInfo] = &[
     &unused_waiver::RULE,
 ];
 
+/// A check that reads the model alone.
+type ModelCheck = fn(&crate::model::Model, &mut Vec<Diagnostic>);
+
 /// Runs every check over the model and its evaluated flows.
 pub fn run(cx: &Context<'_, '_>) -> Vec<Diagnostic> {
+    run_timed(cx, &mut |_| {})
+}
+
+/// [`run`], calling `done` with the name of each check (its code) or shared step when it
+/// finishes, in order: `CMFLOW_TIMINGS` prints the time of each (`cli::check`).
+pub fn run_timed(cx: &Context<'_, '_>, done: &mut dyn FnMut(&str)) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let model = cx.model;
-    site_code::check(model, &mut out);
-    site_parent::check(model, &mut out);
-    role_placement::check(model, &mut out);
-    missing_role::check(model, &mut out);
-    server_in_two_sites::check(model, &mut out);
-    secondary_override::check(model, &mut out);
-    non_default_client_ports::check(model, &mut out);
-    internet_https::check(model, &mut out);
-    port_conflict::check(model, &mut out);
-    alternate_same::check(model, &mut out);
-    wsus_https_port::check(model, &mut out);
-    sql_dynamic_port::check(model, &mut out);
-    sql_shared_instance::check(model, &mut out);
-    sql_duplicate_port::check(model, &mut out);
-    removed_role::check(model, &mut out);
-    boundary_group::check(model, &mut out);
-    software_update_point::check(model, &mut out);
-    cmg_management_point::check(model, &mut out);
+    let model_checks: [(&RuleInfo, ModelCheck); 18] = [
+        (&site_code::RULE, site_code::check),
+        (&site_parent::RULE, site_parent::check),
+        (&role_placement::RULE, role_placement::check),
+        (&missing_role::RULE, missing_role::check),
+        (&server_in_two_sites::RULE, server_in_two_sites::check),
+        (&secondary_override::RULE, secondary_override::check),
+        (
+            &non_default_client_ports::RULE,
+            non_default_client_ports::check,
+        ),
+        (&internet_https::RULE, internet_https::check),
+        (&port_conflict::RULE, port_conflict::check),
+        (&alternate_same::RULE, alternate_same::check),
+        (&wsus_https_port::RULE, wsus_https_port::check),
+        (&sql_dynamic_port::RULE, sql_dynamic_port::check),
+        (&sql_shared_instance::RULE, sql_shared_instance::check),
+        (&sql_duplicate_port::RULE, sql_duplicate_port::check),
+        (&removed_role::RULE, removed_role::check),
+        (&boundary_group::RULE, boundary_group::check),
+        (&software_update_point::RULE, software_update_point::check),
+        (&cmg_management_point::RULE, cmg_management_point::check),
+    ];
+    for (rule, check) in model_checks {
+        check(model, &mut out);
+        done(rule.code);
+    }
     unused_waiver::check(cx, &mut out);
+    done(unused_waiver::RULE.code);
+    // The two analyses several firewall checks share, computed here so that their time
+    // is not charged to whichever check asks first.
+    cx.rule_spaces();
+    done("(rule spaces)");
+    cx.usage();
+    done("(rule usage)");
     let shadowed = shadowed_rule::find(cx);
+    done("(shadowed rules)");
     blocked_flow::check(cx, &mut out);
+    done(blocked_flow::RULE.code);
     no_path::check(cx, &mut out);
+    done(no_path::RULE.code);
     indeterminate::check(cx, &mut out);
+    done(indeterminate::RULE.code);
     shadowed_rule::check(cx, &shadowed, &mut out);
+    done(shadowed_rule::RULE.code);
     unused_rule::check(cx, &shadowed_rule::keys(&shadowed), &mut out);
+    done(unused_rule::RULE.code);
     let broad = overly_broad::check(cx, &mut out);
+    done(overly_broad::RULE.code);
     redundant_rule::check(cx, &broad, &mut out);
+    done(redundant_rule::RULE.code);
     sql_browser_port::check(cx, &mut out);
+    done(sql_browser_port::RULE.code);
     forbidden_flow::check(cx, &mut out);
+    done(forbidden_flow::RULE.code);
     policy_conflict::check(cx, &mut out);
+    done(policy_conflict::RULE.code);
     out
 }
 

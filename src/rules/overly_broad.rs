@@ -1,11 +1,11 @@
 //! `firewall/overly-broad`: an `allow` rule that serves required flows but opens far more
 //! than they use, or allows any to any on every protocol. The help is the narrowed rule.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::context::{Context, PortSet, endpoint_ref, port_text};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
-use crate::engine::{DecidedBy, Filter, intervals, rpc_range, rule_ports};
+use crate::engine::{DecidedBy, Filter, FlowPorts, RequiredFlow, intervals, rpc_range, rule_ports};
 use crate::model::{Action, Endpoint, Protocol, Traffic};
 
 /// More unused ports than this, per protocol, make a rule overly broad (`rules.md`).
@@ -123,6 +123,8 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) -> Vec<super::cont
     // rules of the same host, not overly broad themselves, already allow for the same
     // flows: following this advice and `firewall/unused-rule`'s keeps every flow.
     let broad: Vec<super::context::RuleKey> = found.iter().map(|f| f.0).collect();
+    let broad_set: HashSet<super::context::RuleKey> = broad.iter().copied().collect();
+    let parts = host_rule_parts(cx, &broad);
     for (key, span, message, used_text, rpc) in found {
         let Some(used) = usage.get(&key) else {
             continue;
@@ -131,7 +133,8 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) -> Vec<super::cont
         let rest = if matches!(filter, Filter::Network(_)) {
             None
         } else {
-            Some(not_allowed_elsewhere(cx, key, &broad))
+            let parts = parts.get(&key).map_or(&[][..], Vec::as_slice);
+            Some(not_allowed_elsewhere(cx, key, &broad_set, parts))
         };
         let used_for_help = rest.as_ref().unwrap_or(used);
         let help = if used_for_help.flows == 0 {
@@ -169,10 +172,37 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) -> Vec<super::cont
 
 /// The flow parts a Windows Firewall rule decides that no other allow rule of the same
 /// filter (not in `broad`) matches.
+/// The flow parts each Windows Firewall rule of `keys` decides, in flow order: gathered
+/// in one pass over the verdicts rather than one pass per rule.
+fn host_rule_parts<'f>(
+    cx: &Context<'f, '_>,
+    keys: &[super::context::RuleKey],
+) -> HashMap<super::context::RuleKey, Vec<(&'f RequiredFlow, FlowPorts)>> {
+    let mut parts: HashMap<super::context::RuleKey, Vec<(&RequiredFlow, FlowPorts)>> = keys
+        .iter()
+        .filter(|(filter, _)| !matches!(filter, Filter::Network(_)))
+        .map(|&key| (key, Vec::new()))
+        .collect();
+    if parts.is_empty() {
+        return parts;
+    }
+    for (flow, verdict) in cx.flows.iter().zip(cx.verdicts) {
+        for d in &verdict.decisions {
+            if let (DecidedBy::Rule(i), Filter::HostIn(_) | Filter::HostOut(_)) = (d.by, d.filter)
+                && let Some(list) = parts.get_mut(&(d.filter, i))
+            {
+                list.push((flow, d.ports));
+            }
+        }
+    }
+    parts
+}
+
 fn not_allowed_elsewhere(
     cx: &Context<'_, '_>,
     (filter, i): super::context::RuleKey,
-    broad: &[super::context::RuleKey],
+    broad: &HashSet<super::context::RuleKey>,
+    parts: &[(&RequiredFlow, FlowPorts)],
 ) -> super::context::RuleUse {
     let mut rest = super::context::RuleUse::default();
     let Some(fw) = filter.host_firewall(cx.model) else {
@@ -194,26 +224,17 @@ fn not_allowed_elsewhere(
         })
         .map(|(_, r)| r)
         .collect();
-    for (flow, verdict) in cx.flows.iter().zip(cx.verdicts) {
-        for d in &verdict.decisions {
-            if d.filter != filter || d.by != DecidedBy::Rule(i) {
-                continue;
-            }
-            let part = crate::engine::RequiredFlow {
-                ports: d.ports,
-                ..flow.clone()
-            };
-            if others
-                .iter()
-                .any(|r| crate::engine::intent::may_match(cx.net, &r.traffic, &part))
-            {
-                continue;
-            }
-            rest.ports.add(flow.protocol, d.ports);
-            rest.sources.insert(flow.source);
-            rest.destinations.insert(flow.destination);
-            rest.flows += 1;
+    for &(flow, ports) in parts {
+        if others
+            .iter()
+            .any(|r| crate::engine::intent::may_match_ports(cx.net, &r.traffic, flow, ports))
+        {
+            continue;
         }
+        rest.ports.add(flow.protocol, ports);
+        rest.sources.insert(flow.source);
+        rest.destinations.insert(flow.destination);
+        rest.flows += 1;
     }
     rest
 }

@@ -1,7 +1,7 @@
 //! `firewall/redundant-rule`: a Windows Firewall allow rule whose flows other allow rules
 //! of the same firewall all allow.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::context::{Context, RuleKey};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
@@ -101,6 +101,14 @@ pub fn check(cx: &Context<'_, '_>, broad: &[RuleKey], out: &mut Vec<Diagnostic>)
     // Last to first: a rule is redundant when the rules still kept allow all its flows,
     // so that deleting every reported rule together changes no verdict, and of exact
     // duplicates the first in file order is the one kept.
+    // Each rule is compared with the rules of its own filter only (in `rules` order), and
+    // the broad rules are looked up, not scanned: thousands of host firewalls would
+    // otherwise compare every pair of rules of the model.
+    let broad: HashSet<RuleKey> = broad.iter().copied().collect();
+    let mut same_filter: HashMap<Filter, Vec<usize>> = HashMap::new();
+    for (o, (key, _, _)) in rules.iter().enumerate() {
+        same_filter.entry(key.0).or_default().push(o);
+    }
     let mut removed = vec![false; rules.len()];
     let mut found = Vec::new();
     for r in (0..rules.len()).rev() {
@@ -108,24 +116,15 @@ pub fn check(cx: &Context<'_, '_>, broad: &[RuleKey], out: &mut Vec<Diagnostic>)
         if served.is_empty() || broad.contains(key) {
             continue;
         }
+        let peers = same_filter.get(&key.0).map_or(&[][..], Vec::as_slice);
         let covering = |flow: usize| {
-            rules
-                .iter()
-                .enumerate()
-                .find(|(o, (other, other_served, _))| {
-                    *o != r
-                        && !removed[*o]
-                        && other.0 == key.0
-                        && !broad.contains(other)
-                        && other_served.contains(&flow)
-                })
+            peers.iter().copied().find(|&o| {
+                let (other, other_served, _) = &rules[o];
+                o != r && !removed[o] && !broad.contains(other) && other_served.contains(&flow)
+            })
         };
         if served.iter().all(|&f| covering(f).is_some()) {
-            let by = served
-                .iter()
-                .next()
-                .and_then(|&f| covering(f))
-                .map(|(o, _)| o);
+            let by = served.iter().next().and_then(|&f| covering(f));
             removed[r] = true;
             found.push((r, by));
         }

@@ -10,7 +10,9 @@ use std::fmt::Write as _;
 
 use super::context::{Context, RuleKey};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
-use crate::engine::{DecidedBy, Filter, covered_by};
+use fixedbitset::FixedBitSet;
+
+use crate::engine::{DecidedBy, Filter, Region, covered_by, intervals};
 use crate::model::{Action, RuleGuard};
 
 /// Beyond this many pieces, the remainder of a rule is not analysed further (the rule is
@@ -61,8 +63,23 @@ pub fn find(cx: &Context<'_, '_>) -> Vec<Shadowed> {
     let mut found = Vec::new();
     for (f, spaces) in cx.rule_spaces().iter().enumerate() {
         let rules = &cx.model.firewalls[f].rules;
+        // What each rule may match (its target) and surely matches (its cover), as place
+        // sets: an earlier rule whose cover misses the target's sources or destinations
+        // takes no part of it, and is skipped without comparing regions (a region
+        // comparison scans bit sets as large as the model's places, and a firewall with
+        // hundreds of rules would compare every pair).
+        let targets: Vec<Footprint> = spaces.iter().map(|s| Footprint::of(&s.maybe)).collect();
+        let covers: Vec<Footprint> = spaces.iter().map(|s| Footprint::of(&s.yes)).collect();
+        // Everything the rules above rule `i` surely match, together: a rule reaching
+        // beyond it (the closing `deny` of a long rule set) is not covered, and carving
+        // it region by region would only find that out after thousands of regions.
+        let mut above = Reach::default();
         for i in 1..spaces.len() {
-            if spaces[i].maybe.is_empty() || rules[i].uncertain.is_some() {
+            above.add(&spaces[i - 1].yes);
+            if spaces[i].maybe.is_empty()
+                || rules[i].uncertain.is_some()
+                || !above.holds(&spaces[i].maybe)
+            {
                 continue;
             }
             // An uncertain rule may not match at all, and a guarded rule (an NSG's
@@ -72,6 +89,7 @@ pub fn find(cx: &Context<'_, '_>) -> Vec<Shadowed> {
                 .filter(|&j| {
                     rules[j].uncertain.is_none()
                         && (rules[j].guard == RuleGuard::Always || rules[j].guard == rules[i].guard)
+                        && covers[j].may_meet(&targets[i])
                 })
                 .map(|j| (j, spaces[j].yes.as_slice()));
             if let Some(covers) = covered_by(&spaces[i].maybe, earlier, LIMIT) {
@@ -83,6 +101,83 @@ pub fn find(cx: &Context<'_, '_>) -> Vec<Shadowed> {
         }
     }
     found
+}
+
+/// The union of the services, sources and destinations of regions: a box around them.
+#[derive(Default)]
+struct Reach {
+    services: Vec<(u32, u32)>,
+    src: FixedBitSet,
+    dst: FixedBitSet,
+}
+
+impl Reach {
+    fn add(&mut self, regions: &[Region]) {
+        for r in regions {
+            self.services = intervals::merge(self.services.iter().chain(&r.services).copied());
+            self.src.union_with(&r.src);
+            self.dst.union_with(&r.dst);
+        }
+    }
+
+    /// Whether every region lies inside the box (what the regions the box was built from
+    /// cover together can only lie inside it).
+    fn holds(&self, regions: &[Region]) -> bool {
+        regions.iter().all(|r| {
+            r.src.is_subset(&self.src)
+                && r.dst.is_subset(&self.dst)
+                && intervals::split(&r.services, &self.services).1.is_empty()
+        })
+    }
+}
+
+/// The sources and destinations of a union of regions, each kept as its few places when
+/// it has few (`None`: too many to list, never ruled out).
+struct Footprint {
+    src: Option<Vec<usize>>,
+    dst: Option<Vec<usize>>,
+    src_set: FixedBitSet,
+    dst_set: FixedBitSet,
+}
+
+/// Place sets with at most this many places are listed.
+const FEW: usize = 64;
+
+impl Footprint {
+    fn of(regions: &[Region]) -> Self {
+        let union = |side: fn(&Region) -> &FixedBitSet| {
+            let mut set = FixedBitSet::new();
+            for r in regions {
+                set.union_with(side(r));
+            }
+            let few = (set.count_ones(..) <= FEW).then(|| set.ones().collect());
+            (few, set)
+        };
+        let (src, src_set) = union(|r| &r.src);
+        let (dst, dst_set) = union(|r| &r.dst);
+        Self {
+            src,
+            dst,
+            src_set,
+            dst_set,
+        }
+    }
+
+    /// False when the two surely share no source or no destination.
+    fn may_meet(&self, other: &Footprint) -> bool {
+        let meet = |a: &Option<Vec<usize>>,
+                    a_set: &FixedBitSet,
+                    b: &Option<Vec<usize>>,
+                    b_set: &FixedBitSet| {
+            match (a, b) {
+                (Some(a), _) => a.iter().any(|&p| b_set.contains(p)),
+                (None, Some(b)) => b.iter().any(|&p| a_set.contains(p)),
+                (None, None) => true,
+            }
+        };
+        meet(&self.src, &self.src_set, &other.src, &other.src_set)
+            && meet(&self.dst, &self.dst_set, &other.dst, &other.dst_set)
+    }
 }
 
 pub fn check(cx: &Context<'_, '_>, shadowed: &[Shadowed], out: &mut Vec<Diagnostic>) {
@@ -136,4 +231,51 @@ pub fn check(cx: &Context<'_, '_>, shadowed: &[Shadowed], out: &mut Vec<Diagnost
 /// The keys of the shadowed rules.
 pub fn keys(shadowed: &[Shadowed]) -> HashSet<RuleKey> {
     shadowed.iter().map(|s| s.key).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Network, Phase, evaluate, required_flows};
+
+    /// The shadowed rules of the model's firewalls, as (firewall, rule, covering rules).
+    fn shadowed(kdl: &str) -> Vec<(usize, usize, Vec<usize>)> {
+        let model = crate::engine::test_model(kdl);
+        let net = Network::new(&model);
+        let flows = required_flows(&model, &Phase::ALL);
+        let verdicts = evaluate(&net, &flows);
+        let cx = Context::new(&model, &net, &flows, &verdicts, &Phase::ALL);
+        find(&cx)
+            .into_iter()
+            .map(|s| match s.key {
+                (Filter::Network(f), i) => (f, i, s.covers),
+                _ => unreachable!("only network rules are shadowed"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rules_apart_are_skipped_and_rules_reaching_beyond_those_above_are_not_shadowed() {
+        let found = shadowed(
+            r#"
+            zone "hq" { subnet "10.1.0.0/16" }
+            zone "dc" { subnet "10.2.0.0/16" }
+            zone "branch" { subnet "10.3.0.0/16" }
+            firewall "fw" default="deny" {
+                zones "hq" "dc" "branch"
+                allow "web" from="zone:hq" to="zone:dc" tcp="80"
+                allow "branch web" from="zone:branch" to="zone:dc" tcp="80-100"
+                allow "more web" from="zone:hq" to="zone:dc" tcp="81-100"
+                allow "all web" from="zone:hq" to="zone:dc" tcp="80-100"
+                deny "no NetBIOS" udp="137"
+                deny "no web" tcp="80"
+                allow "branch web again" from="zone:branch" to="zone:dc" tcp="90"
+            }
+            "#,
+        );
+        // `all web` lies inside `web` and `more web` together (`branch web` takes no
+        // part); the closing denies reach protocols and places no rule above reaches;
+        // `branch web again` lies inside `branch web`.
+        assert_eq!(found, [(0, 3, vec![0, 2]), (0, 6, vec![1])]);
+    }
 }

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# End-to-end: two cmflow binaries print byte-identical flow lists.
+# End-to-end: two cmflow binaries print byte-identical diagnostics and flow lists.
 #
 # Usage: tests/e2e/same-output.sh BASE_BIN NEW_BIN [MODEL...]
 #
-# Runs `flows --phase all` in every format (table, csv, json, markdown),
-# `export --target csv --phase all` and `check --phase all` (short, json, sarif) with
-# both binaries on each model, and compares
-# stdout, stderr and the exit code with `cmp`. Without MODEL it uses examples/contoso,
-# examples/standalone-primary, examples/broken and a medium model written by
-# `cargo run --release --example generate -- --scale medium`.
+# Runs `check` (short, json and sarif, default phase and `--phase all`), `flows --phase
+# all` in every format (table, csv, json, markdown) and `export --target csv --phase all`
+# with both binaries on each model, and compares stdout, stderr and the exit code with
+# `cmp`. Without MODEL it uses examples/contoso, examples/standalone-primary,
+# examples/broken, and models written by `cargo run --release --example generate`:
+# medium, medium with boundary groups, and the stress variants (`--stress`, `--stress
+# --host-firewalls`: default-deny firewalls that block most flows, tens of thousands of
+# findings) at small and medium scale. Set SAME_OUTPUT_MAX=1 to add the max-scale stress
+# models (minutes, about 1.5 GB of memory per run).
 # For a change to the output code: build the base binary first (e.g. from a worktree of
 # the previous commit), then the new one.
 set -euo pipefail
@@ -26,8 +29,24 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 if [ $# -eq 0 ]; then
-    cargo run --quiet --release --locked --example generate -- --scale medium "$work/medium" >/dev/null
-    set -- examples/contoso examples/standalone-primary examples/broken "$work/medium"
+    generate() {
+        local dir=$1
+        shift
+        cargo run --quiet --release --locked --example generate -- "$@" "$work/$dir" 2>/dev/null
+    }
+    generate medium --scale medium
+    generate medium-groups --scale medium --boundary-groups
+    set -- examples/contoso examples/standalone-primary examples/broken "$work/medium" "$work/medium-groups"
+    for scale in small medium; do
+        generate "stress-$scale" --scale "$scale" --stress
+        generate "stress-hosts-$scale" --scale "$scale" --stress --host-firewalls
+        set -- "$@" "$work/stress-$scale" "$work/stress-hosts-$scale"
+    done
+    if [ "${SAME_OUTPUT_MAX:-}" = 1 ]; then
+        generate stress-max --scale max --stress
+        generate stress-hosts-max --scale max --stress --host-firewalls
+        set -- "$@" "$work/stress-max" "$work/stress-hosts-max"
+    fi
 fi
 
 # Runs one command with a binary; writes NAME.out, NAME.err and NAME.code.
@@ -48,7 +67,7 @@ for model in "$@"; do
     done
     commands+=("export --target csv --phase all")
     for format in short json sarif; do
-        commands+=("check --format $format --phase all")
+        commands+=("check --format $format" "check --format $format --phase all")
     done
     for command in "${commands[@]}"; do
         # shellcheck disable=SC2086 # the command is split into its arguments on purpose

@@ -17,7 +17,8 @@ use std::sync::Arc;
 use ipnet::IpNet;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::{DecidedBy, Decision, Filter, Outcome, part};
+use super::{DecidedBy, Decision, Filter, Outcome};
+use crate::engine::FlowPorts;
 use crate::engine::network::{Network, Place, Tri};
 use crate::engine::{FlowEndpoint, RequiredFlow};
 use crate::model::{Action, Endpoint, FirewallRule, PortItem, Protocol, RuleGuard, Traffic};
@@ -701,7 +702,7 @@ impl RuleIndex {
                 filter,
                 by,
                 outcome,
-                ports: part(flow.protocol, (a, b)),
+                ports: FlowPorts::from_interval(flow.protocol, (a, b)),
             }
         }));
     }
