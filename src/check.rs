@@ -44,9 +44,13 @@ pub fn check_loaded<E>(
     let verdicts = evaluate(&net, &flows);
     timings.lap("evaluate");
     let cx = rules::Context::new(&model, &net, &flows, &verdicts, phases);
-    findings.extend(rules::run_timed(&cx, &mut |check| {
-        timings.detail("rules", check);
-    }));
+    // Timed, the checks run one after another so that each one's time is its own;
+    // otherwise side by side. The diagnostics are the same, in the same order.
+    findings.extend(if timings.prints() {
+        rules::run_timed(&cx, &mut |check| timings.detail("rules", check))
+    } else {
+        rules::run(&cx)
+    });
     // Suppressions are judged over every phase: a suppression used by a diagnostic of a
     // phase that `--phase` leaves out is not unused. Without suppressions there is
     // nothing to judge (the run would double the rules stage for nothing).
@@ -135,6 +139,11 @@ impl Timings {
         if let Some(laps) = &self.laps {
             laps.borrow_mut().push((stage.to_owned(), took));
         }
+    }
+
+    /// Whether the timings go to stderr (`CMFLOW_TIMINGS`).
+    pub fn prints(&self) -> bool {
+        self.print
     }
 
     /// Ends a step of `stage` (a check of the rules stage): prints its time since the
