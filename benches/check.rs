@@ -24,7 +24,8 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use cmflow::engine::{Network, Phase, evaluate, required_flows};
+use cmflow::check::{Timings, check_loaded};
+use cmflow::engine::{Network, Phase, evaluate, required_flows, required_flows_bounded};
 use cmflow::load::{Inputs, load};
 use cmflow::rules::{self, Context, SPEC_CODES};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -39,14 +40,16 @@ mod generate;
 /// `check`'s default: findings for the operation phase, rule usage over every phase.
 const OPERATION: &[Phase] = &[Phase::Operation];
 
-/// Load, flows, verdicts and checks; returns the number of diagnostics.
+/// Load, flows, verdicts and checks, as `cmflow check` runs them
+/// ([`check_loaded`]); returns the number of diagnostics.
 fn check(inputs: &Inputs) -> usize {
     let loaded = load(inputs, SPEC_CODES).expect("the generated model loads");
-    let flows = required_flows(&loaded.model, &Phase::ALL);
-    let net = Network::new(&loaded.model);
-    let verdicts = evaluate(&net, &flows);
-    let cx = Context::new(&loaded.model, &net, &flows, &verdicts, OPERATION);
-    rules::run(&cx).len()
+    check_loaded(loaded, OPERATION, &Timings::off(), |model| {
+        required_flows_bounded(model, &Phase::ALL)
+    })
+    .expect("the generated model's flows")
+    .diagnostics
+    .len()
 }
 
 fn stress(c: &mut Criterion) {

@@ -1003,36 +1003,14 @@ fn join(endpoints: impl IntoIterator<Item = String>) -> String {
 }
 
 fn firewalls(scale: Scale, primaries: &[Primary], stats: &mut Stats) -> String {
-    let mut doc = Doc::new(
+    write_firewalls(
         "Network firewalls: the core, and one per primary region.",
         scale,
-    );
-    let mut firewall = |doc: &mut Doc, name: &str, zones: &[String], rules: &[Rule]| {
-        doc.open(format_args!("firewall {} default=\"deny\"", q(name)));
-        let zones: Vec<String> = zones.iter().map(|zone| q(zone)).collect();
-        doc.line(format_args!("zones {}", zones.join(" ")));
-        for rule in rules {
-            rule.write(doc);
-        }
-        doc.close();
-        stats.firewalls += 1;
-        stats.firewall_rules += rules.len();
-    };
-
-    let mut core_zones: Vec<String> = ["internet", "core", "admin", "dc-cas"]
-        .map(String::from)
-        .into();
-    core_zones.extend(primaries.iter().map(Primary::datacenter_zone));
-    firewall(&mut doc, "fw-core", &core_zones, &core_rules(primaries));
-
-    for primary in primaries {
-        doc.blank();
-        let mut zones = vec![primary.datacenter_zone(), primary.campus_zone()];
-        zones.extend(primary.secondaries.iter().map(|code| branch_zone(code)));
-        let name = format!("fw-{}", primary.lower());
-        firewall(&mut doc, &name, &zones, &region_rules(primary));
-    }
-    doc.text
+        primaries,
+        stats,
+        &core_rules(primaries),
+        region_rules,
+    )
 }
 
 /// The firewalls of [`Variant::stress`]: the zones of [`firewalls`], every firewall
@@ -1040,10 +1018,81 @@ fn firewalls(scale: Scale, primaries: &[Primary], stats: &mut Stats) -> String {
 /// Most rules serve some flows and open far more (`1-1024`, `1-2000`), some serve none
 /// (a port or an address no flow uses), and no rule allows most of the flows.
 fn stress_firewalls(scale: Scale, primaries: &[Primary], stats: &mut Stats) -> String {
-    let mut doc = Doc::new(
+    let core_rules = [
+        Rule::allow("site to site SMB", "role:site-server", "role:site-server").tcp("445"),
+        site_systems_to_domain_controllers(),
+        Rule::allow("core services", "cidr:10.0.0.0/8", "zone:core").tcp("1-1024"),
+        Rule::allow("legacy backup", "zone:core", "zone:admin").tcp("10000"),
+    ];
+    write_firewalls(
         "Network firewalls that deny most flows: the core, and one per primary region.",
         scale,
-    );
+        primaries,
+        stats,
+        &core_rules,
+        stress_region_rules,
+    )
+}
+
+/// The rules of a region's firewall in [`Variant::stress`].
+fn stress_region_rules(primary: &Primary) -> Vec<Rule> {
+    let campus = format!("zone:{}", primary.campus_zone());
+    let datacenter = format!("zone:{}", primary.datacenter_zone());
+    let mut rules = vec![
+        Rule::allow(
+            "clients to management points",
+            campus.as_str(),
+            format!("role:management-point@{}", primary.code),
+        )
+        .tcp("80,443,10123"),
+        Rule::allow("campus to datacenter", campus.as_str(), datacenter.as_str()).tcp("1-1024"),
+        // The fourth /24 of the datacenter's /22 holds no server.
+        Rule::allow(
+            "old file server",
+            campus.as_str(),
+            format!("cidr:10.{}.3.0/24", primary.number),
+        )
+        .tcp("445"),
+    ];
+    for code in &primary.secondaries {
+        let branch = format!("zone:{}", branch_zone(code));
+        rules.extend([
+            Rule::allow(
+                &format!("{code} to datacenter"),
+                branch.as_str(),
+                datacenter.as_str(),
+            )
+            .tcp("1-1024"),
+            Rule::allow(
+                &format!("datacenter to {code}"),
+                datacenter.as_str(),
+                branch.as_str(),
+            )
+            .tcp("1-2000"),
+            Rule::allow(
+                &format!("{code} to campus proxy"),
+                branch.as_str(),
+                campus.as_str(),
+            )
+            .tcp("8080"),
+        ]);
+    }
+    rules.push(Rule::deny("no NetBIOS").tcp("139").udp("137,138"));
+    rules
+}
+
+/// `fw-core` (the internet, `core`, `admin` and the datacenters) with `core_rules`, then
+/// one `fw-pNN` per primary (its datacenter, campus and branches) with its
+/// `region_rules`; every one `default="deny"`.
+fn write_firewalls(
+    comment: &str,
+    scale: Scale,
+    primaries: &[Primary],
+    stats: &mut Stats,
+    core_rules: &[Rule],
+    region_rules: impl Fn(&Primary) -> Vec<Rule>,
+) -> String {
+    let mut doc = Doc::new(comment, scale);
     let mut firewall = |doc: &mut Doc, name: &str, zones: &[String], rules: &[Rule]| {
         doc.open(format_args!("firewall {} default=\"deny\"", q(name)));
         let zones: Vec<String> = zones.iter().map(|zone| q(zone)).collect();
@@ -1060,61 +1109,14 @@ fn stress_firewalls(scale: Scale, primaries: &[Primary], stats: &mut Stats) -> S
         .map(String::from)
         .into();
     core_zones.extend(primaries.iter().map(Primary::datacenter_zone));
-    let core_rules = [
-        Rule::allow("site to site SMB", "role:site-server", "role:site-server").tcp("445"),
-        site_systems_to_domain_controllers(),
-        Rule::allow("core services", "cidr:10.0.0.0/8", "zone:core").tcp("1-1024"),
-        Rule::allow("legacy backup", "zone:core", "zone:admin").tcp("10000"),
-    ];
-    firewall(&mut doc, "fw-core", &core_zones, &core_rules);
+    firewall(&mut doc, "fw-core", &core_zones, core_rules);
 
     for primary in primaries {
         doc.blank();
-        let campus = format!("zone:{}", primary.campus_zone());
-        let datacenter = format!("zone:{}", primary.datacenter_zone());
         let mut zones = vec![primary.datacenter_zone(), primary.campus_zone()];
         zones.extend(primary.secondaries.iter().map(|code| branch_zone(code)));
-        let mut rules = vec![
-            Rule::allow(
-                "clients to management points",
-                campus.as_str(),
-                format!("role:management-point@{}", primary.code),
-            )
-            .tcp("80,443,10123"),
-            Rule::allow("campus to datacenter", campus.as_str(), datacenter.as_str()).tcp("1-1024"),
-            // The fourth /24 of the datacenter's /22 holds no server.
-            Rule::allow(
-                "old file server",
-                campus.as_str(),
-                format!("cidr:10.{}.3.0/24", primary.number),
-            )
-            .tcp("445"),
-        ];
-        for code in &primary.secondaries {
-            let branch = format!("zone:{}", branch_zone(code));
-            rules.extend([
-                Rule::allow(
-                    &format!("{code} to datacenter"),
-                    branch.as_str(),
-                    datacenter.as_str(),
-                )
-                .tcp("1-1024"),
-                Rule::allow(
-                    &format!("datacenter to {code}"),
-                    datacenter.as_str(),
-                    branch.as_str(),
-                )
-                .tcp("1-2000"),
-                Rule::allow(
-                    &format!("{code} to campus proxy"),
-                    branch.as_str(),
-                    campus.as_str(),
-                )
-                .tcp("8080"),
-            ]);
-        }
-        rules.push(Rule::deny("no NetBIOS").tcp("139").udp("137,138"));
-        firewall(&mut doc, &format!("fw-{}", primary.lower()), &zones, &rules);
+        let name = format!("fw-{}", primary.lower());
+        firewall(&mut doc, &name, &zones, &region_rules(primary));
     }
     doc.text
 }
