@@ -456,19 +456,7 @@ fn strip_and_paste(doc: &mut KdlDocument, blocks: &mut HashMap<(String, String),
 /// temporary folder, and returns `cmflow check`'s short output on it.
 fn round_trip(model: &Path, drop_first_network_rule: bool) -> String {
     let joined = joined_model(model, drop_first_network_rule);
-    let r = run(
-        joined.path(),
-        &[
-            "check",
-            ".",
-            "--phase",
-            "all",
-            "--format",
-            "short",
-            "--fail-on",
-            "never",
-        ],
-    );
+    let r = common::check_every_phase(joined.path());
     assert_eq!(r.code, 0, "{}", r.stderr);
     r.stdout
 }
@@ -1071,19 +1059,7 @@ fn assert_windows_round_trip(model: &Path) {
         for (b, a) in before.iter().zip(&after) {
             assert_eq!(b, a, "{} ({format})", model.display());
         }
-        let r = run(
-            joined.path(),
-            &[
-                "check",
-                ".",
-                "--phase",
-                "all",
-                "--format",
-                "short",
-                "--fail-on",
-                "never",
-            ],
-        );
+        let r = common::check_every_phase(joined.path());
         assert!(!r.stdout.contains("[source/"), "{format}: {}", r.stdout);
     }
 }

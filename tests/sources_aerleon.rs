@@ -154,19 +154,7 @@ fn assert_same_verdicts(model: &Path) {
         differences.join("\n")
     );
     // The check reads the policies without a source diagnostic.
-    let r = run(
-        joined.path(),
-        &[
-            "check",
-            ".",
-            "--phase",
-            "all",
-            "--format",
-            "short",
-            "--fail-on",
-            "never",
-        ],
-    );
+    let r = common::check_every_phase(joined.path());
     assert_eq!(r.code, 0, "{}", r.stderr);
     for code in ["source/parse", "source/unsupported", "schema/", "kdl/"] {
         assert!(

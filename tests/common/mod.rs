@@ -101,6 +101,23 @@ pub fn assert_clean(r: &Run, context: &str) {
     assert!(ok, "{context}: exit {}\n{}{}", r.code, r.stdout, r.stderr);
 }
 
+/// `cmflow check . --phase all --format short --fail-on never` in `dir`.
+pub fn check_every_phase(dir: &Path) -> Run {
+    run(
+        dir,
+        &[
+            "check",
+            ".",
+            "--phase",
+            "all",
+            "--format",
+            "short",
+            "--fail-on",
+            "never",
+        ],
+    )
+}
+
 /// Every file below `dir` that `keep` accepts, sorted.
 pub fn paths_below(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut out = Vec::new();
