@@ -128,7 +128,9 @@ fn known<'a>(
 }
 
 pub fn run(args: &FlowsArgs) -> miette::Result<Outcome> {
+    let timings = crate::check::Timings::from_env();
     let loaded = load_model(&args.model)?;
+    timings.lap("load");
     let model = &loaded.model;
     let from = endpoint_filter(model, args.from.as_ref(), "from")?;
     let to = endpoint_filter(model, args.to.as_ref(), "to")?;
@@ -186,7 +188,9 @@ pub fn run(args: &FlowsArgs) -> miette::Result<Outcome> {
         }
         flows.retain(|f| !f.services.is_empty());
     }
+    timings.lap("flows");
     let verdicts = evaluate(&net, &flows);
+    timings.lap("evaluate");
     let (flows, verdicts) = if args.verdict.is_empty() && firewalls.is_empty() {
         (flows, verdicts)
     } else {
@@ -201,7 +205,8 @@ pub fn run(args: &FlowsArgs) -> miette::Result<Outcome> {
             .unzip()
     };
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    // Flow lists run to hundreds of megabytes: few, large writes.
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
     let layout = TableLayout {
         columns: (!args.columns.is_empty()).then(|| args.columns.clone()),
         width: super::terminal_width(),
@@ -209,6 +214,7 @@ pub fn run(args: &FlowsArgs) -> miette::Result<Outcome> {
     write(&mut out, args.format, &layout, model, &flows, &verdicts)
         .or_else(super::ignore_broken_pipe)?;
     out.flush().or_else(super::ignore_broken_pipe)?;
+    timings.lap("report");
     // The process ends next: skip freeing millions of flows one by one.
     drop(out);
     std::mem::forget((flows, verdicts));

@@ -16,6 +16,7 @@
 
 pub mod csv;
 pub mod dot;
+pub mod json;
 pub mod kdl;
 pub mod markdown;
 pub mod mermaid;

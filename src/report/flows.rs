@@ -5,14 +5,21 @@
 //! holds every row (the table measures its columns in a first pass and writes in a
 //! second).
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::io::{self, Write};
 
-use serde::Serialize;
-use serde::ser::{SerializeSeq, SerializeStruct};
+use rustc_hash::FxHashMap;
 
-use crate::engine::{FlowEndpoint, FlowPorts, FlowService, FlowVerdict, RequiredFlow};
-use crate::model::Model;
+use serde::Serialize;
+
+use crate::catalog::CatalogRow;
+use crate::engine::{
+    DecidedBy, Filter, FlowEndpoint, FlowPorts, FlowService, FlowVerdict, Origin, Phase,
+    RequiredFlow,
+};
+use crate::escape::json;
+use crate::model::{Model, Protocol};
 
 /// `cmflow flows --format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -42,7 +49,7 @@ pub struct FlowRow<'a> {
     pub ports: String,
     pub service: &'a str,
     pub phase: &'static str,
-    pub reference: String,
+    pub reference: &'a str,
     /// The reference's section on Microsoft Learn (`null` for a user-declared flow).
     pub reference_url: Option<&'static str>,
     pub firewalls: &'a [&'a str],
@@ -71,37 +78,109 @@ pub struct RowOrder {
     order: Vec<usize>,
     /// Where each group starts in `order`, and `order.len()` last.
     bounds: Vec<usize>,
+    /// The reference of each catalog row the flows cite, by the row's address: rows of
+    /// a group sort by it, and `CatalogRow::reference` formats it anew at each call.
+    references: FxHashMap<usize, String>,
 }
 
-/// A row's place before its service: source, destination, protocol, first port.
-fn flow_key<'m>(model: &'m Model, f: &RequiredFlow) -> (&'m str, &'m str, &'static str, u32) {
+/// A flow's place before its services: the ranks of its source's and destination's
+/// names, its protocol and its first port. Equal keys with different port texts
+/// (`80` and `80-81`) are ordered by the text.
+type FlowKey = (u32, u32, &'static str, u32);
+
+/// Every endpoint of a model numbered by name: equal names, equal ranks, so that
+/// comparing ranks compares names.
+struct NameRanks {
+    /// By [`NameRanks::slot`].
+    ranks: Vec<u32>,
+    /// Where each kind of endpoint starts among the slots: servers, client groups,
+    /// consoles, cloud services, then the Internet.
+    starts: [usize; 4],
+}
+
+impl NameRanks {
+    fn new(model: &Model) -> Self {
+        let starts = [
+            0,
+            model.servers.len(),
+            model.servers.len() + model.clients.len(),
+            model.servers.len() + model.clients.len() + model.consoles.len(),
+        ];
+        let endpoints: Vec<FlowEndpoint> = (0..model.servers.len())
+            .map(FlowEndpoint::Server)
+            .chain((0..model.clients.len()).map(FlowEndpoint::Clients))
+            .chain((0..model.consoles.len()).map(FlowEndpoint::Console))
+            .chain((0..model.cloud_services.len()).map(FlowEndpoint::Cloud))
+            .chain([FlowEndpoint::Internet])
+            .collect();
+        let mut by_name: Vec<usize> = (0..endpoints.len()).collect();
+        by_name.sort_unstable_by_key(|&slot| endpoints[slot].name(model));
+        let mut ranks = vec![0; endpoints.len()];
+        let mut rank = 0u32;
+        for (n, w) in by_name.iter().enumerate() {
+            if n > 0 && endpoints[by_name[n - 1]].name(model) != endpoints[*w].name(model) {
+                rank += 1;
+            }
+            ranks[*w] = rank;
+        }
+        NameRanks { ranks, starts }
+    }
+
+    fn slot(&self, e: FlowEndpoint) -> usize {
+        match e {
+            FlowEndpoint::Server(i) => self.starts[0] + i,
+            FlowEndpoint::Clients(i) => self.starts[1] + i,
+            FlowEndpoint::Console(i) => self.starts[2] + i,
+            FlowEndpoint::Cloud(i) => self.starts[3] + i,
+            FlowEndpoint::Internet => self.ranks.len() - 1,
+        }
+    }
+
+    fn rank(&self, e: FlowEndpoint) -> u32 {
+        self.ranks.get(self.slot(e)).copied().unwrap_or(u32::MAX)
+    }
+}
+
+fn flow_key(ranks: &NameRanks, f: &RequiredFlow) -> FlowKey {
     let first_port = match f.ports {
         FlowPorts::Range(a, _) => u32::from(a),
         FlowPorts::Echo => 0,
     };
     (
-        f.source.name(model),
-        f.destination.name(model),
+        ranks.rank(f.source),
+        ranks.rank(f.destination),
         f.protocol.as_str(),
         first_port,
     )
 }
 
-/// Compares flows as their rows sort: by [`flow_key`], then the ports' text.
-fn flow_cmp(model: &Model, a: &RequiredFlow, b: &RequiredFlow) -> Ordering {
-    flow_key(model, a)
-        .cmp(&flow_key(model, b))
-        // Same first port: rare, so the text is only made here.
-        .then_with(|| a.ports.to_string().cmp(&b.ports.to_string()))
+/// The address of a catalog row, which identifies it (the catalog is static).
+fn row_address(row: &'static CatalogRow) -> usize {
+    std::ptr::from_ref(row).addr()
 }
 
 impl RowOrder {
     pub fn new(model: &Model, flows: &[RequiredFlow]) -> Self {
+        let ranks = NameRanks::new(model);
+        // The keys are made at each comparison: a table of them would add 32 bytes per
+        // flow to the peak memory, for little time.
+        let cmp = |a: usize, b: usize| {
+            flow_key(&ranks, &flows[a])
+                .cmp(&flow_key(&ranks, &flows[b]))
+                // Same first port: rare, so the text is only made here.
+                .then_with(|| {
+                    if flows[a].ports == flows[b].ports {
+                        Ordering::Equal
+                    } else {
+                        flows[a].ports.to_string().cmp(&flows[b].ports.to_string())
+                    }
+                })
+        };
         let mut order: Vec<usize> = (0..flows.len()).collect();
-        order.sort_by(|&a, &b| flow_cmp(model, &flows[a], &flows[b]));
+        order.sort_by(|&a, &b| cmp(a, b));
         let mut bounds = Vec::new();
         for (n, w) in order.windows(2).enumerate() {
-            if flow_cmp(model, &flows[w[0]], &flows[w[1]]) != Ordering::Equal {
+            if cmp(w[0], w[1]) != Ordering::Equal {
                 bounds.push(n + 1);
             }
         }
@@ -109,7 +188,19 @@ impl RowOrder {
             bounds.insert(0, 0);
             bounds.push(order.len());
         }
-        RowOrder { order, bounds }
+        let mut references = FxHashMap::default();
+        for s in flows.iter().flat_map(|f| &f.services) {
+            if let Origin::Catalog(row) = s.origin {
+                references
+                    .entry(row_address(row))
+                    .or_insert_with(|| row.reference());
+            }
+        }
+        RowOrder {
+            order,
+            bounds,
+            references,
+        }
     }
 
     /// The number of groups (flows with the same source, destination, protocol and ports).
@@ -119,7 +210,28 @@ impl RowOrder {
 
     /// The rows of group `g` in order, as (flow, service) indices, equal rows left out.
     pub fn group(&self, model: &Model, flows: &[RequiredFlow], g: usize) -> Vec<(usize, usize)> {
+        let mut rows = Vec::new();
+        self.group_into(model, flows, g, &mut rows);
+        rows
+    }
+
+    /// [`RowOrder::group`] into `rows` (cleared first), which the caller reuses.
+    fn group_into(
+        &self,
+        model: &Model,
+        flows: &[RequiredFlow],
+        g: usize,
+        rows: &mut Vec<(usize, usize)>,
+    ) {
+        rows.clear();
         let members = &self.order[self.bounds[g]..self.bounds[g + 1]];
+        // Nearly every group: one flow of one service, nothing to sort.
+        if let [i] = members
+            && flows[*i].services.len() == 1
+        {
+            rows.push((*i, 0));
+            return;
+        }
         let mut keyed: Vec<(ServiceKey<'_>, (usize, usize))> = members
             .iter()
             .flat_map(|&i| {
@@ -127,37 +239,49 @@ impl RowOrder {
                     .services
                     .iter()
                     .enumerate()
-                    .map(move |(n, s)| (service_key(model, s), (i, n)))
+                    .map(move |(n, s)| (self.service_key(model, s), (i, n)))
             })
             .collect();
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
         keyed.dedup_by(|a, b| a.0 == b.0);
-        keyed.into_iter().map(|(_, row)| row).collect()
+        rows.extend(keyed.into_iter().map(|(_, row)| row));
+    }
+
+    /// A service's reference, as [`FlowService::reference`] makes it.
+    fn reference<'r>(&'r self, s: &FlowService) -> Cow<'r, str> {
+        match s.origin {
+            Origin::Catalog(row) => match self.references.get(&row_address(row)) {
+                Some(text) => Cow::Borrowed(text.as_str()),
+                None => Cow::Owned(s.reference()),
+            },
+            Origin::User(_) => Cow::Owned(s.reference()),
+        }
+    }
+
+    fn service_key<'r, 'm>(&'r self, model: &'m Model, s: &FlowService) -> ServiceKey<'r>
+    where
+        'm: 'r,
+    {
+        (
+            s.service(model),
+            s.source_role,
+            s.destination_role,
+            self.reference(s),
+        )
     }
 }
 
 /// A row's place within its group.
-type ServiceKey<'m> = (&'m str, &'static str, &'static str, String);
-
-fn service_key<'m>(model: &'m Model, s: &FlowService) -> ServiceKey<'m> {
-    (
-        s.service(model),
-        s.source_role,
-        s.destination_role,
-        s.reference(),
-    )
-}
+type ServiceKey<'r> = (&'r str, &'static str, &'static str, Cow<'r, str>);
 
 /// What the rows of one flow share.
 struct FlowShared<'m> {
     firewalls: Vec<&'m str>,
     decided_by: Vec<String>,
-    source_addresses: Vec<String>,
-    destination_addresses: Vec<String>,
 }
 
 impl<'m> FlowShared<'m> {
-    fn new(model: &'m Model, f: &RequiredFlow, v: &FlowVerdict) -> Self {
+    fn new(model: &'m Model, v: &FlowVerdict) -> Self {
         let firewalls = v
             .firewalls()
             .iter()
@@ -173,8 +297,6 @@ impl<'m> FlowShared<'m> {
         FlowShared {
             firewalls,
             decided_by,
-            source_addresses: addresses(model, f.source),
-            destination_addresses: addresses(model, f.destination),
         }
     }
 }
@@ -190,24 +312,34 @@ pub fn for_each_row<E>(
 ) -> Result<(), E> {
     // (flow, what its rows share) for the flows of the group at hand.
     let mut shared: Vec<(usize, FlowShared<'_>)> = Vec::new();
+    // Each endpoint's addresses, made once for all its rows.
+    let mut addresses_of: FxHashMap<FlowEndpoint, Vec<String>> = FxHashMap::default();
+    let mut rows = Vec::new();
     for g in 0..order.groups() {
-        let rows = order.group(model, flows, g);
+        order.group_into(model, flows, g, &mut rows);
         shared.clear();
         for &(i, _) in &rows {
             if !shared.iter().any(|(j, _)| *j == i) {
-                shared.push((i, FlowShared::new(model, &flows[i], &verdicts[i])));
+                shared.push((i, FlowShared::new(model, &verdicts[i])));
+            }
+            for e in [flows[i].source, flows[i].destination] {
+                addresses_of
+                    .entry(e)
+                    .or_insert_with(|| addresses(model, e));
             }
         }
-        for (i, n) in rows {
+        for &(i, n) in &rows {
             let (f, v) = (&flows[i], &verdicts[i]);
             let s = &f.services[n];
             let Some((_, fs)) = shared.iter().find(|(j, _)| *j == i) else {
                 continue;
             };
+            let none = Vec::new();
+            let reference = order.reference(s);
             emit(&FlowRow {
                 source: f.source.name(model),
-                source_addresses: &fs.source_addresses,
-                destination_addresses: &fs.destination_addresses,
+                source_addresses: addresses_of.get(&f.source).unwrap_or(&none),
+                destination_addresses: addresses_of.get(&f.destination).unwrap_or(&none),
                 waived_by: f.waived_by.map(|w| model.waivers[w].reason.value.as_str()),
                 source_kind: f.source.kind(),
                 source_role: s.source_role,
@@ -220,7 +352,7 @@ pub fn for_each_row<E>(
                 ports: f.ports.to_string(),
                 service: s.service(model),
                 phase: s.phase.as_str(),
-                reference: s.reference(),
+                reference: &reference,
                 reference_url: s.reference_url(),
                 firewalls: &fs.firewalls,
                 verdict: v.verdict.as_str(),
@@ -278,7 +410,7 @@ fn cells(r: &FlowRow<'_>) -> [String; 20] {
         r.ports.clone(),
         r.service.to_owned(),
         r.phase.to_owned(),
-        r.reference.clone(),
+        r.reference.to_owned(),
         r.reference_url.unwrap_or_default().to_owned(),
         r.firewalls.join("; "),
         r.verdict.to_owned(),
@@ -289,34 +421,228 @@ fn cells(r: &FlowRow<'_>) -> [String; 20] {
     ]
 }
 
-/// The flow list's JSON document, serialized row by row as the rows are made.
-struct JsonDoc<'r, 'm> {
+/// The flow list's JSON document as `serde_json`'s pretty printer writes [`FlowRow`]s
+/// (the tests compare the two), written by hand: every string goes through
+/// [`crate::escape::json::string`] once per distinct value, and each row is copied
+/// together from those pieces.
+struct JsonPieces<'m> {
     model: &'m Model,
-    flows: &'r [RequiredFlow],
-    verdicts: &'r [FlowVerdict],
-    order: &'r RowOrder,
+    /// Per endpoint, its row's text from `"source"` up to the source role's value and
+    /// after it through `"source_addresses"`; the same for `"destination"`.
+    endpoints: FxHashMap<FlowEndpoint, EndpointJson>,
+    /// Roles and verdicts.
+    words: FxHashMap<&'static str, String>,
+    /// `"protocol"` and `"ports"`.
+    ports: FxHashMap<(Protocol, FlowPorts), String>,
+    /// `"service"` through `"reference_url"`, per origin (kind, catalog row address or
+    /// user flow index) and phase.
+    services: FxHashMap<(bool, usize, Phase), String>,
+    /// Each network firewall's name.
+    firewalls: Vec<String>,
+    /// Each filter's decision, as an index into `described`.
+    decisions: FxHashMap<(Filter, DecidedBy), usize>,
+    /// Each distinct text of `decided_by`, and its index into `described`: equal texts
+    /// are shown once per row.
+    texts: FxHashMap<String, usize>,
+    described: Vec<String>,
 }
 
-impl Serialize for JsonDoc<'_, '_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut doc = serializer.serialize_struct("Doc", 2)?;
-        doc.serialize_field("version", &1u32)?;
-        doc.serialize_field("flows", &JsonRows(self))?;
-        doc.end()
+struct EndpointJson {
+    source: (String, String),
+    destination: (String, String),
+}
+
+/// The indentation of a row's fields and of their lists' items.
+const FIELD: &str = "\n      ";
+
+impl<'m> JsonPieces<'m> {
+    fn new(model: &'m Model) -> Self {
+        JsonPieces {
+            model,
+            endpoints: FxHashMap::default(),
+            words: FxHashMap::default(),
+            ports: FxHashMap::default(),
+            services: FxHashMap::default(),
+            firewalls: model
+                .firewalls
+                .iter()
+                .map(|f| json::string(&f.name.value))
+                .collect(),
+            decisions: FxHashMap::default(),
+            texts: FxHashMap::default(),
+            described: Vec::new(),
+        }
+    }
+
+    /// Appends one row's object to `buf`; `ids` is scratch space.
+    fn row(
+        &mut self,
+        buf: &mut Vec<u8>,
+        f: &RequiredFlow,
+        s: &FlowService,
+        v: &FlowVerdict,
+        ids: &mut Vec<usize>,
+    ) {
+        let model = self.model;
+        buf.push(b'{');
+        for (e, role, destination) in [
+            (f.source, s.source_role, false),
+            (f.destination, s.destination_role, true),
+        ] {
+            let ends = self
+                .endpoints
+                .entry(e)
+                .or_insert_with(|| EndpointJson::new(model, e));
+            let (head, tail) = if destination {
+                &ends.destination
+            } else {
+                &ends.source
+            };
+            buf.extend_from_slice(head.as_bytes());
+            push_word(&mut self.words, buf, role);
+            buf.extend_from_slice(tail.as_bytes());
+        }
+        let ports = self
+            .ports
+            .entry((f.protocol, f.ports))
+            .or_insert_with(|| {
+                format!(
+                    "{FIELD}\"protocol\": {},{FIELD}\"ports\": {},",
+                    json::string(f.protocol.as_str()),
+                    json::string(&f.ports.to_string())
+                )
+            });
+        buf.extend_from_slice(ports.as_bytes());
+        let origin = match s.origin {
+            Origin::Catalog(row) => (false, row_address(row)),
+            Origin::User(i) => (true, i),
+        };
+        let service = self
+            .services
+            .entry((origin.0, origin.1, s.phase))
+            .or_insert_with(|| {
+                let url = s.reference_url().map_or("null".to_owned(), json::string);
+                format!(
+                    "{FIELD}\"service\": {},{FIELD}\"phase\": {},{FIELD}\"reference\": {},{FIELD}\"reference_url\": {url},",
+                    json::string(s.service(model)),
+                    json::string(s.phase.as_str()),
+                    json::string(&s.reference()),
+                )
+            });
+        buf.extend_from_slice(service.as_bytes());
+        buf.extend_from_slice(FIELD.as_bytes());
+        buf.extend_from_slice(b"\"firewalls\": ");
+        push_list(buf, v.firewalls().iter().map(|&i| &self.firewalls[i]));
+        buf.extend_from_slice(b",");
+        buf.extend_from_slice(FIELD.as_bytes());
+        buf.extend_from_slice(b"\"verdict\": ");
+        push_word(&mut self.words, buf, v.verdict.as_str());
+        if let Some(w) = f.waived_by {
+            buf.extend_from_slice(b",");
+            buf.extend_from_slice(FIELD.as_bytes());
+            buf.extend_from_slice(b"\"waived_by\": ");
+            buf.extend_from_slice(json::string(&model.waivers[w].reason.value).as_bytes());
+        }
+        buf.extend_from_slice(b",");
+        buf.extend_from_slice(FIELD.as_bytes());
+        buf.extend_from_slice(b"\"decided_by\": ");
+        ids.clear();
+        for d in &v.decisions {
+            let (texts, described) = (&mut self.texts, &mut self.described);
+            let id = *self.decisions.entry((d.filter, d.by)).or_insert_with(|| {
+                let text = d.describe(model);
+                *texts.entry(text).or_insert_with_key(|text| {
+                    described.push(json::string(text));
+                    described.len() - 1
+                })
+            });
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        push_list(buf, ids.iter().map(|&id| &self.described[id]));
+        buf.extend_from_slice(b"\n    }");
     }
 }
 
-struct JsonRows<'d, 'r, 'm>(&'d JsonDoc<'r, 'm>);
-
-impl Serialize for JsonRows<'_, '_, '_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let d = self.0;
-        let mut seq = serializer.serialize_seq(None)?;
-        for_each_row(d.model, d.flows, d.verdicts, d.order, |r| {
-            seq.serialize_element(r)
-        })?;
-        seq.end()
+impl EndpointJson {
+    fn new(model: &Model, e: FlowEndpoint) -> Self {
+        let (name, kind, zone) = (
+            json::string(e.name(model)),
+            json::string(e.kind()),
+            json::string(e.zone(model)),
+        );
+        let quoted: Vec<String> = addresses(model, e).iter().map(|a| json::string(a)).collect();
+        let mut list = Vec::new();
+        push_list(&mut list, quoted.iter());
+        let list = String::from_utf8(list).unwrap_or_default();
+        let side = |key: &str| {
+            (
+                format!(
+                    "{FIELD}\"{key}\": {name},{FIELD}\"{key}_kind\": {kind},{FIELD}\"{key}_role\": "
+                ),
+                format!(",{FIELD}\"{key}_zone\": {zone},{FIELD}\"{key}_addresses\": {list},"),
+            )
+        };
+        EndpointJson {
+            source: side("source"),
+            destination: side("destination"),
+        }
     }
+}
+
+/// A role or verdict, escaped once.
+fn push_word(words: &mut FxHashMap<&'static str, String>, buf: &mut Vec<u8>, word: &'static str) {
+    buf.extend_from_slice(
+        words
+            .entry(word)
+            .or_insert_with(|| json::string(word))
+            .as_bytes(),
+    );
+}
+
+/// A list of a row's field, of strings already escaped: `[]`, or one item per line.
+fn push_list<'s>(buf: &mut Vec<u8>, items: impl Iterator<Item = &'s String>) {
+    let mut empty = true;
+    for item in items {
+        buf.extend_from_slice(if empty { b"[" } else { b"," });
+        buf.extend_from_slice(FIELD.as_bytes());
+        buf.extend_from_slice(b"  ");
+        buf.extend_from_slice(item.as_bytes());
+        empty = false;
+    }
+    buf.extend_from_slice(if empty { b"[]" } else { b"\n      ]" });
+}
+
+/// How much of the JSON document is made in memory before it is written out.
+const JSON_CHUNK: usize = 1 << 20;
+
+fn write_json(
+    out: &mut dyn Write,
+    model: &Model,
+    flows: &[RequiredFlow],
+    verdicts: &[FlowVerdict],
+    order: &RowOrder,
+) -> io::Result<()> {
+    let mut pieces = JsonPieces::new(model);
+    let mut buf: Vec<u8> = Vec::with_capacity(JSON_CHUNK + (64 << 10));
+    buf.extend_from_slice(b"{\n  \"version\": 1,\n  \"flows\": [");
+    let (mut rows, mut ids) = (Vec::new(), Vec::new());
+    let mut first = true;
+    for g in 0..order.groups() {
+        order.group_into(model, flows, g, &mut rows);
+        for &(i, n) in &rows {
+            buf.extend_from_slice(if first { b"\n    " } else { b",\n    " });
+            first = false;
+            pieces.row(&mut buf, &flows[i], &flows[i].services[n], &verdicts[i], &mut ids);
+            if buf.len() >= JSON_CHUNK {
+                out.write_all(&buf)?;
+                buf.clear();
+            }
+        }
+    }
+    buf.extend_from_slice(if first { b"]\n}\n" } else { b"\n  ]\n}\n" });
+    out.write_all(&buf)
 }
 
 /// Writes the flow list, each row as it is made; `verdicts` is parallel to `flows`.
@@ -333,16 +659,7 @@ pub fn write(
         for_each_row(model, flows, verdicts, &order, emit)
     };
     match format {
-        FlowsFormat::Json => {
-            let doc = JsonDoc {
-                model,
-                flows,
-                verdicts,
-                order: &order,
-            };
-            serde_json::to_writer_pretty(&mut *out, &doc)?;
-            writeln!(out)
-        }
+        FlowsFormat::Json => write_json(out, model, flows, verdicts, &order),
         FlowsFormat::Csv => {
             writeln!(out, "{}", HEADERS.join(","))?;
             each_row(&mut |r| {
@@ -365,7 +682,7 @@ pub fn write(
                 // escaped like every other cell.
                 let reference = match r.reference_url {
                     Some(url) => format!("[{}]({url})", r.reference),
-                    None => r.reference.clone(),
+                    None => r.reference.to_owned(),
                 };
                 writeln!(
                     out,
@@ -448,7 +765,7 @@ fn note_number(notes: &mut Vec<(String, Option<&'static str>)>, r: &FlowRow<'_>)
     {
         found + 1
     } else {
-        notes.push((r.reference.clone(), r.reference_url));
+        notes.push((r.reference.to_owned(), r.reference_url));
         notes.len()
     }
 }
@@ -584,6 +901,131 @@ fn table_cells(r: &FlowRow<'_>) -> [String; 10] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::ser::{SerializeSeq, SerializeStruct};
+
+    /// The flow list as `serde_json` writes it from the rows: what `write_json` must
+    /// write byte for byte.
+    struct SerdeDoc<'r> {
+        model: &'r Model,
+        flows: &'r [RequiredFlow],
+        verdicts: &'r [FlowVerdict],
+        order: &'r RowOrder,
+    }
+
+    struct SerdeRows<'d, 'r>(&'d SerdeDoc<'r>);
+
+    impl Serialize for SerdeDoc<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut doc = serializer.serialize_struct("Doc", 2)?;
+            doc.serialize_field("version", &1u32)?;
+            doc.serialize_field("flows", &SerdeRows(self))?;
+            doc.end()
+        }
+    }
+
+    impl Serialize for SerdeRows<'_, '_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let d = self.0;
+            let mut seq = serializer.serialize_seq(None)?;
+            for_each_row(d.model, d.flows, d.verdicts, d.order, |r| {
+                seq.serialize_element(r)
+            })?;
+            seq.end()
+        }
+    }
+
+    #[test]
+    fn the_json_is_what_serde_json_writes_of_the_rows() {
+        use crate::engine::{Network, evaluate, required_flows};
+        let mut compared = 0;
+        for dir in [
+            "tests/fixtures/flows-json",
+            "tests/fixtures/export-intent",
+            "tests/fixtures/windows-firewall-no-order",
+            "examples/contoso",
+            "examples/standalone-primary",
+            "examples/broken",
+            "examples/aerleon-repo",
+        ] {
+            let inputs = crate::load::Inputs {
+                paths: vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)],
+                stdin: None,
+            };
+            let loaded = crate::load::load(&inputs, crate::rules::SPEC_CODES).expect("loads");
+            let model = &loaded.model;
+            let flows = required_flows(model, &Phase::ALL);
+            let verdicts = evaluate(&Network::new(model), &flows);
+            // Every flow, and none (`[]`).
+            for count in [flows.len(), 0] {
+                let (flows, verdicts) = (&flows[..count], &verdicts[..count]);
+                let order = RowOrder::new(model, flows);
+                let mut expected = serde_json::to_vec_pretty(&SerdeDoc {
+                    model,
+                    flows,
+                    verdicts,
+                    order: &order,
+                })
+                .expect("serializes");
+                expected.push(b'\n');
+                let mut written = Vec::new();
+                write(
+                    &mut written,
+                    FlowsFormat::Json,
+                    &TableLayout::default(),
+                    model,
+                    flows,
+                    verdicts,
+                )
+                .expect("writes");
+                assert_eq!(
+                    String::from_utf8_lossy(&written),
+                    String::from_utf8_lossy(&expected),
+                    "{dir}"
+                );
+                compared += count;
+            }
+        }
+        assert!(compared > 300, "{compared} flows");
+    }
+
+    #[test]
+    fn the_escaping_fixture_has_every_kind_of_field() {
+        let inputs = crate::load::Inputs {
+            paths: vec![
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flows-json"),
+            ],
+            stdin: None,
+        };
+        let loaded = crate::load::load(&inputs, crate::rules::SPEC_CODES).expect("loads");
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let model = &loaded.model;
+        let flows = crate::engine::required_flows(model, &Phase::ALL);
+        let verdicts = crate::engine::evaluate(&crate::engine::Network::new(model), &flows);
+        let mut written = Vec::new();
+        write(
+            &mut written,
+            FlowsFormat::Json,
+            &TableLayout::default(),
+            model,
+            &flows,
+            &verdicts,
+        )
+        .expect("writes");
+        let text = String::from_utf8_lossy(&written);
+        for wanted in [
+            r#""source": "PCs \"HQ\" \\ ☃""#,
+            r#""destination_zone": "dc \"core\"""#,
+            r#""fw \"core\" \\: \"office \"to\" site \\ systems é\"""#,
+            r#""fw \"core\" \\: rule 2""#,
+            r#""waived_by": "admin \"workstations\" are \\ offline""#,
+            r#""service": "agent \"x\" \\ é""#,
+            r#""reference_url": null"#,
+            r#""ports": "echo""#,
+            r#""destination_addresses": []"#,
+        ] {
+            assert!(text.contains(wanted), "{wanted}");
+        }
+    }
 
     #[test]
     fn the_widest_column_gives_way_first_down_to_the_minimum() {
