@@ -6,7 +6,6 @@
 //! second).
 
 use std::borrow::Cow;
-use std::cmp::Ordering;
 use std::io::{self, Write};
 
 use rustc_hash::FxHashMap;
@@ -83,11 +82,6 @@ pub struct RowOrder {
     references: FxHashMap<usize, String>,
 }
 
-/// A flow's place before its services: the ranks of its source's and destination's
-/// names, its protocol and its first port. Equal keys with different port texts
-/// (`80` and `80-81`) are ordered by the text.
-type FlowKey = (u32, u32, &'static str, u32);
-
 /// Every endpoint of a model numbered by name: equal names, equal ranks, so that
 /// comparing ranks compares names.
 struct NameRanks {
@@ -141,17 +135,25 @@ impl NameRanks {
     }
 }
 
-fn flow_key(ranks: &NameRanks, f: &RequiredFlow) -> FlowKey {
+/// A protocol's place among the protocols by name (`icmp`, `tcp`, `udp`).
+fn protocol_rank(p: Protocol) -> u128 {
+    let all = [Protocol::Tcp, Protocol::Udp, Protocol::Icmp];
+    all.iter().filter(|q| q.as_str() < p.as_str()).count() as u128
+}
+
+/// A flow's place before its services, in one integer: the ranks of its source's and
+/// destination's names, its protocol and its first port, above `low`. Flows with the
+/// same key and different ports (`80`, `80-81`) are ordered by the ports' text.
+fn flow_key(ranks: &NameRanks, f: &RequiredFlow, low: u32) -> u128 {
     let first_port = match f.ports {
-        FlowPorts::Range(a, _) => u32::from(a),
+        FlowPorts::Range(a, _) => u128::from(a),
         FlowPorts::Echo => 0,
     };
-    (
-        ranks.rank(f.source),
-        ranks.rank(f.destination),
-        f.protocol.as_str(),
-        first_port,
-    )
+    (u128::from(ranks.rank(f.source)) << 96)
+        | (u128::from(ranks.rank(f.destination)) << 64)
+        | (protocol_rank(f.protocol) << 48)
+        | (first_port << 32)
+        | u128::from(low)
 }
 
 /// The address of a catalog row, which identifies it (the catalog is static).
@@ -162,25 +164,39 @@ fn row_address(row: &'static CatalogRow) -> usize {
 impl RowOrder {
     pub fn new(model: &Model, flows: &[RequiredFlow]) -> Self {
         let ranks = NameRanks::new(model);
-        // The keys are made at each comparison: a table of them would add 32 bytes per
-        // flow to the peak memory, for little time.
-        let cmp = |a: usize, b: usize| {
-            flow_key(&ranks, &flows[a])
-                .cmp(&flow_key(&ranks, &flows[b]))
-                // Same first port: rare, so the text is only made here.
-                .then_with(|| {
-                    if flows[a].ports == flows[b].ports {
-                        Ordering::Equal
-                    } else {
-                        flows[a].ports.to_string().cmp(&flows[b].ports.to_string())
-                    }
-                })
+        // Sorted as integers: each flow's key with its index below it, so that equal
+        // keys keep flow order, as a stable sort of the rows did. `MAX_FLOWS` is far
+        // below `u32::MAX`.
+        let mut keyed: Vec<u128> = flows
+            .iter()
+            .enumerate()
+            .map(|(i, f)| flow_key(&ranks, f, u32::try_from(i).unwrap_or(u32::MAX)))
+            .collect();
+        keyed.sort_unstable();
+        let mut order: Vec<usize> = keyed
+            .iter()
+            .map(|&k| usize::try_from(k & u128::from(u32::MAX)).unwrap_or_default())
+            .collect();
+        drop(keyed);
+        let same_key = |a: usize, b: usize| {
+            flow_key(&ranks, &flows[a], 0) == flow_key(&ranks, &flows[b], 0)
         };
-        let mut order: Vec<usize> = (0..flows.len()).collect();
-        order.sort_by(|&a, &b| cmp(a, b));
+        // Runs of one key with different ports: by the ports' text (rare).
+        let mut start = 0;
+        while start < order.len() {
+            let mut end = start + 1;
+            while end < order.len() && same_key(order[start], order[end]) {
+                end += 1;
+            }
+            let run = &mut order[start..end];
+            if run.iter().any(|&i| flows[i].ports != flows[run[0]].ports) {
+                run.sort_by_cached_key(|&i| flows[i].ports.to_string());
+            }
+            start = end;
+        }
         let mut bounds = Vec::new();
         for (n, w) in order.windows(2).enumerate() {
-            if cmp(w[0], w[1]) != Ordering::Equal {
+            if !same_key(w[0], w[1]) || flows[w[0]].ports != flows[w[1]].ports {
                 bounds.push(n + 1);
             }
         }
