@@ -6,22 +6,25 @@
 //! spreadsheets show as text; cmflow never writes such a value itself, so the prefix
 //! marks a name.
 
+use std::borrow::Cow;
+
 /// The characters that start a formula in Excel, `LibreOffice` and Google Sheets.
 const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-/// One CSV field.
-pub fn field(s: &str) -> String {
-    let guarded;
-    let s = if s.starts_with(FORMULA_START) {
-        guarded = format!("'{s}");
-        guarded.as_str()
+/// One CSV field (borrowed when it needs neither quotes nor the formula guard, as nearly
+/// every field).
+pub fn field(s: &str) -> Cow<'_, str> {
+    let guard = if s.starts_with(FORMULA_START) {
+        "'"
     } else {
-        s
+        ""
     };
     if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+        Cow::Owned(format!("\"{guard}{}\"", s.replace('"', "\"\"")))
+    } else if guard.is_empty() {
+        Cow::Borrowed(s)
     } else {
-        s.to_owned()
+        Cow::Owned(format!("{guard}{s}"))
     }
 }
 

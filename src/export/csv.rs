@@ -122,7 +122,7 @@ fn write_rule(
         &rule.flows.to_string(),
         &rule.references.join("; "),
     ];
-    let line: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
+    let line: Vec<std::borrow::Cow<'_, str>> = cells.iter().map(|c| csv_field(c)).collect();
     write!(w, "{}\r\n", line.join(","))
 }
 

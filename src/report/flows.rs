@@ -178,9 +178,8 @@ impl RowOrder {
             .map(|&k| usize::try_from(k & u128::from(u32::MAX)).unwrap_or_default())
             .collect();
         drop(keyed);
-        let same_key = |a: usize, b: usize| {
-            flow_key(&ranks, &flows[a], 0) == flow_key(&ranks, &flows[b], 0)
-        };
+        let same_key =
+            |a: usize, b: usize| flow_key(&ranks, &flows[a], 0) == flow_key(&ranks, &flows[b], 0);
         // Runs of one key with different ports: by the ports' text (rare).
         let mut start = 0;
         while start < order.len() {
@@ -297,7 +296,12 @@ struct FlowShared<'m> {
 }
 
 impl<'m> FlowShared<'m> {
-    fn new(model: &'m Model, v: &FlowVerdict) -> Self {
+    /// `described` keeps each filter decision's text, made once.
+    fn new(
+        model: &'m Model,
+        v: &FlowVerdict,
+        described: &mut FxHashMap<(Filter, DecidedBy), String>,
+    ) -> Self {
         let firewalls = v
             .firewalls()
             .iter()
@@ -305,9 +309,11 @@ impl<'m> FlowShared<'m> {
             .collect();
         let mut decided_by: Vec<String> = Vec::new();
         for d in &v.decisions {
-            let text = d.describe(model);
-            if !decided_by.contains(&text) {
-                decided_by.push(text);
+            let text = described
+                .entry((d.filter, d.by))
+                .or_insert_with(|| d.describe(model));
+            if !decided_by.contains(text) {
+                decided_by.push(text.clone());
             }
         }
         FlowShared {
@@ -330,18 +336,17 @@ pub fn for_each_row<E>(
     let mut shared: Vec<(usize, FlowShared<'_>)> = Vec::new();
     // Each endpoint's addresses, made once for all its rows.
     let mut addresses_of: FxHashMap<FlowEndpoint, Vec<String>> = FxHashMap::default();
+    let mut described = FxHashMap::default();
     let mut rows = Vec::new();
     for g in 0..order.groups() {
         order.group_into(model, flows, g, &mut rows);
         shared.clear();
         for &(i, _) in &rows {
             if !shared.iter().any(|(j, _)| *j == i) {
-                shared.push((i, FlowShared::new(model, &verdicts[i])));
+                shared.push((i, FlowShared::new(model, &verdicts[i], &mut described)));
             }
             for e in [flows[i].source, flows[i].destination] {
-                addresses_of
-                    .entry(e)
-                    .or_insert_with(|| addresses(model, e));
+                addresses_of.entry(e).or_insert_with(|| addresses(model, e));
             }
         }
         for &(i, n) in &rows {
@@ -412,28 +417,28 @@ const HEADERS: [&str; 20] = [
     "waived_by",
 ];
 
-fn cells(r: &FlowRow<'_>) -> [String; 20] {
+fn cells<'r>(r: &'r FlowRow<'_>) -> [Cow<'r, str>; 20] {
     [
-        r.source.to_owned(),
-        r.source_kind.to_owned(),
-        r.source_role.to_owned(),
-        r.source_zone.to_owned(),
-        r.destination.to_owned(),
-        r.destination_kind.to_owned(),
-        r.destination_role.to_owned(),
-        r.destination_zone.to_owned(),
-        r.protocol.to_owned(),
-        r.ports.clone(),
-        r.service.to_owned(),
-        r.phase.to_owned(),
-        r.reference.to_owned(),
-        r.reference_url.unwrap_or_default().to_owned(),
-        r.firewalls.join("; "),
-        r.verdict.to_owned(),
-        r.decided_by.join("; "),
-        r.source_addresses.join(" "),
-        r.destination_addresses.join(" "),
-        r.waived_by.unwrap_or_default().to_owned(),
+        Cow::Borrowed(r.source),
+        Cow::Borrowed(r.source_kind),
+        Cow::Borrowed(r.source_role),
+        Cow::Borrowed(r.source_zone),
+        Cow::Borrowed(r.destination),
+        Cow::Borrowed(r.destination_kind),
+        Cow::Borrowed(r.destination_role),
+        Cow::Borrowed(r.destination_zone),
+        Cow::Borrowed(r.protocol),
+        Cow::Borrowed(&r.ports),
+        Cow::Borrowed(r.service),
+        Cow::Borrowed(r.phase),
+        Cow::Borrowed(r.reference),
+        Cow::Borrowed(r.reference_url.unwrap_or_default()),
+        Cow::Owned(r.firewalls.join("; ")),
+        Cow::Borrowed(r.verdict),
+        Cow::Owned(r.decided_by.join("; ")),
+        Cow::Owned(r.source_addresses.join(" ")),
+        Cow::Owned(r.destination_addresses.join(" ")),
+        Cow::Borrowed(r.waived_by.unwrap_or_default()),
     ]
 }
 
@@ -518,16 +523,13 @@ impl<'m> JsonPieces<'m> {
             push_word(&mut self.words, buf, role);
             buf.extend_from_slice(tail.as_bytes());
         }
-        let ports = self
-            .ports
-            .entry((f.protocol, f.ports))
-            .or_insert_with(|| {
-                format!(
-                    "{FIELD}\"protocol\": {},{FIELD}\"ports\": {},",
-                    json::string(f.protocol.as_str()),
-                    json::string(&f.ports.to_string())
-                )
-            });
+        let ports = self.ports.entry((f.protocol, f.ports)).or_insert_with(|| {
+            format!(
+                "{FIELD}\"protocol\": {},{FIELD}\"ports\": {},",
+                json::string(f.protocol.as_str()),
+                json::string(&f.ports.to_string())
+            )
+        });
         buf.extend_from_slice(ports.as_bytes());
         let origin = match s.origin {
             Origin::Catalog(row) => (false, row_address(row)),
@@ -588,7 +590,10 @@ impl EndpointJson {
             json::string(e.kind()),
             json::string(e.zone(model)),
         );
-        let quoted: Vec<String> = addresses(model, e).iter().map(|a| json::string(a)).collect();
+        let quoted: Vec<String> = addresses(model, e)
+            .iter()
+            .map(|a| json::string(a))
+            .collect();
         let mut list = Vec::new();
         push_list(&mut list, quoted.iter());
         let list = String::from_utf8(list).unwrap_or_default();
@@ -650,7 +655,13 @@ fn write_json(
         for &(i, n) in &rows {
             buf.extend_from_slice(if first { b"\n    " } else { b",\n    " });
             first = false;
-            pieces.row(&mut buf, &flows[i], &flows[i].services[n], &verdicts[i], &mut ids);
+            pieces.row(
+                &mut buf,
+                &flows[i],
+                &flows[i].services[n],
+                &verdicts[i],
+                &mut ids,
+            );
             if buf.len() >= JSON_CHUNK {
                 out.write_all(&buf)?;
                 buf.clear();
@@ -678,12 +689,17 @@ pub fn write(
         FlowsFormat::Json => write_json(out, model, flows, verdicts, &order),
         FlowsFormat::Csv => {
             writeln!(out, "{}", HEADERS.join(","))?;
+            let mut line = String::with_capacity(1024);
             each_row(&mut |r| {
-                let line: Vec<String> = cells(r)
-                    .iter()
-                    .map(|c| crate::escape::csv::field(c))
-                    .collect();
-                writeln!(out, "{}", line.join(","))
+                line.clear();
+                for (n, c) in cells(r).iter().enumerate() {
+                    if n > 0 {
+                        line.push(',');
+                    }
+                    line.push_str(&crate::escape::csv::field(c));
+                }
+                line.push('\n');
+                out.write_all(line.as_bytes())
             })
         }
         FlowsFormat::Markdown => {
@@ -692,8 +708,7 @@ pub fn write(
             writeln!(out, "| {} | REFERENCE |", names.join(" | "))?;
             writeln!(out, "|{}---|", "---|".repeat(names.len()))?;
             each_row(&mut |r| {
-                let all = table_cells(r);
-                let c: Vec<&String> = columns.iter().map(|c| &all[c.index()]).collect();
+                let c: Vec<String> = columns.iter().map(|&c| table_cell(r, c)).collect();
                 // The reference is a link to its section; its text and address are
                 // escaped like every other cell.
                 let reference = match r.reference_url {
@@ -717,11 +732,18 @@ pub fn write(
             // columns' widths need every row: a first pass measures (and numbers the
             // notes), a second makes the rows again and writes them.
             let columns = layout.columns.as_deref().unwrap_or(&Column::TABLE);
+            // A column named twice is empty the second time.
             let pick = |r: &FlowRow<'_>| -> Vec<String> {
-                let mut all = table_cells(r).map(Some);
                 columns
                     .iter()
-                    .map(|c| all[c.index()].take().unwrap_or_default())
+                    .enumerate()
+                    .map(|(n, &c)| {
+                        if columns[..n].contains(&c) {
+                            String::new()
+                        } else {
+                            table_cell(r, c)
+                        }
+                    })
                     .collect()
             };
             let mut notes: Vec<(String, Option<&str>)> = Vec::new();
@@ -897,21 +919,21 @@ const TABLE_COLUMNS: [&str; 10] = [
     "DECIDED BY",
 ];
 
-/// The readable cells of a row, each on one line with nothing that drives a terminal.
-fn table_cells(r: &FlowRow<'_>) -> [String; 10] {
-    let cells = [
-        format!("{} ({})", r.source, r.source_role),
-        r.source_zone.to_owned(),
-        format!("{} ({})", r.destination, r.destination_role),
-        r.destination_zone.to_owned(),
-        r.protocol.to_owned(),
-        r.ports.clone(),
-        r.service.to_owned(),
-        r.phase.to_owned(),
-        r.verdict.to_owned(),
-        r.decided_by.join("; "),
-    ];
-    cells.map(|c| crate::escape::terminal::line(&c).into_owned())
+/// A readable cell of a row, on one line with nothing that drives a terminal.
+fn table_cell(r: &FlowRow<'_>, column: Column) -> String {
+    let cell = match column {
+        Column::Source => Cow::Owned(format!("{} ({})", r.source, r.source_role)),
+        Column::SourceZone => Cow::Borrowed(r.source_zone),
+        Column::Destination => Cow::Owned(format!("{} ({})", r.destination, r.destination_role)),
+        Column::DestinationZone => Cow::Borrowed(r.destination_zone),
+        Column::Protocol => Cow::Borrowed(r.protocol),
+        Column::Ports => Cow::Borrowed(r.ports.as_str()),
+        Column::Service => Cow::Borrowed(r.service),
+        Column::Phase => Cow::Borrowed(r.phase),
+        Column::Verdict => Cow::Borrowed(r.verdict),
+        Column::DecidedBy => Cow::Owned(r.decided_by.join("; ")),
+    };
+    crate::escape::terminal::line(&cell).into_owned()
 }
 
 #[cfg(test)]
@@ -1002,6 +1024,46 @@ mod tests {
             }
         }
         assert!(compared > 300, "{compared} flows");
+    }
+
+    #[test]
+    fn a_column_named_twice_is_empty_the_second_time_in_the_table_only() {
+        let inputs = crate::load::Inputs {
+            paths: vec![
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures/export-intent"),
+            ],
+            stdin: None,
+        };
+        let loaded = crate::load::load(&inputs, crate::rules::SPEC_CODES).expect("loads");
+        let model = &loaded.model;
+        let flows = crate::engine::required_flows(model, &[Phase::Operation]);
+        let verdicts = crate::engine::evaluate(&crate::engine::Network::new(model), &flows);
+        let layout = TableLayout {
+            columns: Some(vec![Column::Service, Column::Ports, Column::Service]),
+            width: 200,
+        };
+        let render = |format| {
+            let mut out = Vec::new();
+            write(&mut out, format, &layout, model, &flows, &verdicts).expect("writes");
+            String::from_utf8(out).expect("UTF-8")
+        };
+        let table = render(FlowsFormat::Table);
+        let words: Vec<Vec<&str>> = table
+            .lines()
+            .take(2)
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(words[0], ["SERVICE", "PORTS", "SERVICE", "REF"]);
+        assert_eq!(words[1], ["HTTP", "80", "[1]"]);
+        let markdown = render(FlowsFormat::Markdown);
+        assert!(
+            markdown
+                .lines()
+                .nth(2)
+                .is_some_and(|l| l.starts_with("| HTTP | 80 | HTTP | [Ports used")),
+            "{markdown}"
+        );
     }
 
     #[test]
