@@ -215,8 +215,10 @@ pub fn run(args: &FlowsArgs) -> miette::Result<Outcome> {
         .or_else(super::ignore_broken_pipe)?;
     out.flush().or_else(super::ignore_broken_pipe)?;
     timings.lap("report");
-    // The process ends next: skip freeing millions of flows one by one.
+    // The process ends next: skip freeing millions of flows, and the model, one by one.
     drop(out);
     std::mem::forget((flows, verdicts));
-    report_input_errors(&loaded)
+    let outcome = report_input_errors(&loaded);
+    std::mem::forget(loaded);
+    outcome
 }
