@@ -74,9 +74,11 @@ pub struct FlowRow<'a> {
 pub struct RowOrder {
     /// Indices into the flows, in row order; a sort that keeps ties in flow order, as the
     /// rows' sort did.
-    order: Vec<usize>,
+    /// `u32`: four bytes per flow of the peak memory; flows number at most
+    /// `MAX_FLOWS`, far below `u32::MAX`.
+    order: Vec<u32>,
     /// Where each group starts in `order`, and `order.len()` last.
-    bounds: Vec<usize>,
+    bounds: Vec<u32>,
     /// The reference of each catalog row the flows cite, by the row's address: rows of
     /// a group sort by it, and `CatalogRow::reference` formats it anew at each call.
     references: FxHashMap<usize, String>,
@@ -165,21 +167,21 @@ impl RowOrder {
     pub fn new(model: &Model, flows: &[RequiredFlow]) -> Self {
         let ranks = NameRanks::new(model);
         // Sorted as integers: each flow's key with its index below it, so that equal
-        // keys keep flow order, as a stable sort of the rows did. `MAX_FLOWS` is far
-        // below `u32::MAX`.
+        // keys keep flow order, as a stable sort of the rows did.
         let mut keyed: Vec<u128> = flows
             .iter()
             .enumerate()
             .map(|(i, f)| flow_key(&ranks, f, u32::try_from(i).unwrap_or(u32::MAX)))
             .collect();
         keyed.sort_unstable();
-        let mut order: Vec<usize> = keyed
+        let mut order: Vec<u32> = keyed
             .iter()
-            .map(|&k| usize::try_from(k & u128::from(u32::MAX)).unwrap_or_default())
+            .map(|&k| u32::try_from(k & u128::from(u32::MAX)).unwrap_or_default())
             .collect();
         drop(keyed);
-        let same_key =
-            |a: usize, b: usize| flow_key(&ranks, &flows[a], 0) == flow_key(&ranks, &flows[b], 0);
+        let same_key = |a: u32, b: u32| {
+            flow_key(&ranks, &flows[a as usize], 0) == flow_key(&ranks, &flows[b as usize], 0)
+        };
         // Runs of one key with different ports: by the ports' text (rare).
         let mut start = 0;
         while start < order.len() {
@@ -188,20 +190,24 @@ impl RowOrder {
                 end += 1;
             }
             let run = &mut order[start..end];
-            if run.iter().any(|&i| flows[i].ports != flows[run[0]].ports) {
-                run.sort_by_cached_key(|&i| flows[i].ports.to_string());
+            let ports = |i: u32| flows[i as usize].ports;
+            if run.iter().any(|&i| ports(i) != ports(run[0])) {
+                run.sort_by_cached_key(|&i| ports(i).to_string());
             }
             start = end;
         }
         let mut bounds = Vec::new();
-        for (n, w) in order.windows(2).enumerate() {
-            if !same_key(w[0], w[1]) || flows[w[0]].ports != flows[w[1]].ports {
-                bounds.push(n + 1);
+        if !order.is_empty() {
+            bounds.push(0);
+        }
+        for (n, w) in (1..).zip(order.windows(2)) {
+            let ports = |i: u32| flows[i as usize].ports;
+            if !same_key(w[0], w[1]) || ports(w[0]) != ports(w[1]) {
+                bounds.push(n);
             }
         }
         if !order.is_empty() {
-            bounds.insert(0, 0);
-            bounds.push(order.len());
+            bounds.push(u32::try_from(order.len()).unwrap_or(u32::MAX));
         }
         let mut references = FxHashMap::default();
         for s in flows.iter().flat_map(|f| &f.services) {
@@ -239,17 +245,18 @@ impl RowOrder {
         rows: &mut Vec<(usize, usize)>,
     ) {
         rows.clear();
-        let members = &self.order[self.bounds[g]..self.bounds[g + 1]];
+        let members = &self.order[self.bounds[g] as usize..self.bounds[g + 1] as usize];
         // Nearly every group: one flow of one service, nothing to sort.
         if let [i] = members
-            && flows[*i].services.len() == 1
+            && flows[*i as usize].services.len() == 1
         {
-            rows.push((*i, 0));
+            rows.push((*i as usize, 0));
             return;
         }
         let mut keyed: Vec<(ServiceKey<'_>, (usize, usize))> = members
             .iter()
             .flat_map(|&i| {
+                let i = i as usize;
                 flows[i]
                     .services
                     .iter()
