@@ -33,6 +33,14 @@ pub struct Props {
     pub values: Vec<(&'static str, Spanned<Value>)>,
 }
 
+/// Equal when written the same way: the same node's spec (by identity: specs are the
+/// loader's static vocabulary) and the same values at the same places.
+impl PartialEq for Props {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.spec, other.spec) && self.values == other.values
+    }
+}
+
 impl Props {
     pub fn new(spec: &'static NodeSpec) -> Self {
         Self {
@@ -112,7 +120,7 @@ impl SiteType {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Zone {
     pub name: Spanned<String>,
     pub subnets: Vec<Spanned<IpNet>>,
@@ -120,13 +128,13 @@ pub struct Zone {
 }
 
 /// `database server= instance=` and the `FQDN/INSTANCE` references.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct InstanceRef {
     pub server: Spanned<String>,
     pub instance: Spanned<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Site {
     pub code: Spanned<String>,
     pub site_type: SiteType,
@@ -142,14 +150,14 @@ pub struct Site {
 }
 
 /// A role node on a server: its node name (`management-point`) and properties.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Role {
     pub name: &'static str,
     pub props: Props,
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SqlInstance {
     pub name: Spanned<String>,
     pub props: Props,
@@ -178,7 +186,7 @@ impl SqlInstance {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Server {
     pub fqdn: Spanned<String>,
     pub zone: Spanned<String>,
@@ -209,7 +217,7 @@ impl Server {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ClientGroup {
     pub name: Spanned<String>,
     pub site: Spanned<String>,
@@ -223,7 +231,7 @@ pub struct ClientGroup {
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Console {
     pub name: Spanned<String>,
     pub site: Spanned<String>,
@@ -233,7 +241,7 @@ pub struct Console {
 }
 
 /// A `boundary` of a boundary group: an address space or an Active Directory site.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Boundary {
     Range(Spanned<BoundaryRange>),
     AdSite(Spanned<String>),
@@ -247,7 +255,7 @@ pub enum FallbackTime {
 }
 
 /// `fallback "NEIGHBOUR" distribution-point= software-update-point= management-point=`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Fallback {
     pub to: Spanned<String>,
     pub distribution_point: FallbackTime,
@@ -270,7 +278,7 @@ impl Fallback {
 }
 
 /// A `boundary-group`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BoundaryGroup {
     pub name: Spanned<String>,
     /// `site`: the site assigned to clients in the group.
@@ -284,7 +292,7 @@ pub struct BoundaryGroup {
 }
 
 /// `waive REASON ...`: required flows that are not wanted here.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Waiver {
     pub reason: Spanned<String>,
     pub traffic: Traffic,
@@ -309,7 +317,7 @@ impl CloudKind {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CloudService {
     pub kind: CloudKind,
     pub name: Spanned<String>,
@@ -325,7 +333,7 @@ pub enum Action {
 }
 
 /// What a firewall rule, a forbid or a user flow matches.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Traffic {
     pub from: Vec<Spanned<Endpoint>>,
     pub to: Vec<Spanned<Endpoint>>,
@@ -341,7 +349,7 @@ impl Traffic {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FirewallRule {
     pub action: Action,
     pub name: Option<Spanned<String>>,
@@ -368,7 +376,7 @@ pub enum RuleGuard {
     OutOfZone(String),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Firewall {
     pub name: Spanned<String>,
     pub default: Action,
@@ -385,7 +393,7 @@ pub struct Firewall {
 /// Where a `firewall` or `windows-firewall` keeps its rules when they are not KDL
 /// children: `source=` (a path relative to the KDL file), `format=`, and for an Azure NSG
 /// the zone it guards (`attached=`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FirewallSource {
     pub path: Spanned<String>,
     pub format: Spanned<crate::load::sources::SourceFormat>,
@@ -400,7 +408,7 @@ pub enum Direction {
     Out,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct HostRule {
     pub action: Action,
     pub direction: Direction,
@@ -418,7 +426,7 @@ pub struct HostRule {
 }
 
 /// A `windows-firewall` on a server or client group.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct HostFirewall {
     pub inbound: Action,
     pub outbound: Action,
@@ -428,13 +436,13 @@ pub struct HostFirewall {
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Forbid {
     pub traffic: Traffic,
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Policy {
     pub name: Spanned<String>,
     pub severity: crate::diag::Severity,
@@ -444,7 +452,7 @@ pub struct Policy {
 }
 
 /// A user-declared required flow.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct UserFlow {
     pub name: Spanned<String>,
     pub traffic: Traffic,
@@ -479,7 +487,7 @@ impl Edition {
 }
 
 /// The model's `catalog` node: the edition and the extra catalogs it includes.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CatalogChoice {
     pub edition: Edition,
     /// Extra catalogs (`include "windows-domain"`), sorted, without duplicates.
