@@ -15,6 +15,7 @@ use super::hierarchy::Hierarchy;
 use crate::catalog::{Atom, AtomTest, Catalog, CatalogPort, CatalogRow};
 use crate::model::{
     Edition, Endpoint, Model, PortItem, Props, Protocol, ServerId, SiteId, SiteType, Value,
+    ValueRef,
 };
 
 /// One end of a flow.
@@ -311,12 +312,47 @@ fn role_name(kind: &str) -> &'static str {
     }
 }
 
+/// A flow's identity, packed into integers that hash and compare in a few instructions,
+/// in the order of `(source, destination, protocol, ports)`.
+type FlowKey = (u64, u64, u64);
+
+fn flow_key(
+    source: FlowEndpoint,
+    destination: FlowEndpoint,
+    protocol: Protocol,
+    ports: FlowPorts,
+) -> FlowKey {
+    // Variant, then index: the derived order of `FlowEndpoint`. Indices are far below
+    // 2^61 (a model that large does not fit in memory).
+    let endpoint = |e: FlowEndpoint| -> u64 {
+        let (variant, index) = match e {
+            FlowEndpoint::Server(i) => (0, i),
+            FlowEndpoint::Clients(i) => (1, i),
+            FlowEndpoint::Console(i) => (2, i),
+            FlowEndpoint::Cloud(i) => (3, i),
+            FlowEndpoint::Internet => (4, 0),
+        };
+        (variant << 61) | (index as u64)
+    };
+    let ports = match ports {
+        FlowPorts::Range(a, b) => (u64::from(a) << 16) | u64::from(b),
+        FlowPorts::Echo => 1 << 32,
+    };
+    (
+        endpoint(source),
+        endpoint(destination),
+        ((protocol as u64) << 33) | ports,
+    )
+}
+
 #[derive(Default)]
 struct FlowSet {
     /// Keyed by small integers: Fx hashing, not the standard library's `SipHash`, which
     /// took a tenth of the stage on the largest models.
-    index: FxHashMap<(FlowEndpoint, FlowEndpoint, Protocol, FlowPorts), usize>,
+    index: FxHashMap<FlowKey, usize>,
     flows: Vec<RequiredFlow>,
+    /// Parallel to `flows`.
+    keys: Vec<FlowKey>,
     /// No new flow past this many; the first service refused is kept.
     limit: usize,
     overflow: Option<Origin>,
@@ -336,7 +372,7 @@ impl FlowSet {
         if source == destination && !matches!(source, FlowEndpoint::Clients(_)) {
             return;
         }
-        let key = (source, destination, protocol, ports);
+        let key = flow_key(source, destination, protocol, ports);
         if self.flows.len() >= self.limit && !self.index.contains_key(&key) {
             self.overflow.get_or_insert(service.origin);
             return;
@@ -347,9 +383,11 @@ impl FlowSet {
                 destination,
                 protocol,
                 ports,
-                services: Vec::new(),
+                // Most flows have one service: room for one, not the four of a first push.
+                services: Vec::with_capacity(1),
                 waived_by: None,
             });
+            self.keys.push(key);
             self.flows.len() - 1
         });
         let f = &mut self.flows[i];
@@ -358,17 +396,16 @@ impl FlowSet {
         }
     }
 
-    fn into_sorted(mut self) -> Vec<RequiredFlow> {
-        // Keys are unique: an unstable sort gives the same order, faster.
-        self.flows.sort_unstable_by(|a, b| {
-            (a.source, a.destination, a.protocol, a.ports).cmp(&(
-                b.source,
-                b.destination,
-                b.protocol,
-                b.ports,
-            ))
-        });
-        self.flows
+    fn into_sorted(self) -> Vec<RequiredFlow> {
+        // Sorting the packed keys, then moving each flow once, is much faster than
+        // sorting the flows by their fields. Keys are unique: an unstable sort.
+        let mut order: Vec<(FlowKey, usize)> = self.keys.into_iter().zip(0..).collect();
+        order.sort_unstable();
+        let mut flows: Vec<Option<RequiredFlow>> = self.flows.into_iter().map(Some).collect();
+        order
+            .into_iter()
+            .filter_map(|(_, i)| flows[i].take())
+            .collect()
     }
 }
 
@@ -389,7 +426,7 @@ fn add_row_flows(
     };
     for (protocol, port) in [(Protocol::Tcp, &row.tcp), (Protocol::Udp, &row.udp)] {
         let Some(port) = port else { continue };
-        for ports in h.resolve_port(port, source, dest, to) {
+        for ports in h.resolve_port(port, source, dest, to).into_iter().flatten() {
             flows.add(from, to, protocol, ports, service);
         }
         if h.needs_sql_browser(port, dest) {
@@ -801,9 +838,9 @@ impl<'m> Hierarchy<'m> {
         if let Some(Value::Bool(b)) = server
             .role(&row.to)
             .and_then(|r| r.props.get("site-server-initiates"))
-            .map(|v| v.value.clone())
+            .map(|v| &v.value)
         {
-            return b;
+            return *b;
         }
         let site = server.site.or(source.site);
         site.is_some_and(|site| self.model.sites[site].props.bool("site-server-initiates"))
@@ -829,53 +866,46 @@ impl<'m> Hierarchy<'m> {
         let value = if atom.property == "upstream" {
             Some(self.effective_upstream(party))
         } else {
-            party.props.and_then(|p| p.value(&atom.property))
+            party.props.and_then(|p| p.value_ref(&atom.property))
         };
         match (&atom.test, value) {
-            (AtomTest::Holds, Some(Value::Bool(b))) => b,
+            (AtomTest::Holds, Some(ValueRef::Bool(b))) => b,
             (AtomTest::Holds, Some(_)) => true,
-            (AtomTest::Equals(want), Some(Value::Str(s))) => &s == want,
-            (AtomTest::Equals(want), Some(Value::Int(i))) => want.parse() == Ok(i),
-            (AtomTest::Equals(want), Some(Value::Bool(b))) => want.parse() == Ok(b),
-            (AtomTest::GreaterThan(n), Some(Value::Int(i))) => i > *n,
+            (AtomTest::Equals(want), Some(ValueRef::Str(s))) => s == want,
+            (AtomTest::Equals(want), Some(ValueRef::Int(i))) => want.parse() == Ok(i),
+            (AtomTest::Equals(want), Some(ValueRef::Bool(b))) => want.parse() == Ok(b),
+            (AtomTest::GreaterThan(n), Some(ValueRef::Int(i))) => i > *n,
             _ => false,
         }
     }
 
     /// `upstream`'s value with its site-dependent default (`internet` at the top-level site).
-    fn effective_upstream(&self, party: &Party<'m>) -> Value {
-        if let Some(u) = party.props.and_then(|p| p.str("upstream")) {
-            return Value::Str(u);
+    fn effective_upstream(&self, party: &Party<'m>) -> ValueRef<'m> {
+        if let Some(u) = party.props.and_then(|p| p.str_ref("upstream")) {
+            return ValueRef::Str(u);
         }
         let top = party
             .site
             .is_some_and(|s| self.model.parent_of(s).is_none());
-        Value::Str(if top {
-            "internet".into()
-        } else {
-            "parent-site".into()
-        })
+        ValueRef::Str(if top { "internet" } else { "parent-site" })
     }
 
     /// The ports of a catalog port between two parties; `dest_endpoint` is the flow's
     /// actual destination (for `rpc-dynamic`). Alternate client ports add a second range.
+    /// At most two: an array, not a vector allocated per pair.
     fn resolve_port(
         &self,
         port: &CatalogPort,
         source: &Party<'m>,
         dest: &Party<'m>,
         dest_endpoint: FlowEndpoint,
-    ) -> Vec<FlowPorts> {
-        let single = |p: Option<u16>| {
-            p.map(|p| FlowPorts::Range(p, p))
-                .into_iter()
-                .collect::<Vec<_>>()
-        };
+    ) -> [Option<FlowPorts>; 2] {
+        let single = |p: Option<u16>| [p.map(|p| FlowPorts::Range(p, p)), None];
         let CatalogPort::Symbolic(name) = port else {
             let CatalogPort::Range(start, end) = *port else {
-                return Vec::new();
+                return [None, None];
             };
-            return vec![FlowPorts::Range(start, end)];
+            return [Some(FlowPorts::Range(start, end)), None];
         };
         let m = self.model;
         // The site whose client ports apply: the serving site system's, else the source's.
@@ -901,16 +931,10 @@ impl<'m> Hierarchy<'m> {
                 .and_then(|(p, _)| p.port(key))
         };
         match name.as_str() {
-            "client-http" => {
-                let mut v = single(client_port("http", 80));
-                v.extend(single(client_alt("http-alternate")));
-                v
-            }
-            "client-https" => {
-                let mut v = single(client_port("https", 443));
-                v.extend(single(client_alt("https-alternate")));
-                v
-            }
+            "client-http" => [client_port("http", 80), client_alt("http-alternate")]
+                .map(|p| p.map(|p| FlowPorts::Range(p, p))),
+            "client-https" => [client_port("https", 443), client_alt("https-alternate")]
+                .map(|p| p.map(|p| FlowPorts::Range(p, p))),
             "client-notification" => single(client_port("notification", 10123)),
             "wake-on-lan" => single(client_port("wake-on-lan", 9)),
             "wake-up-proxy" => single(client_port("wake-up-proxy", 25536)),
@@ -931,7 +955,7 @@ impl<'m> Hierarchy<'m> {
             )),
             "sql" | "sql-broker" => {
                 let Some((s, i)) = dest.instance else {
-                    return Vec::new();
+                    return [None, None];
                 };
                 let inst = &m.servers[s].sql_instances[i];
                 if name == "sql" {
@@ -942,9 +966,9 @@ impl<'m> Hierarchy<'m> {
             }
             "rpc-dynamic" => {
                 let (a, b) = self.rpc_range(dest_endpoint);
-                vec![FlowPorts::Range(a, b)]
+                [Some(FlowPorts::Range(a, b)), None]
             }
-            _ => Vec::new(),
+            _ => [None, None],
         }
     }
 

@@ -1152,3 +1152,51 @@ clients "Office" site="P01" zone="dc" install="push"
         ],
     );
 }
+
+mod packed_keys {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn endpoint() -> impl Strategy<Value = FlowEndpoint> {
+        let index = prop_oneof![
+            0usize..4,
+            Just(usize::MAX >> 3),
+            any::<u32>().prop_map(|i| i as usize)
+        ];
+        prop_oneof![
+            index.clone().prop_map(FlowEndpoint::Server),
+            index.clone().prop_map(FlowEndpoint::Clients),
+            index.clone().prop_map(FlowEndpoint::Console),
+            index.prop_map(FlowEndpoint::Cloud),
+            Just(FlowEndpoint::Internet),
+        ]
+    }
+
+    fn identity() -> impl Strategy<Value = (FlowEndpoint, FlowEndpoint, Protocol, FlowPorts)> {
+        let ports = prop_oneof![
+            (any::<u16>(), any::<u16>()).prop_map(|(a, b)| FlowPorts::Range(a.min(b), a.max(b))),
+            Just(FlowPorts::Range(0, 0)),
+            Just(FlowPorts::Range(u16::MAX, u16::MAX)),
+            Just(FlowPorts::Echo),
+        ];
+        let protocol = prop_oneof![
+            Just(Protocol::Tcp),
+            Just(Protocol::Udp),
+            Just(Protocol::Icmp)
+        ];
+        (endpoint(), endpoint(), protocol, ports)
+    }
+
+    proptest! {
+        /// The packed key orders and identifies flows exactly as their fields do: the
+        /// flows' order and deduplication rest on it.
+        #[test]
+        fn order_and_equality_are_the_fields(a in identity(), b in identity()) {
+            let key = |(s, d, p, ports): (FlowEndpoint, FlowEndpoint, Protocol, FlowPorts)| {
+                flow_key(s, d, p, ports)
+            };
+            prop_assert_eq!(key(a).cmp(&key(b)), a.cmp(&b));
+            prop_assert_eq!(key(a) == key(b), a == b);
+        }
+    }
+}
