@@ -5,10 +5,13 @@
 //!   (`load::load`), then flows, verdicts and checks (`check::check_loaded`);
 //! - re-check: what `cmflow lsp` does after an edit: read every file again (the edited
 //!   one from memory), parse only the edited one (`load::load_cached`), rebuild the
-//!   model, then the same `check_loaded`.
+//!   model, then `check::recheck_loaded`, which takes over from the previous check each
+//!   stage the edit did not change. Three edits: a comment (nothing changes), a rule of
+//!   the core firewall (its flows are evaluated again), a distribution point (every
+//!   stage runs again).
 //!
 //! Each is run a few times and the median is printed with the time of each stage
-//! (`load`, `flows`, `evaluate`, `rules`). Freeing the previous model is not counted:
+//! (`load`, `flows`, `evaluate`, `rules`) and what the re-check took over. Freeing the previous model is not counted:
 //! `check` never frees it and the server frees it on another thread.
 //!
 //! ```text
@@ -21,7 +24,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use cmflow::check::{Checked, Timings, check_loaded};
+use cmflow::check::{Checked, Reusable, TakenOver, Timings, check_loaded, recheck_loaded};
 use cmflow::engine::{Phase, required_flows_bounded};
 use cmflow::load::{InputText, Inputs, ParseCache, discover, load, load_cached};
 use cmflow::rules::SPEC_CODES;
@@ -73,61 +76,124 @@ fn measure(scale: &str, dir: &Path) {
         drop(checked);
     }
 
-    // The server's state after its first check.
     let files = discover(&inputs.paths).expect("the generated files");
+    let (cold_total, cold_laps) = median(cold);
+    println!(
+        "{scale}: cold check {} ({}), {diagnostics} diagnostics",
+        secs(cold_total),
+        laps(&cold_laps)
+    );
+    for edit in EDITS {
+        let (warm_total, warm_laps, taken) = recheck(&files, &phases, edit, diagnostics);
+        println!(
+            "{scale}: re-check after {}: {} ({}; {taken:?}), ratio {:.2}",
+            edit.name,
+            secs(warm_total),
+            laps(&warm_laps),
+            warm_total.as_secs_f64() / cold_total.as_secs_f64()
+        );
+    }
+}
+
+/// One edit of one file, as an editor sends it: `variants` replaces `from` in turn
+/// (each re-check sees a text other than the last one), or, when `from` is empty,
+/// `variants` is appended.
+#[derive(Clone, Copy)]
+struct Edit {
+    name: &'static str,
+    file: &'static str,
+    from: &'static str,
+    variants: [&'static str; 2],
+}
+
+const EDITS: [Edit; 3] = [
+    // Nothing in the model changes: every stage is taken over.
+    Edit {
+        name: "a comment at the end of p01.kdl",
+        file: "p01.kdl",
+        from: "",
+        variants: ["\n// edit a\n", "\n// edit b\n"],
+    },
+    // The core firewall, which most routes cross: its flows are evaluated again.
+    Edit {
+        name: "a rule of fw-core",
+        file: "firewalls.kdl",
+        from: "to=\"role:site-server\" tcp=\"445\"",
+        variants: [
+            "to=\"role:site-server\" tcp=\"139,445\"",
+            "to=\"role:site-server\" tcp=\"445,8080\"",
+        ],
+    },
+    // A distribution point: every flow is computed again.
+    Edit {
+        name: "a distribution point's pxe",
+        file: "p01.kdl",
+        from: "{ distribution-point pxe=#true }",
+        variants: [
+            "{ distribution-point pxe=#false }",
+            "{ distribution-point pxe=#true multicast=#true }",
+        ],
+    },
+];
+
+/// The median re-check after `edit`, with what the last one took over.
+fn recheck(
+    files: &[(String, std::path::PathBuf)],
+    phases: &[Phase],
+    edit: Edit,
+    diagnostics: usize,
+) -> (Duration, Vec<(String, Duration)>, Option<TakenOver>) {
     let edited = files
         .iter()
-        .position(|(name, _)| name.ends_with("p01.kdl"))
-        .expect("p01.kdl");
+        .position(|(name, _)| name.ends_with(edit.file))
+        .expect("the edited file");
+    // The server's state after its first check.
     let mut cache = ParseCache::default();
-    let first = load_cached(read(&files, edited, None), SPEC_CODES, &mut cache);
-    drop(check(first, &phases, &Timings::off()));
-
+    let first = load_cached(read(files, edited, None), SPEC_CODES, &mut cache);
+    let mut previous = recheck_loaded(first, None, phases, &Timings::off(), flows)
+        .expect("the generated model's flows");
     let mut warm = Vec::new();
+    let mut taken = None;
     for run in 0..RUNS {
-        // A different text each run: a comment at the end of the file.
-        let comment = format!("\n// edit {run}\n");
+        let change = (edit.from, edit.variants[run % 2]);
         let started = Instant::now();
         let timings = Timings::recording();
-        let texts = read(&files, edited, Some(&comment));
+        let texts = read(files, edited, Some(change));
         let loaded = load_cached(texts, SPEC_CODES, &mut cache);
         timings.lap("load");
         assert_eq!(cache.last_parsed(), 1, "only the edited file is parsed");
-        let checked = check(loaded, &phases, &timings);
+        let checked = recheck_loaded(loaded, Some(&mut previous), phases, &timings, flows)
+            .expect("the generated model's flows");
         warm.push((started.elapsed(), timings.laps()));
-        assert_eq!(
-            checked.diagnostics.len(),
-            diagnostics,
-            "a comment changes no diagnostic"
-        );
-        drop(checked);
+        if edit.from.is_empty() {
+            assert_eq!(
+                checked.diagnostics.len(),
+                diagnostics,
+                "a comment changes no diagnostic"
+            );
+        }
+        taken = checked.reusable.as_ref().map(Reusable::taken_over);
+        // Freed after the time is taken, as the server frees it on another thread.
+        drop(std::mem::replace(&mut previous, checked));
     }
+    let (total, laps) = median(warm);
+    (total, laps, taken)
+}
 
-    let (cold_total, cold_laps) = median(cold);
-    let (warm_total, warm_laps) = median(warm);
-    println!(
-        "{scale}: cold check {} ({}); re-check after one file's edit {} ({}); ratio {:.2}",
-        secs(cold_total),
-        laps(&cold_laps),
-        secs(warm_total),
-        laps(&warm_laps),
-        warm_total.as_secs_f64() / cold_total.as_secs_f64()
-    );
+fn flows(model: &cmflow::model::Model) -> Result<Vec<cmflow::engine::RequiredFlow>, &'static str> {
+    required_flows_bounded(model, &Phase::ALL).map_err(|_| "too many flows")
 }
 
 fn check(loaded: cmflow::load::Loaded, phases: &[Phase], timings: &Timings) -> Checked {
-    check_loaded(loaded, phases, timings, |model| {
-        required_flows_bounded(model, &Phase::ALL).map_err(|_| "too many flows")
-    })
-    .expect("the generated model's flows")
+    check_loaded(loaded, phases, timings, flows).expect("the generated model's flows")
 }
 
-/// The model's files as the server reads them: from disk, the edited one with `append`
-/// at its end (the editor's buffer).
+/// The model's files as the server reads them: from disk, the edited one with `change`
+/// (`from` replaced by `to`, or `to` appended when `from` is empty: the editor's buffer).
 fn read(
     files: &[(String, std::path::PathBuf)],
     edited: usize,
-    append: Option<&str>,
+    change: Option<(&str, &str)>,
 ) -> Vec<InputText> {
     files
         .iter()
@@ -135,9 +201,16 @@ fn read(
         .map(|(i, (name, path))| {
             let mut bytes = std::fs::read(path).expect("a generated file");
             if i == edited
-                && let Some(text) = append
+                && let Some((from, to)) = change
             {
-                bytes.extend_from_slice(text.as_bytes());
+                let text = String::from_utf8(bytes).expect("generated text");
+                bytes = if from.is_empty() {
+                    text + to
+                } else {
+                    assert!(text.contains(from), "the edit applies");
+                    text.replacen(from, to, 1)
+                }
+                .into_bytes();
             }
             InputText {
                 name: name.clone(),

@@ -6,11 +6,15 @@
 //! the stages, not the stages themselves (`engine`, `rules`, `diag`), and it prints
 //! nothing but the optional stage timings.
 
+mod reuse;
+
 use crate::diag::{Diagnostic, Findings};
 use crate::engine::{FlowVerdict, Network, Phase, RequiredFlow, evaluate};
 use crate::load::Loaded;
 use crate::model::Model;
 use crate::rules;
+
+pub use reuse::{Reusable, TakenOver};
 
 /// A model with its flows, verdicts and diagnostics: what `check` reports, `diff`
 /// compares and the language server answers from.
@@ -23,6 +27,9 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     /// How many of the flows the checked phases hold.
     pub in_phases: usize,
+    /// What [`recheck_loaded`] takes over besides flows and verdicts; `None` from
+    /// [`check_loaded`], which keeps nothing for a next check.
+    pub reusable: Option<Reusable>,
 }
 
 /// Computes the flows of every phase with `required_flows` (the caller says what happens
@@ -34,38 +41,79 @@ pub fn check_loaded<E>(
     timings: &Timings,
     required_flows: impl FnOnce(&Model) -> Result<Vec<RequiredFlow>, E>,
 ) -> Result<Checked, E> {
+    run(loaded, None, false, phases, timings, required_flows)
+}
+
+/// [`check_loaded`] after an edit: takes over from `previous` (the check before the
+/// edit, left without its flows and verdicts) every stage whose inputs the edit did not
+/// change, and keeps what the next re-check can take over. The result is the one of
+/// [`check_loaded`]; see `check/reuse.rs` for when each stage is taken over.
+pub fn recheck_loaded<E>(
+    loaded: Loaded,
+    previous: Option<&mut Checked>,
+    phases: &[Phase],
+    timings: &Timings,
+    required_flows: impl FnOnce(&Model) -> Result<Vec<RequiredFlow>, E>,
+) -> Result<Checked, E> {
+    run(loaded, previous, true, phases, timings, required_flows)
+}
+
+/// The stages, taking over from `previous` what its model shares with `loaded`'s, and
+/// keeping for a next check when `keep`.
+fn run<E>(
+    loaded: Loaded,
+    mut previous: Option<&mut Checked>,
+    keep: bool,
+    phases: &[Phase],
+    timings: &Timings,
+    required_flows: impl FnOnce(&Model) -> Result<Vec<RequiredFlow>, E>,
+) -> Result<Checked, E> {
     let model = loaded.model;
     let mut findings = Findings::default();
     findings.extend(loaded.diagnostics);
     // Every phase's flows are evaluated: a rule used only during installation is not unused.
-    let flows = required_flows(&model)?;
+    let same_flows = previous
+        .as_ref()
+        .is_some_and(|p| reuse::same_flow_inputs(&p.model, &model));
+    let flows = match &mut previous {
+        Some(p) if same_flows => std::mem::take(&mut p.flows),
+        _ => required_flows(&model)?,
+    };
     timings.lap("flows");
     let net = Network::new(&model);
-    let verdicts = evaluate(&net, &flows);
+    let (verdicts, evaluated) = match &mut previous {
+        Some(p) if same_flows => {
+            reuse::verdicts(&net, &flows, &p.model, std::mem::take(&mut p.verdicts))
+        }
+        _ => (evaluate(&net, &flows), flows.len()),
+    };
+    if previous.is_some() {
+        timings.note(&format!("{evaluated} flows evaluated"));
+    }
     timings.lap("evaluate");
     let cx = rules::Context::new(&model, &net, &flows, &verdicts, phases);
-    // Timed, the checks run one after another so that each one's time is its own;
-    // otherwise side by side. The diagnostics are the same, in the same order.
-    findings.extend(if timings.prints() {
-        rules::run_timed(&cx, &mut |check| timings.detail("rules", check))
-    } else {
-        rules::run(&cx)
+    let taken_over = previous.and_then(|p| {
+        let reusable = p.reusable.take()?;
+        reuse::same_rule_findings(&p.model, &reusable, &model, phases).then_some(reusable)
     });
-    // Suppressions are judged over every phase: a suppression used by a diagnostic of a
-    // phase that `--phase` leaves out is not unused. Without suppressions there is
-    // nothing to judge (the run would double the rules stage for nothing).
-    let every_phase = if phases.len() < Phase::ALL.len() && !model.suppressions.is_empty() {
-        rules::run(&rules::Context::new(
-            &model,
-            &net,
-            &flows,
-            &verdicts,
-            &Phase::ALL,
-        ))
+    let findings_taken_over = taken_over.is_some();
+    let (rule_findings, every_phase) = if let Some(r) = taken_over {
+        (r.rule_findings, r.every_phase)
     } else {
-        Vec::new()
+        run_rules(&cx, timings)
     };
     timings.lap("rules");
+    let reusable = keep.then(|| Reusable {
+        phases: phases.to_vec(),
+        rule_findings: rule_findings.clone(),
+        every_phase: every_phase.clone(),
+        taken_over: TakenOver {
+            flows: same_flows,
+            evaluated,
+            rule_findings: findings_taken_over,
+        },
+    });
+    findings.extend(rule_findings);
     let checked = flows.iter().filter(|f| cx.checked(f)).count();
     let diagnostics = findings.finish_judged_over(
         &every_phase,
@@ -83,7 +131,35 @@ pub fn check_loaded<E>(
         verdicts,
         diagnostics,
         in_phases: checked,
+        reusable,
     })
+}
+
+/// The checks over `cx`'s phases, and over every phase when suppressions need judging
+/// there.
+fn run_rules(cx: &rules::Context<'_, '_>, timings: &Timings) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    // Timed, the checks run one after another so that each one's time is its own;
+    // otherwise side by side. The diagnostics are the same, in the same order.
+    let rule_findings = if timings.prints() {
+        rules::run_timed(cx, &mut |check| timings.detail("rules", check))
+    } else {
+        rules::run(cx)
+    };
+    // Suppressions are judged over every phase: a suppression used by a diagnostic of a
+    // phase that `--phase` leaves out is not unused. Without suppressions there is
+    // nothing to judge (the run would double the rules stage for nothing).
+    let every_phase = if cx.phases.len() < Phase::ALL.len() && !cx.model.suppressions.is_empty() {
+        rules::run(&rules::Context::new(
+            cx.model,
+            cx.net,
+            cx.flows,
+            cx.verdicts,
+            &Phase::ALL,
+        ))
+    } else {
+        Vec::new()
+    };
+    (rule_findings, every_phase)
 }
 
 /// Stage timings: on stderr when `CMFLOW_TIMINGS` is set (for profiling), or recorded
@@ -158,6 +234,14 @@ impl Timings {
             (now - self.step.get()).as_secs_f64()
         );
         self.step.set(now);
+    }
+
+    /// A line about the current stage (how much of it was done again), printed as
+    /// `  TEXT` when the timings print.
+    pub fn note(&self, text: &str) {
+        if self.print {
+            eprintln!("  {text}");
+        }
     }
 
     /// The recorded stages and their times, in order.

@@ -112,6 +112,7 @@ pub fn run(args: &CheckArgs) -> miette::Result<Outcome> {
         verdicts,
         diagnostics,
         in_phases: checked,
+        ..
     } = check_model(&inputs, &phases, &timings)?;
     if let Some(path) = &args.write_baseline {
         let entries = baseline::entries(&model.sources, &diagnostics);

@@ -191,7 +191,7 @@ impl Diagnostic {
 }
 
 /// A `lint { severity "CODE" "LEVEL" }` override, where `None` means `off`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SeverityOverride {
     pub code: String,
     pub severity: Option<Severity>,
@@ -199,7 +199,7 @@ pub struct SeverityOverride {
 
 /// A `suppress "CODE" reason="..."` child: silences `code` for diagnostics whose primary
 /// span lies inside `scope` (the node that carries it).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Suppression {
     pub code: String,
     pub scope: Span,

@@ -8,6 +8,9 @@
 
 use std::fmt;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::Phase;
@@ -15,6 +18,7 @@ use super::hierarchy::Hierarchy;
 use crate::catalog::{Atom, AtomTest, Catalog, CatalogPort, CatalogRow};
 use crate::model::{
     Edition, Endpoint, Model, PortItem, Props, Protocol, ServerId, SiteId, SiteType, Value,
+    ValueRef,
 };
 
 /// One end of a flow.
@@ -248,40 +252,39 @@ fn compute(
     limit: usize,
 ) -> Result<Vec<RequiredFlow>, TooManyFlows> {
     let h = Hierarchy::new(model);
+    let rows: Vec<&'static CatalogRow> = catalog
+        .rows
+        .iter()
+        .filter(|r| phases.contains(&r.phase))
+        .collect();
+    let user_flows = phases.contains(&Phase::Operation);
+    let flows = match side_by_side(&h, &rows, user_flows, limit) {
+        Some(flows) => flows,
+        None => one_by_one(&h, &rows, user_flows, limit)?,
+    };
+    Ok(super::waive::apply(model, flows))
+}
+
+/// The flows of `rows` (and the user flows), one row after another into one set: the
+/// limit is judged in order, and memory stays bounded whatever the model.
+fn one_by_one(
+    h: &Hierarchy<'_>,
+    rows: &[&'static CatalogRow],
+    user_flows: bool,
+    limit: usize,
+) -> Result<Vec<RequiredFlow>, TooManyFlows> {
     let mut flows = FlowSet {
         limit,
         ..FlowSet::default()
     };
-    for row in catalog.rows.iter().filter(|r| phases.contains(&r.phase)) {
-        if flows.overflow.is_some() {
+    for row in rows {
+        if flows.done() {
             break;
         }
-        let (source_role, destination_role) = (role_name(&row.from), role_name(&row.to));
-        for source in h.parties(&row.from, row) {
-            for dest in h.destinations(row, &source) {
-                if !conditions_hold(&h, row, &source, &dest) {
-                    continue;
-                }
-                let service = FlowService {
-                    origin: Origin::Catalog(row),
-                    source_role,
-                    destination_role,
-                    phase: row.phase,
-                };
-                add_row_flows(&h, &mut flows, row, &source, &dest, &service, false);
-                if row.bidirectional && !h.site_server_initiates(row, &source, &dest) {
-                    let reverse = FlowService {
-                        source_role: service.destination_role,
-                        destination_role: service.source_role,
-                        ..service.clone()
-                    };
-                    add_row_flows(&h, &mut flows, row, &source, &dest, &reverse, true);
-                }
-            }
-        }
+        add_catalog_row(h, row, &mut flows);
     }
-    if phases.contains(&Phase::Operation) {
-        add_user_flows(&h, &mut flows);
+    if user_flows {
+        add_user_flows(h, &mut flows);
     }
     if let Some(origin) = flows.overflow {
         return Err(TooManyFlows {
@@ -289,7 +292,109 @@ fn compute(
             user_flow_count: flows.user_flow_count,
         });
     }
-    Ok(super::waive::apply(model, flows.into_sorted()))
+    Ok(flows.into_sorted())
+}
+
+/// Adds per flow the rows may list, together, before deduplication, for each flow the
+/// limit allows; past it the rows stop and [`one_by_one`] computes them (the largest
+/// generated model lists 1.4 per flow).
+const PENDING_PER_FLOW: usize = 4;
+
+/// [`one_by_one`], on every thread: the rows list their flows side by side, then each
+/// thread deduplicates the flows of its share of sources, reading the lists in row
+/// order (so each flow's services keep the catalog's order). `None` when the model nears
+/// the limit or a user flow passes it: [`one_by_one`] then judges it exactly.
+fn side_by_side(
+    h: &Hierarchy<'_>,
+    rows: &[&'static CatalogRow],
+    user_flows: bool,
+    limit: usize,
+) -> Option<Vec<RequiredFlow>> {
+    let parts = rayon::current_num_threads();
+    if parts < 2 {
+        return None;
+    }
+    let listed = AtomicUsize::new(0);
+    let budget = limit.saturating_mul(PENDING_PER_FLOW);
+    let mut pending: Vec<Pending<'_>> = rows
+        .par_iter()
+        .map(|row| {
+            let mut p = Pending::new(&listed, budget, limit);
+            add_catalog_row(h, row, &mut p);
+            p
+        })
+        .collect();
+    if user_flows {
+        let mut p = Pending::new(&listed, budget, limit);
+        add_user_flows(h, &mut p);
+        pending.push(p);
+    }
+    if pending.iter().any(|p| p.stopped) {
+        return None;
+    }
+    let sets: Vec<FlowSet> = (0..parts)
+        .into_par_iter()
+        .map(|part| {
+            let mut set = FlowSet {
+                limit: usize::MAX,
+                ..FlowSet::default()
+            };
+            for p in &pending {
+                for &(key, service) in &p.adds {
+                    if share(key, parts) == part {
+                        set.add_key(key, &p.services[service]);
+                    }
+                }
+            }
+            set
+        })
+        .collect();
+    if sets.iter().map(|s| s.flows.len()).sum::<usize>() > limit {
+        return None;
+    }
+    let mut all = FlowSet::default();
+    for set in sets {
+        all.flows.extend(set.flows);
+        all.keys.extend(set.keys);
+    }
+    Some(all.into_sorted())
+}
+
+/// The thread that deduplicates a flow: by source, so that one flow is always one
+/// thread's.
+fn share(key: FlowKey, parts: usize) -> usize {
+    // The source's index is in the low bits.
+    usize::try_from(key.0 % parts as u64).unwrap_or(0)
+}
+
+/// Adds the flows of one catalog row, for every pair of parties it relates.
+fn add_catalog_row(h: &Hierarchy<'_>, row: &'static CatalogRow, flows: &mut impl FlowSink) {
+    let (source_role, destination_role) = (role_name(&row.from), role_name(&row.to));
+    for source in h.parties(&row.from, row) {
+        for dest in h.destinations(row, &source) {
+            if flows.done() {
+                return;
+            }
+            if !conditions_hold(h, row, &source, &dest) {
+                continue;
+            }
+            let service = FlowService {
+                origin: Origin::Catalog(row),
+                source_role,
+                destination_role,
+                phase: row.phase,
+            };
+            add_row_flows(h, flows, row, &source, &dest, &service, false);
+            if row.bidirectional && !h.site_server_initiates(row, &source, &dest) {
+                let reverse = FlowService {
+                    source_role: service.destination_role,
+                    destination_role: service.source_role,
+                    ..service.clone()
+                };
+                add_row_flows(h, flows, row, &source, &dest, &reverse, true);
+            }
+        }
+    }
 }
 
 /// The role name shown for a catalog endpoint kind.
@@ -311,19 +416,111 @@ fn role_name(kind: &str) -> &'static str {
     }
 }
 
+/// A flow's identity, packed into integers that hash and compare in a few instructions,
+/// in the order of `(source, destination, protocol, ports)`.
+type FlowKey = (u64, u64, u64);
+
+fn flow_key(
+    source: FlowEndpoint,
+    destination: FlowEndpoint,
+    protocol: Protocol,
+    ports: FlowPorts,
+) -> FlowKey {
+    // Variant, then index: the derived order of `FlowEndpoint`. Indices are far below
+    // 2^61 (a model that large does not fit in memory).
+    let endpoint = |e: FlowEndpoint| -> u64 {
+        let (variant, index) = match e {
+            FlowEndpoint::Server(i) => (0, i),
+            FlowEndpoint::Clients(i) => (1, i),
+            FlowEndpoint::Console(i) => (2, i),
+            FlowEndpoint::Cloud(i) => (3, i),
+            FlowEndpoint::Internet => (4, 0),
+        };
+        (variant << 61) | (index as u64)
+    };
+    let ports = match ports {
+        FlowPorts::Range(a, b) => (u64::from(a) << 16) | u64::from(b),
+        FlowPorts::Echo => 1 << 32,
+    };
+    (
+        endpoint(source),
+        endpoint(destination),
+        ((protocol as u64) << 33) | ports,
+    )
+}
+
+/// The endpoints, protocol and ports a [`FlowKey`] packs.
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "each field is masked or shifted to the width it was packed from"
+)]
+fn unpack(key: FlowKey) -> (FlowEndpoint, FlowEndpoint, Protocol, FlowPorts) {
+    const INDEX: u64 = (1 << 61) - 1;
+    let endpoint = |k: u64| {
+        let index = (k & INDEX) as usize;
+        match k >> 61 {
+            0 => FlowEndpoint::Server(index),
+            1 => FlowEndpoint::Clients(index),
+            2 => FlowEndpoint::Console(index),
+            3 => FlowEndpoint::Cloud(index),
+            _ => FlowEndpoint::Internet,
+        }
+    };
+    let protocol = match key.2 >> 33 {
+        0 => Protocol::Tcp,
+        1 => Protocol::Udp,
+        _ => Protocol::Icmp,
+    };
+    let ports = if key.2 & (1 << 32) != 0 {
+        FlowPorts::Echo
+    } else {
+        FlowPorts::Range((key.2 >> 16) as u16, (key.2 & 0xffff) as u16)
+    };
+    (endpoint(key.0), endpoint(key.1), protocol, ports)
+}
+
+/// A host does not talk to itself; a client group is many hosts (client --> client).
+fn wanted(source: FlowEndpoint, destination: FlowEndpoint) -> bool {
+    source != destination || matches!(source, FlowEndpoint::Clients(_))
+}
+
+/// Where instantiation puts the flows it finds: the deduplicated [`FlowSet`], or a row's
+/// [`Pending`] list.
+trait FlowSink {
+    fn add(
+        &mut self,
+        source: FlowEndpoint,
+        destination: FlowEndpoint,
+        protocol: Protocol,
+        ports: FlowPorts,
+        service: &FlowService,
+    );
+
+    /// No more flows are wanted: the limit is reached.
+    fn done(&self) -> bool;
+
+    /// A user `flow` would add `count` flows, more than the limit: refused before they
+    /// are built, and the instantiation stops.
+    fn refuse(&mut self, origin: Origin, count: usize);
+
+    fn limit(&self) -> usize;
+}
+
 #[derive(Default)]
 struct FlowSet {
     /// Keyed by small integers: Fx hashing, not the standard library's `SipHash`, which
     /// took a tenth of the stage on the largest models.
-    index: FxHashMap<(FlowEndpoint, FlowEndpoint, Protocol, FlowPorts), usize>,
+    index: FxHashMap<FlowKey, usize>,
     flows: Vec<RequiredFlow>,
+    /// Parallel to `flows`.
+    keys: Vec<FlowKey>,
     /// No new flow past this many; the first service refused is kept.
     limit: usize,
     overflow: Option<Origin>,
     user_flow_count: Option<usize>,
 }
 
-impl FlowSet {
+impl FlowSink for FlowSet {
     fn add(
         &mut self,
         source: FlowEndpoint,
@@ -332,24 +529,43 @@ impl FlowSet {
         ports: FlowPorts,
         service: &FlowService,
     ) {
-        // A host does not talk to itself; a client group is many hosts (client --> client).
-        if source == destination && !matches!(source, FlowEndpoint::Clients(_)) {
-            return;
+        if wanted(source, destination) {
+            self.add_key(flow_key(source, destination, protocol, ports), service);
         }
-        let key = (source, destination, protocol, ports);
+    }
+
+    fn done(&self) -> bool {
+        self.overflow.is_some()
+    }
+
+    fn refuse(&mut self, origin: Origin, count: usize) {
+        self.overflow = Some(origin);
+        self.user_flow_count = Some(count);
+    }
+
+    fn limit(&self) -> usize {
+        self.limit
+    }
+}
+
+impl FlowSet {
+    fn add_key(&mut self, key: FlowKey, service: &FlowService) {
         if self.flows.len() >= self.limit && !self.index.contains_key(&key) {
             self.overflow.get_or_insert(service.origin);
             return;
         }
         let i = *self.index.entry(key).or_insert_with(|| {
+            let (source, destination, protocol, ports) = unpack(key);
             self.flows.push(RequiredFlow {
                 source,
                 destination,
                 protocol,
                 ports,
-                services: Vec::new(),
+                // Most flows have one service: room for one, not the four of a first push.
+                services: Vec::with_capacity(1),
                 waived_by: None,
             });
+            self.keys.push(key);
             self.flows.len() - 1
         });
         let f = &mut self.flows[i];
@@ -358,24 +574,96 @@ impl FlowSet {
         }
     }
 
-    fn into_sorted(mut self) -> Vec<RequiredFlow> {
-        // Keys are unique: an unstable sort gives the same order, faster.
-        self.flows.sort_unstable_by(|a, b| {
-            (a.source, a.destination, a.protocol, a.ports).cmp(&(
-                b.source,
-                b.destination,
-                b.protocol,
-                b.ports,
-            ))
-        });
-        self.flows
+    fn into_sorted(self) -> Vec<RequiredFlow> {
+        // Sorting the packed keys, then moving each flow once, is much faster than
+        // sorting the flows by their fields. Keys are unique: an unstable sort.
+        let mut order: Vec<(FlowKey, usize)> = self.keys.into_iter().zip(0..).collect();
+        order.sort_unstable();
+        let mut flows: Vec<Option<RequiredFlow>> = self.flows.into_iter().map(Some).collect();
+        order
+            .into_iter()
+            .filter_map(|(_, i)| flows[i].take())
+            .collect()
+    }
+}
+
+/// One row's (or the user flows') flows before deduplication, in the order they were
+/// found, each with the index of its service.
+struct Pending<'b> {
+    services: Vec<FlowService>,
+    adds: Vec<(FlowKey, usize)>,
+    /// Adds every row has listed, counted a chunk at a time: the rows stop once it passes
+    /// `budget` (each row may list one chunk past it).
+    listed: &'b AtomicUsize,
+    budget: usize,
+    unreported: usize,
+    limit: usize,
+    /// The budget ran out, or a user flow passed the limit.
+    stopped: bool,
+}
+
+impl<'b> Pending<'b> {
+    const CHUNK: usize = 4096;
+
+    fn new(listed: &'b AtomicUsize, budget: usize, limit: usize) -> Self {
+        Self {
+            services: Vec::new(),
+            adds: Vec::new(),
+            listed,
+            budget,
+            unreported: 0,
+            limit,
+            stopped: false,
+        }
+    }
+}
+
+impl FlowSink for Pending<'_> {
+    fn add(
+        &mut self,
+        source: FlowEndpoint,
+        destination: FlowEndpoint,
+        protocol: Protocol,
+        ports: FlowPorts,
+        service: &FlowService,
+    ) {
+        if self.stopped || !wanted(source, destination) {
+            return;
+        }
+        self.unreported += 1;
+        if self.unreported == Self::CHUNK {
+            self.unreported = 0;
+            let listed = self.listed.fetch_add(Self::CHUNK, Ordering::Relaxed) + Self::CHUNK;
+            if listed > self.budget {
+                self.stopped = true;
+                return;
+            }
+        }
+        // A row has one or two services (a `<-->` row's way back), found in runs.
+        if self.services.last() != Some(service) {
+            self.services.push(service.clone());
+        }
+        let key = flow_key(source, destination, protocol, ports);
+        self.adds.push((key, self.services.len() - 1));
+    }
+
+    fn done(&self) -> bool {
+        self.stopped
+    }
+
+    fn refuse(&mut self, _origin: Origin, _count: usize) {
+        self.stopped = true;
+    }
+
+    fn limit(&self) -> usize {
+        self.limit
     }
 }
 
 /// Adds the flows of one row between two parties (reversed for the `<-->` way back).
 fn add_row_flows(
     h: &Hierarchy<'_>,
-    flows: &mut FlowSet,
+    flows: &mut impl FlowSink,
     row: &CatalogRow,
     source: &Party<'_>,
     dest: &Party<'_>,
@@ -389,7 +677,7 @@ fn add_row_flows(
     };
     for (protocol, port) in [(Protocol::Tcp, &row.tcp), (Protocol::Udp, &row.udp)] {
         let Some(port) = port else { continue };
-        for ports in h.resolve_port(port, source, dest, to) {
+        for ports in h.resolve_port(port, source, dest, to).into_iter().flatten() {
             flows.add(from, to, protocol, ports, service);
         }
         if h.needs_sql_browser(port, dest) {
@@ -418,10 +706,10 @@ fn conditions_hold(
         .all(|atom| h.atom(atom, source, dest) != atom.negated)
 }
 
-fn add_user_flows(h: &Hierarchy<'_>, flows: &mut FlowSet) {
+fn add_user_flows(h: &Hierarchy<'_>, flows: &mut impl FlowSink) {
     let model = h.model;
     for (i, f) in model.flows.iter().enumerate() {
-        if flows.overflow.is_some() {
+        if flows.done() {
             return;
         }
         let sources = h.endpoint_hosts(&f.traffic.from);
@@ -441,10 +729,9 @@ fn add_user_flows(h: &Hierarchy<'_>, flows: &mut FlowSet) {
             .len()
             .saturating_mul(dests.len())
             .saturating_mul(items);
-        if count > flows.limit {
+        if count > flows.limit() {
             // Refused before a single flow is built: memory stays flat.
-            flows.overflow = Some(service.origin);
-            flows.user_flow_count = Some(count);
+            flows.refuse(service.origin, count);
             return;
         }
         for &s in &sources {
@@ -801,9 +1088,9 @@ impl<'m> Hierarchy<'m> {
         if let Some(Value::Bool(b)) = server
             .role(&row.to)
             .and_then(|r| r.props.get("site-server-initiates"))
-            .map(|v| v.value.clone())
+            .map(|v| &v.value)
         {
-            return b;
+            return *b;
         }
         let site = server.site.or(source.site);
         site.is_some_and(|site| self.model.sites[site].props.bool("site-server-initiates"))
@@ -829,53 +1116,46 @@ impl<'m> Hierarchy<'m> {
         let value = if atom.property == "upstream" {
             Some(self.effective_upstream(party))
         } else {
-            party.props.and_then(|p| p.value(&atom.property))
+            party.props.and_then(|p| p.value_ref(&atom.property))
         };
         match (&atom.test, value) {
-            (AtomTest::Holds, Some(Value::Bool(b))) => b,
+            (AtomTest::Holds, Some(ValueRef::Bool(b))) => b,
             (AtomTest::Holds, Some(_)) => true,
-            (AtomTest::Equals(want), Some(Value::Str(s))) => &s == want,
-            (AtomTest::Equals(want), Some(Value::Int(i))) => want.parse() == Ok(i),
-            (AtomTest::Equals(want), Some(Value::Bool(b))) => want.parse() == Ok(b),
-            (AtomTest::GreaterThan(n), Some(Value::Int(i))) => i > *n,
+            (AtomTest::Equals(want), Some(ValueRef::Str(s))) => s == want,
+            (AtomTest::Equals(want), Some(ValueRef::Int(i))) => want.parse() == Ok(i),
+            (AtomTest::Equals(want), Some(ValueRef::Bool(b))) => want.parse() == Ok(b),
+            (AtomTest::GreaterThan(n), Some(ValueRef::Int(i))) => i > *n,
             _ => false,
         }
     }
 
     /// `upstream`'s value with its site-dependent default (`internet` at the top-level site).
-    fn effective_upstream(&self, party: &Party<'m>) -> Value {
-        if let Some(u) = party.props.and_then(|p| p.str("upstream")) {
-            return Value::Str(u);
+    fn effective_upstream(&self, party: &Party<'m>) -> ValueRef<'m> {
+        if let Some(u) = party.props.and_then(|p| p.str_ref("upstream")) {
+            return ValueRef::Str(u);
         }
         let top = party
             .site
             .is_some_and(|s| self.model.parent_of(s).is_none());
-        Value::Str(if top {
-            "internet".into()
-        } else {
-            "parent-site".into()
-        })
+        ValueRef::Str(if top { "internet" } else { "parent-site" })
     }
 
     /// The ports of a catalog port between two parties; `dest_endpoint` is the flow's
     /// actual destination (for `rpc-dynamic`). Alternate client ports add a second range.
+    /// At most two: an array, not a vector allocated per pair.
     fn resolve_port(
         &self,
         port: &CatalogPort,
         source: &Party<'m>,
         dest: &Party<'m>,
         dest_endpoint: FlowEndpoint,
-    ) -> Vec<FlowPorts> {
-        let single = |p: Option<u16>| {
-            p.map(|p| FlowPorts::Range(p, p))
-                .into_iter()
-                .collect::<Vec<_>>()
-        };
+    ) -> [Option<FlowPorts>; 2] {
+        let single = |p: Option<u16>| [p.map(|p| FlowPorts::Range(p, p)), None];
         let CatalogPort::Symbolic(name) = port else {
             let CatalogPort::Range(start, end) = *port else {
-                return Vec::new();
+                return [None, None];
             };
-            return vec![FlowPorts::Range(start, end)];
+            return [Some(FlowPorts::Range(start, end)), None];
         };
         let m = self.model;
         // The site whose client ports apply: the serving site system's, else the source's.
@@ -901,16 +1181,10 @@ impl<'m> Hierarchy<'m> {
                 .and_then(|(p, _)| p.port(key))
         };
         match name.as_str() {
-            "client-http" => {
-                let mut v = single(client_port("http", 80));
-                v.extend(single(client_alt("http-alternate")));
-                v
-            }
-            "client-https" => {
-                let mut v = single(client_port("https", 443));
-                v.extend(single(client_alt("https-alternate")));
-                v
-            }
+            "client-http" => [client_port("http", 80), client_alt("http-alternate")]
+                .map(|p| p.map(|p| FlowPorts::Range(p, p))),
+            "client-https" => [client_port("https", 443), client_alt("https-alternate")]
+                .map(|p| p.map(|p| FlowPorts::Range(p, p))),
             "client-notification" => single(client_port("notification", 10123)),
             "wake-on-lan" => single(client_port("wake-on-lan", 9)),
             "wake-up-proxy" => single(client_port("wake-up-proxy", 25536)),
@@ -931,7 +1205,7 @@ impl<'m> Hierarchy<'m> {
             )),
             "sql" | "sql-broker" => {
                 let Some((s, i)) = dest.instance else {
-                    return Vec::new();
+                    return [None, None];
                 };
                 let inst = &m.servers[s].sql_instances[i];
                 if name == "sql" {
@@ -942,9 +1216,9 @@ impl<'m> Hierarchy<'m> {
             }
             "rpc-dynamic" => {
                 let (a, b) = self.rpc_range(dest_endpoint);
-                vec![FlowPorts::Range(a, b)]
+                [Some(FlowPorts::Range(a, b)), None]
             }
-            _ => Vec::new(),
+            _ => [None, None],
         }
     }
 

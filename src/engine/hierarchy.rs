@@ -3,7 +3,7 @@
 //! groups per site, site databases. Built once per run, so instantiation never scans all
 //! servers per role.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -16,10 +16,10 @@ pub struct Hierarchy<'m> {
     /// Site tree: an edge parent -> child.
     sites: DiGraph<SiteId, ()>,
     site_nodes: Vec<NodeIndex>,
-    holders: HashMap<&'m str, Vec<ServerId>>,
-    site_holders: HashMap<&'m str, HashMap<SiteId, Vec<ServerId>>>,
+    holders: FxHashMap<&'m str, Vec<ServerId>>,
+    site_holders: FxHashMap<&'m str, FxHashMap<SiteId, Vec<ServerId>>>,
     site_clients: Vec<Vec<usize>>,
-    present: HashSet<&'m str>,
+    present: FxHashSet<&'m str>,
     databases: Vec<Option<(ServerId, usize)>>,
     /// Per client group, the servers of each boundary-group role that serve it
     /// (`engine::boundary`); empty when the model has no boundary group.
@@ -40,9 +40,10 @@ impl<'m> Hierarchy<'m> {
                 sites.add_edge(site_nodes[p], site_nodes[i], ());
             }
         }
-        let mut holders: HashMap<&str, Vec<ServerId>> = HashMap::new();
-        let mut site_holders: HashMap<&str, HashMap<SiteId, Vec<ServerId>>> = HashMap::new();
-        let mut present = HashSet::new();
+        let mut holders: FxHashMap<&str, Vec<ServerId>> = FxHashMap::default();
+        let mut site_holders: FxHashMap<&str, FxHashMap<SiteId, Vec<ServerId>>> =
+            FxHashMap::default();
+        let mut present = FxHashSet::default();
         for (i, server) in model.servers.iter().enumerate() {
             let roles = server
                 .roles

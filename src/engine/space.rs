@@ -97,7 +97,9 @@ pub struct RuleSpace {
     pub maybe: Vec<Region>,
 }
 
-/// Builds rule spaces, caching the place sets of each distinct endpoint.
+/// Builds rule spaces, caching the place sets of each distinct endpoint. Cloned, a
+/// builder keeps its cache: each thread builds from its own.
+#[derive(Clone)]
 pub struct SpaceBuilder<'n, 'm> {
     net: &'n Network<'m>,
     places: Vec<Place>,

@@ -29,7 +29,12 @@ pub mod yaml;
 /// writes, and that no name needs: C0 and C1 controls (line feed, carriage return, NEL,
 /// escape, ...), DEL, the line and paragraph separators, bidirectional controls, zero-width
 /// marks, the byte-order mark and the non-characters U+FFFE and U+FFFF.
+#[inline]
 pub fn forbidden_char(c: char) -> bool {
+    // Names are mostly ASCII: its controls (C0 and DEL) are the only forbidden ones there.
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
     c.is_control()
         || matches!(
             c,
@@ -60,7 +65,8 @@ pub fn visible(c: char) -> String {
 /// `s` with every forbidden character written as [`visible`]: text for a comment or a
 /// line of a report, where a name need not round-trip but must not end the line.
 pub fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(forbidden_char) {
+    // Printable ASCII, byte by byte (most messages), before decoding characters.
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b)) || !s.chars().any(forbidden_char) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -184,5 +190,42 @@ mod tests {
         }
         assert_eq!(one_line("a\nb\u{2028}"), "a\\u{000a}b\\u{2028}");
         assert_eq!(first_forbidden("ab\u{85}"), Some((2, '\u{85}')));
+    }
+
+    #[test]
+    fn the_ascii_shortcut_changes_no_answer() {
+        let by_category = |c: char| {
+            c.is_control()
+                || matches!(
+                    c,
+                    '\u{2028}'
+                        | '\u{2029}'
+                        | '\u{061c}'
+                        | '\u{200b}'..='\u{200f}'
+                        | '\u{202a}'..='\u{202e}'
+                        | '\u{2060}'..='\u{2064}'
+                        | '\u{2066}'..='\u{206f}'
+                        | '\u{feff}'
+                        | '\u{fff9}'..='\u{fffb}'
+                        | '\u{fffe}'
+                        | '\u{ffff}'
+                )
+        };
+        for c in (0..=0x10_ffff).filter_map(char::from_u32) {
+            assert_eq!(forbidden_char(c), by_category(c), "{c:?}");
+        }
+        for s in ["plain ascii ~", "tab\there", "del\u{7f}", "é", ""] {
+            let slow: String = s
+                .chars()
+                .map(|c| {
+                    if forbidden_char(c) {
+                        visible(c)
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect();
+            assert_eq!(one_line(s), slow);
+        }
     }
 }

@@ -5,8 +5,9 @@
 //! The model is what `cmflow check ROOTS` loads for the workspace folders the client
 //! gives, with the text of open documents in place of the files on disk. A check parses
 //! only the files whose text changed since the last one ([`crate::load::load_cached`]);
-//! flows, verdicts and checks are then rebuilt by [`crate::check::check_loaded`], the
-//! function `check` runs, so the editor shows what `check` prints.
+//! flows, verdicts and checks are then rebuilt by [`crate::check::recheck_loaded`], the
+//! function `check` runs taking over from the last check the stages an edit did not
+//! change, so the editor shows what `check` prints.
 //!
 //! Edits are coalesced: a change marks the model stale, and it is checked once the
 //! messages already waiting have been applied, or before answering a request that reads
@@ -45,7 +46,7 @@ use super::analysis::{self, CompletionKind, Snapshot};
 use super::convert::{self, Locator};
 use super::position::{Encoding, LineIndex};
 use super::transport::{self, Incoming};
-use crate::check::{Checked, Timings, check_loaded};
+use crate::check::{Checked, Timings, recheck_loaded};
 use crate::engine::{Phase, required_flows_bounded};
 use crate::load::{InputText, ParseCache, discover, display_path, load_cached};
 use crate::model::SourceId;
@@ -428,8 +429,8 @@ impl<W: Write> Server<W> {
     /// Loads and checks the workspace's model, then publishes every file's diagnostics.
     fn recheck(&mut self) -> io::Result<()> {
         self.stale = false;
-        let previous = self.current.take();
-        let result = self.check_and_publish();
+        let mut previous = self.current.take();
+        let result = self.check_and_publish(previous.as_mut().map(|c| &mut c.checked));
         // Freeing a large model takes long (about 2 s for the generated max model) and,
         // beside a check, slows it as much: freed once the diagnostics are out, on
         // another thread, while the editor has nothing to ask.
@@ -444,9 +445,10 @@ impl<W: Write> Server<W> {
         result
     }
 
-    /// Loads the model (parsing the changed files only), checks it, and publishes.
-    /// `CMFLOW_TIMINGS` prints each stage's time on stderr.
-    fn check_and_publish(&mut self) -> io::Result<()> {
+    /// Loads the model (parsing the changed files only), checks it (taking over from
+    /// `previous` what the edit did not change), and publishes. `CMFLOW_TIMINGS` prints
+    /// each stage's time on stderr.
+    fn check_and_publish(&mut self, previous: Option<&mut Checked>) -> io::Result<()> {
         let started = std::time::Instant::now();
         let timings = Timings::from_env();
         let (texts, unreadable) = self.inputs();
@@ -472,7 +474,7 @@ impl<W: Write> Server<W> {
         let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let loaded = load_cached(texts, crate::rules::SPEC_CODES, cache);
             timings.lap("load");
-            check_loaded(loaded, phases, &timings, |model| {
+            recheck_loaded(loaded, previous, phases, &timings, |model| {
                 required_flows_bounded(model, &Phase::ALL)
             })
         }));

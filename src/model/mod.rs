@@ -26,11 +26,27 @@ pub enum Value {
     Str(String),
 }
 
+/// A [`Value`] borrowed from the model, or a documented default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueRef<'a> {
+    Bool(bool),
+    Int(i64),
+    Str(&'a str),
+}
+
 /// The validated properties of one node, with the node's spec for defaults.
 #[derive(Clone, Debug)]
 pub struct Props {
     pub spec: &'static NodeSpec,
     pub values: Vec<(&'static str, Spanned<Value>)>,
+}
+
+/// Equal when written the same way: the same node's spec (by identity: specs are the
+/// loader's static vocabulary) and the same values at the same places.
+impl PartialEq for Props {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.spec, other.spec) && self.values == other.values
+    }
 }
 
 impl Props {
@@ -48,26 +64,38 @@ impl Props {
 
     /// A property's value, or its documented default.
     pub fn value(&self, name: &str) -> Option<Value> {
+        Some(match self.value_ref(name)? {
+            ValueRef::Bool(b) => Value::Bool(b),
+            ValueRef::Int(i) => Value::Int(i),
+            ValueRef::Str(s) => Value::Str(s.to_owned()),
+        })
+    }
+
+    /// [`Props::value`], borrowed: flow conditions read properties millions of times on a
+    /// large model, and a copied string each time was a tenth of the flow computation.
+    pub fn value_ref(&self, name: &str) -> Option<ValueRef<'_>> {
         if let Some(v) = self.get(name) {
-            return Some(v.value.clone());
+            return Some(match &v.value {
+                Value::Bool(b) => ValueRef::Bool(*b),
+                Value::Int(i) => ValueRef::Int(*i),
+                Value::Str(s) => ValueRef::Str(s),
+            });
         }
         let default = self.spec.prop(name)?.default?;
         Some(match default {
-            "#true" => Value::Bool(true),
-            "#false" => Value::Bool(false),
-            d => d
-                .parse()
-                .map_or_else(|_| Value::Str(d.to_owned()), Value::Int),
+            "#true" => ValueRef::Bool(true),
+            "#false" => ValueRef::Bool(false),
+            d => d.parse().map_or(ValueRef::Str(d), ValueRef::Int),
         })
     }
 
     pub fn bool(&self, name: &str) -> bool {
-        matches!(self.value(name), Some(Value::Bool(true)))
+        matches!(self.value_ref(name), Some(ValueRef::Bool(true)))
     }
 
     pub fn int(&self, name: &str) -> Option<i64> {
-        match self.value(name)? {
-            Value::Int(i) => Some(i),
+        match self.value_ref(name)? {
+            ValueRef::Int(i) => Some(i),
             _ => None,
         }
     }
@@ -77,8 +105,12 @@ impl Props {
     }
 
     pub fn str(&self, name: &str) -> Option<String> {
-        match self.value(name)? {
-            Value::Str(s) => Some(s),
+        self.str_ref(name).map(str::to_owned)
+    }
+
+    pub fn str_ref(&self, name: &str) -> Option<&str> {
+        match self.value_ref(name)? {
+            ValueRef::Str(s) => Some(s),
             _ => None,
         }
     }
@@ -112,7 +144,7 @@ impl SiteType {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Zone {
     pub name: Spanned<String>,
     pub subnets: Vec<Spanned<IpNet>>,
@@ -120,13 +152,13 @@ pub struct Zone {
 }
 
 /// `database server= instance=` and the `FQDN/INSTANCE` references.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct InstanceRef {
     pub server: Spanned<String>,
     pub instance: Spanned<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Site {
     pub code: Spanned<String>,
     pub site_type: SiteType,
@@ -142,14 +174,14 @@ pub struct Site {
 }
 
 /// A role node on a server: its node name (`management-point`) and properties.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Role {
     pub name: &'static str,
     pub props: Props,
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SqlInstance {
     pub name: Spanned<String>,
     pub props: Props,
@@ -178,7 +210,7 @@ impl SqlInstance {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Server {
     pub fqdn: Spanned<String>,
     pub zone: Spanned<String>,
@@ -209,7 +241,7 @@ impl Server {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ClientGroup {
     pub name: Spanned<String>,
     pub site: Spanned<String>,
@@ -223,7 +255,7 @@ pub struct ClientGroup {
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Console {
     pub name: Spanned<String>,
     pub site: Spanned<String>,
@@ -233,7 +265,7 @@ pub struct Console {
 }
 
 /// A `boundary` of a boundary group: an address space or an Active Directory site.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Boundary {
     Range(Spanned<BoundaryRange>),
     AdSite(Spanned<String>),
@@ -247,7 +279,7 @@ pub enum FallbackTime {
 }
 
 /// `fallback "NEIGHBOUR" distribution-point= software-update-point= management-point=`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Fallback {
     pub to: Spanned<String>,
     pub distribution_point: FallbackTime,
@@ -270,7 +302,7 @@ impl Fallback {
 }
 
 /// A `boundary-group`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BoundaryGroup {
     pub name: Spanned<String>,
     /// `site`: the site assigned to clients in the group.
@@ -284,7 +316,7 @@ pub struct BoundaryGroup {
 }
 
 /// `waive REASON ...`: required flows that are not wanted here.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Waiver {
     pub reason: Spanned<String>,
     pub traffic: Traffic,
@@ -309,7 +341,7 @@ impl CloudKind {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CloudService {
     pub kind: CloudKind,
     pub name: Spanned<String>,
@@ -325,7 +357,7 @@ pub enum Action {
 }
 
 /// What a firewall rule, a forbid or a user flow matches.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Traffic {
     pub from: Vec<Spanned<Endpoint>>,
     pub to: Vec<Spanned<Endpoint>>,
@@ -341,7 +373,7 @@ impl Traffic {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FirewallRule {
     pub action: Action,
     pub name: Option<Spanned<String>>,
@@ -368,7 +400,7 @@ pub enum RuleGuard {
     OutOfZone(String),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Firewall {
     pub name: Spanned<String>,
     pub default: Action,
@@ -385,7 +417,7 @@ pub struct Firewall {
 /// Where a `firewall` or `windows-firewall` keeps its rules when they are not KDL
 /// children: `source=` (a path relative to the KDL file), `format=`, and for an Azure NSG
 /// the zone it guards (`attached=`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FirewallSource {
     pub path: Spanned<String>,
     pub format: Spanned<crate::load::sources::SourceFormat>,
@@ -400,7 +432,7 @@ pub enum Direction {
     Out,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct HostRule {
     pub action: Action,
     pub direction: Direction,
@@ -418,7 +450,7 @@ pub struct HostRule {
 }
 
 /// A `windows-firewall` on a server or client group.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct HostFirewall {
     pub inbound: Action,
     pub outbound: Action,
@@ -428,13 +460,13 @@ pub struct HostFirewall {
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Forbid {
     pub traffic: Traffic,
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Policy {
     pub name: Spanned<String>,
     pub severity: crate::diag::Severity,
@@ -444,7 +476,7 @@ pub struct Policy {
 }
 
 /// A user-declared required flow.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct UserFlow {
     pub name: Spanned<String>,
     pub traffic: Traffic,
@@ -479,7 +511,7 @@ impl Edition {
 }
 
 /// The model's `catalog` node: the edition and the extra catalogs it includes.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CatalogChoice {
     pub edition: Edition,
     /// Extra catalogs (`include "windows-domain"`), sorted, without duplicates.

@@ -143,6 +143,15 @@ impl SourceMap {
         }
     }
 
+    /// The number of files, the catalog's included.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
     /// The number of user files (the catalog excluded).
     pub fn user_file_count(&self) -> usize {
         self.files.iter().filter(|f| !f.builtin).count()

@@ -2,6 +2,8 @@
 //! default) or by a host firewall. One diagnostic per deciding rule (or default) and pair
 //! of endpoints, listing every port it blocks between them.
 
+use rayon::prelude::*;
+
 use super::context::{Context, PortSet, endpoint_ref, flow_part, short_list_of};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
 use crate::engine::{
@@ -77,9 +79,15 @@ pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
     let groups = cx.decisions_by_deciding_rule(|flow, d| {
         d.outcome == Outcome::Deny && cx.forbids_of(flow, d.ports).is_empty()
     });
-    for ((filter, by, source, destination), parts) in groups {
-        out.push(diagnostic(cx, filter, by, source, destination, &parts));
-    }
+    // A default-deny firewall nobody has described yet blocks most of a large model's
+    // flows: its tens of thousands of diagnostics are written on every thread.
+    out.par_extend(
+        groups
+            .into_par_iter()
+            .map(|((filter, by, source, destination), parts)| {
+                diagnostic(cx, filter, by, source, destination, &parts)
+            }),
+    );
 }
 
 fn diagnostic(

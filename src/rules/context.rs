@@ -6,6 +6,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
+use rayon::prelude::*;
+
 use crate::diag::Label;
 use crate::engine::{
     DecidedBy, Decision, Filter, FlowEndpoint, FlowPorts, FlowVerdict, Network, Origin, Outcome,
@@ -119,11 +121,15 @@ impl<'a, 'm> Context<'a, 'm> {
     /// rule index; computed once for the shadowed-rule and policy checks.
     pub fn rule_spaces(&self) -> &[Vec<RuleSpace>] {
         self.spaces.get_or_init(|| {
-            let mut builder = SpaceBuilder::new(self.net);
+            // Firewalls side by side, each thread with its own builder.
+            let builder = SpaceBuilder::new(self.net);
             self.model
                 .firewalls
-                .iter()
-                .map(|fw| fw.rules.iter().map(|r| builder.space(&r.traffic)).collect())
+                .par_iter()
+                .map_init(
+                    || builder.clone(),
+                    |builder, fw| fw.rules.iter().map(|r| builder.space(&r.traffic)).collect(),
+                )
                 .collect()
         })
     }

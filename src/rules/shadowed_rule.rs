@@ -8,11 +8,13 @@
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
+use rayon::prelude::*;
+
 use super::context::{Context, RuleKey};
 use crate::diag::{Diagnostic, Label, RuleInfo, Severity};
 use fixedbitset::FixedBitSet;
 
-use crate::engine::{DecidedBy, Filter, Region, covered_by, intervals};
+use crate::engine::{DecidedBy, Filter, Region, RuleSpace, covered_by, intervals};
 use crate::model::{Action, RuleGuard};
 
 /// Beyond this many pieces, the remainder of a rule is not analysed further (the rule is
@@ -60,44 +62,54 @@ pub struct Shadowed {
 
 /// Every shadowed rule of every network firewall.
 pub fn find(cx: &Context<'_, '_>) -> Vec<Shadowed> {
+    // Firewalls side by side.
+    let found: Vec<Vec<Shadowed>> = cx
+        .rule_spaces()
+        .par_iter()
+        .enumerate()
+        .map(|(f, spaces)| shadowed_in(cx, f, spaces))
+        .collect();
+    found.into_iter().flatten().collect()
+}
+
+/// The shadowed rules of network firewall `f`, whose rules' spaces are `spaces`.
+fn shadowed_in(cx: &Context<'_, '_>, f: usize, spaces: &[RuleSpace]) -> Vec<Shadowed> {
     let mut found = Vec::new();
-    for (f, spaces) in cx.rule_spaces().iter().enumerate() {
-        let rules = &cx.model.firewalls[f].rules;
-        // What each rule may match (its target) and surely matches (its cover), as place
-        // sets: an earlier rule whose cover misses the target's sources or destinations
-        // takes no part of it, and is skipped without comparing regions (a region
-        // comparison scans bit sets as large as the model's places, and a firewall with
-        // hundreds of rules would compare every pair).
-        let targets: Vec<Footprint> = spaces.iter().map(|s| Footprint::of(&s.maybe)).collect();
-        let covers: Vec<Footprint> = spaces.iter().map(|s| Footprint::of(&s.yes)).collect();
-        // Everything the rules above rule `i` surely match, together: a rule reaching
-        // beyond it (the closing `deny` of a long rule set) is not covered, and carving
-        // it region by region would only find that out after thousands of regions.
-        let mut above = Reach::default();
-        for i in 1..spaces.len() {
-            above.add(&spaces[i - 1].yes);
-            if spaces[i].maybe.is_empty()
-                || rules[i].uncertain.is_some()
-                || !above.holds(&spaces[i].maybe)
-            {
-                continue;
-            }
-            // An uncertain rule may not match at all, and a guarded rule (an NSG's
-            // inbound or outbound) covers only the flows its guard lets it see: it covers
-            // a rule of the same guard, never an unguarded one.
-            let earlier = (0..i)
-                .filter(|&j| {
-                    rules[j].uncertain.is_none()
-                        && (rules[j].guard == RuleGuard::Always || rules[j].guard == rules[i].guard)
-                        && covers[j].may_meet(&targets[i])
-                })
-                .map(|j| (j, spaces[j].yes.as_slice()));
-            if let Some(covers) = covered_by(&spaces[i].maybe, earlier, LIMIT) {
-                found.push(Shadowed {
-                    key: (Filter::Network(f), i),
-                    covers,
-                });
-            }
+    let rules = &cx.model.firewalls[f].rules;
+    // What each rule may match (its target) and surely matches (its cover), as place
+    // sets: an earlier rule whose cover misses the target's sources or destinations
+    // takes no part of it, and is skipped without comparing regions (a region
+    // comparison scans bit sets as large as the model's places, and a firewall with
+    // hundreds of rules would compare every pair).
+    let targets: Vec<Footprint> = spaces.iter().map(|s| Footprint::of(&s.maybe)).collect();
+    let covers: Vec<Footprint> = spaces.iter().map(|s| Footprint::of(&s.yes)).collect();
+    // Everything the rules above rule `i` surely match, together: a rule reaching
+    // beyond it (the closing `deny` of a long rule set) is not covered, and carving
+    // it region by region would only find that out after thousands of regions.
+    let mut above = Reach::default();
+    for i in 1..spaces.len() {
+        above.add(&spaces[i - 1].yes);
+        if spaces[i].maybe.is_empty()
+            || rules[i].uncertain.is_some()
+            || !above.holds(&spaces[i].maybe)
+        {
+            continue;
+        }
+        // An uncertain rule may not match at all, and a guarded rule (an NSG's
+        // inbound or outbound) covers only the flows its guard lets it see: it covers
+        // a rule of the same guard, never an unguarded one.
+        let earlier = (0..i)
+            .filter(|&j| {
+                rules[j].uncertain.is_none()
+                    && (rules[j].guard == RuleGuard::Always || rules[j].guard == rules[i].guard)
+                    && covers[j].may_meet(&targets[i])
+            })
+            .map(|j| (j, spaces[j].yes.as_slice()));
+        if let Some(covers) = covered_by(&spaces[i].maybe, earlier, LIMIT) {
+            found.push(Shadowed {
+                key: (Filter::Network(f), i),
+                covers,
+            });
         }
     }
     found

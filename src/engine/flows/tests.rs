@@ -1152,3 +1152,156 @@ clients "Office" site="P01" zone="dc" install="push"
         ],
     );
 }
+
+mod packed_keys {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn endpoint() -> impl Strategy<Value = FlowEndpoint> {
+        let index = prop_oneof![
+            0usize..4,
+            Just(usize::MAX >> 3),
+            any::<u32>().prop_map(|i| i as usize)
+        ];
+        prop_oneof![
+            index.clone().prop_map(FlowEndpoint::Server),
+            index.clone().prop_map(FlowEndpoint::Clients),
+            index.clone().prop_map(FlowEndpoint::Console),
+            index.prop_map(FlowEndpoint::Cloud),
+            Just(FlowEndpoint::Internet),
+        ]
+    }
+
+    fn identity() -> impl Strategy<Value = (FlowEndpoint, FlowEndpoint, Protocol, FlowPorts)> {
+        let ports = prop_oneof![
+            (any::<u16>(), any::<u16>()).prop_map(|(a, b)| FlowPorts::Range(a.min(b), a.max(b))),
+            Just(FlowPorts::Range(0, 0)),
+            Just(FlowPorts::Range(u16::MAX, u16::MAX)),
+            Just(FlowPorts::Echo),
+        ];
+        let protocol = prop_oneof![
+            Just(Protocol::Tcp),
+            Just(Protocol::Udp),
+            Just(Protocol::Icmp)
+        ];
+        (endpoint(), endpoint(), protocol, ports)
+    }
+
+    proptest! {
+        /// The packed key orders and identifies flows exactly as their fields do, and
+        /// unpacks to them: the flows' order and deduplication rest on it.
+        #[test]
+        fn order_and_equality_are_the_fields(a in identity(), b in identity()) {
+            let key = |(s, d, p, ports): (FlowEndpoint, FlowEndpoint, Protocol, FlowPorts)| {
+                flow_key(s, d, p, ports)
+            };
+            prop_assert_eq!(key(a).cmp(&key(b)), a.cmp(&b));
+            prop_assert_eq!(key(a) == key(b), a == b);
+            prop_assert_eq!(unpack(key(a)), a);
+        }
+    }
+}
+
+mod side_by_side {
+    use super::*;
+
+    /// The Contoso example as one text (its files hold one model).
+    fn contoso() -> Model {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/contoso");
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .expect("the example")
+            .map(|e| e.expect("an entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "kdl"))
+            .collect();
+        names.sort();
+        let text: String = names
+            .iter()
+            .map(|p| std::fs::read_to_string(p).expect("a file") + "\n")
+            .collect();
+        load(&text)
+    }
+
+    fn rows(model: &Model) -> Vec<&'static CatalogRow> {
+        crate::catalog::for_model(model).rows.iter().collect()
+    }
+
+    #[test]
+    fn gives_the_flows_of_one_row_after_another() {
+        let model = contoso();
+        let h = Hierarchy::new(&model);
+        let rows = rows(&model);
+        let expected = format!("{:?}", one_by_one(&h, &rows, true, usize::MAX).ok());
+        assert!(expected.len() > 10_000, "the example requires flows");
+        for threads in [2, 3, 5] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a pool");
+            let flows = pool.install(|| side_by_side(&h, &rows, true, usize::MAX));
+            assert_eq!(format!("{flows:?}"), expected, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn leaves_the_limit_to_one_row_after_another() {
+        let model = contoso();
+        let h = Hierarchy::new(&model);
+        let rows = rows(&model);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("a pool");
+        let all = one_by_one(&h, &rows, true, usize::MAX).map_or(0, |f| f.len());
+
+        // Under the limit, and at it, side by side; one flow fewer: one by one, which
+        // names the row that passed it.
+        assert!(
+            pool.install(|| side_by_side(&h, &rows, true, all))
+                .is_some()
+        );
+        assert!(
+            pool.install(|| side_by_side(&h, &rows, true, all - 1))
+                .is_none()
+        );
+        assert!(pool.install(|| side_by_side(&h, &rows, true, 10)).is_none());
+        let Err(too_many) = one_by_one(&h, &rows, true, 10) else {
+            panic!("past the limit");
+        };
+        let Origin::Catalog(row) = too_many.origin else {
+            panic!("a catalog row passed the limit");
+        };
+        assert!(rows.iter().any(|r| std::ptr::eq(*r, row)));
+        // A row that lists past the budget stops, a chunk late.
+        let listed = AtomicUsize::new(0);
+        let mut p = Pending::new(&listed, Pending::CHUNK, 10);
+        let service = FlowService {
+            origin: Origin::User(0),
+            source_role: "flow",
+            destination_role: "flow",
+            phase: Phase::Operation,
+        };
+        for port in 0..3 * Pending::CHUNK {
+            let port = u16::try_from(port).expect("a port");
+            p.add(
+                FlowEndpoint::Server(0),
+                FlowEndpoint::Server(1),
+                Protocol::Tcp,
+                FlowPorts::Range(port, port),
+                &service,
+            );
+        }
+        assert!(p.stopped);
+        assert_eq!(p.adds.len(), 2 * Pending::CHUNK - 1);
+        assert_eq!(p.services, [service]);
+        // One thread: one by one.
+        let single = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("a pool");
+        assert!(
+            single
+                .install(|| side_by_side(&h, &rows, true, usize::MAX))
+                .is_none()
+        );
+    }
+}
