@@ -24,10 +24,8 @@
 //!
 //! Both give the decisions of the scan the index replaced, in its order.
 
-use std::sync::Arc;
-
 use ipnet::IpNet;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
 use super::{DecidedBy, Decision, Filter, Outcome};
 use crate::engine::FlowPorts;
@@ -303,8 +301,6 @@ struct FirewallIndex<'m> {
     words: usize,
     from: SideIndex<'m>,
     to: SideIndex<'m>,
-    /// The place sets of both sides, each kept once.
-    interned: HashSet<Arc<[u64]>>,
     /// By protocol: the elementary intervals (for pairs of many candidates) and the
     /// rules' own intervals (for the others), each built when first needed.
     ports: [Option<PortIndex>; 3],
@@ -326,9 +322,14 @@ fn rule_id(i: usize) -> u32 {
 /// ([`Network::list_matches`]), so a place's sets are the union of its items' rules.
 struct SideIndex<'m> {
     words: usize,
-    /// By place id: the rules whose list may match the place, then (the next `words`)
-    /// those whose list surely matches it, guards and uncertainty applied.
-    places: Vec<Option<Arc<[u64]>>>,
+    /// By zone id, what every place of the zone has: the rules naming `any` or the zone,
+    /// as bit sets (those whose list may match the place, then in the next `words` those
+    /// whose list surely matches it), guards and uncertainty applied.
+    bases: Vec<Option<Vec<u64>>>,
+    /// By place id, the rules the place has beyond its zone's base ([`SURE`] set on
+    /// those whose list surely matches it): a few per place, where whole bit sets per
+    /// place would be most of the memory a verdict touches.
+    places: Vec<Option<Box<[u32]>>>,
     /// Rules naming `any`.
     any: Vec<u64>,
     /// `zone:` items by zone id; a name that no zone has names no place.
@@ -364,6 +365,7 @@ impl<'m> SideIndex<'m> {
         let zone_count = net.zones.len();
         let mut side = Self {
             words,
+            bases: vec![None; zone_count],
             places: vec![None; net.place_count()],
             any: vec![0; words],
             zones: vec![Vec::new(); zone_count],
@@ -473,13 +475,11 @@ impl<'m> SideIndex<'m> {
         rules: &[FirewallRule],
         place: Place,
         from_side: bool,
-    ) -> Vec<u64> {
+        sets: &mut Vec<u64>,
+    ) {
         let words = self.words;
-        let mut sets = vec![0u64; 2 * words];
-        sets[..words].copy_from_slice(&self.any);
-        sets[words..].copy_from_slice(&self.any);
         let zone = net.place_zone(place);
-        Self::add(&mut sets, words, &self.zones[zone], Tri::Yes);
+        self.zone_sets(zone, sets);
         // The host's name, and whether it compares exactly (not as an FQDN).
         let host = match place {
             Place::Host(FlowEndpoint::Server(i)) => Some((&model.servers[i].fqdn.value, false)),
@@ -500,13 +500,13 @@ impl<'m> SideIndex<'m> {
                         .iter()
                         .any(|item| matches!(&item.value, Endpoint::Host(h) if h == name));
                 if names {
-                    Self::add(&mut sets, words, &[r], Tri::Yes);
+                    Self::add(sets, words, &[r], Tri::Yes);
                 }
             }
         }
-        self.add_cidrs(net, model, place, zone, &mut sets);
+        self.add_cidrs(net, model, place, zone, sets);
         for (endpoint, rules) in &self.others {
-            Self::add(&mut sets, words, rules, net.matches(endpoint, place));
+            Self::add(sets, words, rules, net.matches(endpoint, place));
         }
         // A list whose best item is unknown may still name the place by its `cidr:`
         // items together; never a server with an address, which its address decides.
@@ -515,7 +515,7 @@ impl<'m> SideIndex<'m> {
         if !addressed_server {
             for &r in &self.unions {
                 let r = r as usize;
-                if bit(&sets, r) && !bit(&sets[words..], r) {
+                if bit(sets, r) && !bit(&sets[words..], r) {
                     let rule = &rules[r].traffic;
                     let list = if from_side { &rule.from } else { &rule.to };
                     if net.list_matches(list, place) == Tri::Yes {
@@ -524,13 +524,85 @@ impl<'m> SideIndex<'m> {
                 }
             }
         }
+        self.mask(zone, sets);
+    }
+
+    /// The rules naming `any` or the zone, unmasked, into `sets` (both halves).
+    fn zone_sets(&self, zone: usize, sets: &mut Vec<u64>) {
+        let words = self.words;
+        sets.clear();
+        sets.extend_from_slice(&self.any);
+        sets.extend_from_slice(&self.any);
+        Self::add(sets, words, &self.zones[zone], Tri::Yes);
+    }
+
+    /// Hides the rules whose guard does not see the zone, and makes the uncertain ones
+    /// unsure.
+    fn mask(&self, zone: usize, sets: &mut [u64]) {
+        let words = self.words;
         let sees = self.guard_zones[zone].as_deref();
         for w in 0..words {
             let hidden = self.guarded[w] & !sees.map_or(0, |s| s[w]);
             sets[w] &= !hidden;
             sets[words + w] &= !(hidden | self.unsure[w]);
         }
-        sets
+    }
+
+    /// The zone's base ([`SideIndex::bases`]), computed once.
+    fn base(&mut self, zone: usize) -> &[u64] {
+        if self.bases[zone].is_none() {
+            let mut sets = Vec::with_capacity(2 * self.words);
+            self.zone_sets(zone, &mut sets);
+            self.mask(zone, &mut sets);
+            self.bases[zone] = Some(sets);
+        }
+        self.bases[zone].as_deref().unwrap_or_default()
+    }
+
+    /// The place's sets into `out`: its zone's base and its own rules, these found once
+    /// (`full` is scratch space).
+    #[allow(clippy::too_many_arguments)]
+    fn place_sets(
+        &mut self,
+        net: &Network<'_>,
+        model: &Model,
+        rules: &[FirewallRule],
+        place: Place,
+        from_side: bool,
+        full: &mut Vec<u64>,
+        out: &mut Vec<u64>,
+    ) {
+        let words = self.words;
+        let id = net.place_id(place);
+        let zone = net.place_zone(place);
+        if self.places[id].is_none() {
+            self.sets(net, model, rules, place, from_side, full);
+            let base = self.base(zone);
+            let mut own = Vec::new();
+            for w in 0..words {
+                let mut beyond = (full[w] & !base[w]) | (full[words + w] & !base[words + w]);
+                while beyond != 0 {
+                    let b = beyond.trailing_zeros();
+                    beyond &= beyond - 1;
+                    let sure = if full[words + w] >> b & 1 == 1 {
+                        SURE
+                    } else {
+                        0
+                    };
+                    own.push((rule_id(w * 64) + b) | sure);
+                }
+            }
+            self.places[id] = Some(own.into_boxed_slice());
+        }
+        out.clear();
+        out.extend_from_slice(self.base(zone));
+        for &r in self.places[id].as_deref().unwrap_or_default() {
+            let i = (r & !SURE) as usize;
+            set_bit(out, i);
+            if r & SURE != 0 {
+                set_bit(out, words * 64 + i);
+            }
+        }
     }
 
     /// The `cidr:` items' rules: by prefix lookups for a place with an address, by the
@@ -592,21 +664,9 @@ impl<'m> SideIndex<'m> {
 /// The candidate rules of one firewall for one (source, destination) pair.
 pub(super) struct PairRules {
     firewall: usize,
-    /// Rules whose `from` and `to` may match, then (the next words) those whose `from`
-    /// and `to` surely match.
-    sets: Vec<u64>,
-    /// The same rules, ascending, [`SURE`] set on the sure ones.
+    /// The rules whose `from` and `to` may match, ascending, [`SURE`] set on those whose
+    /// `from` and `to` surely match.
     candidates: Vec<u32>,
-}
-
-impl PairRules {
-    fn may(&self) -> &[u64] {
-        &self.sets[..self.sets.len() / 2]
-    }
-
-    fn yes(&self) -> &[u64] {
-        &self.sets[self.sets.len() / 2..]
-    }
 }
 
 /// A firewall's index, created empty on first use.
@@ -622,7 +682,6 @@ fn firewall_index<'a, 'm>(
             words: rules.len().div_ceil(64),
             from: SideIndex::new(net, rules, true),
             to: SideIndex::new(net, rules, false),
-            interned: HashSet::default(),
             ports: [None, None, None],
             rule_ports: [None, None, None],
         }
@@ -650,6 +709,12 @@ pub(super) struct RuleIndex<'m> {
     left: Vec<(u32, u32)>,
     /// A rule naming `rpc`: its intervals with the destination's range.
     covered: Vec<(u32, u32)>,
+    /// A pair's source and destination sets, a place's sets before they are split into
+    /// its zone's and its own, and a pair's candidates as bit sets.
+    from_sets: Vec<u64>,
+    to_sets: Vec<u64>,
+    full: Vec<u64>,
+    pair_sets: Vec<u64>,
 }
 
 impl<'m> RuleIndex<'m> {
@@ -662,37 +727,11 @@ impl<'m> RuleIndex<'m> {
             remaining: Vec::new(),
             left: Vec::new(),
             covered: Vec::new(),
+            from_sets: Vec::new(),
+            to_sets: Vec::new(),
+            full: Vec::new(),
+            pair_sets: Vec::new(),
         }
-    }
-
-    /// The rules of `fw` whose `from` (or `to`) may, and surely, match a place.
-    fn place(&mut self, net: &Network<'_>, fw: usize, place: Place, from_side: bool) -> Arc<[u64]> {
-        let id = net.place_id(place);
-        let model = self.model;
-        let index = firewall_index(&mut self.firewalls, model, net, fw);
-        let side = if from_side {
-            &mut index.from
-        } else {
-            &mut index.to
-        };
-        if let Some(sets) = &side.places[id] {
-            return sets.clone();
-        }
-        let sets = side.sets(net, model, &model.firewalls[fw].rules, place, from_side);
-        let sets: Arc<[u64]> = if let Some(known) = index.interned.get(sets.as_slice()) {
-            known.clone()
-        } else {
-            let sets: Arc<[u64]> = sets.into();
-            index.interned.insert(sets.clone());
-            sets
-        };
-        let side = if from_side {
-            &mut index.from
-        } else {
-            &mut index.to
-        };
-        side.places[id] = Some(sets.clone());
-        sets
     }
 
     /// The candidate rules of `fw` for flows from `source` to `destination`.
@@ -703,26 +742,30 @@ impl<'m> RuleIndex<'m> {
         source: Place,
         destination: Place,
     ) -> PairRules {
-        let from = self.place(net, fw, source, true);
-        let to = self.place(net, fw, destination, false);
-        let words = from.len() / 2;
-        // Both halves (may, then yes) at once: a rule is in either only if both sides
-        // have it.
-        let sets: Vec<u64> = from.iter().zip(to.iter()).map(|(a, b)| a & b).collect();
-        let count: u32 = sets[..words].iter().map(|w| w.count_ones()).sum();
-        let mut candidates = Vec::with_capacity(count as usize);
-        for (w, (&may, &yes)) in sets[..words].iter().zip(&sets[words..]).enumerate() {
-            let mut left = may;
-            while left != 0 {
-                let b = left.trailing_zeros();
-                left &= left - 1;
+        let model = self.model;
+        let rules = &model.firewalls[fw].rules;
+        let index = firewall_index(&mut self.firewalls, model, net, fw);
+        let words = index.words;
+        let (from, to, full) = (&mut self.from_sets, &mut self.to_sets, &mut self.full);
+        index
+            .from
+            .place_sets(net, model, rules, source, true, full, from);
+        index
+            .to
+            .place_sets(net, model, rules, destination, false, full, to);
+        let mut candidates = Vec::new();
+        for w in 0..words {
+            let mut may = from[w] & to[w];
+            let yes = from[words + w] & to[words + w];
+            while may != 0 {
+                let b = may.trailing_zeros();
+                may &= may - 1;
                 let sure = if yes >> b & 1 == 1 { SURE } else { 0 };
                 candidates.push((rule_id(w * 64) + b) | sure);
             }
         }
         PairRules {
             firewall: fw,
-            sets,
             candidates,
         }
     }
@@ -751,12 +794,23 @@ impl<'m> RuleIndex<'m> {
             let crossed = ports.starts.partition_point(|&s| s <= hi)
                 - ports.starts.partition_point(|&s| s <= lo);
             if crossed <= pair.candidates.len() {
+                let sets = &mut self.pair_sets;
+                sets.clear();
+                sets.resize(2 * words, 0);
+                for &candidate in &pair.candidates {
+                    let r = (candidate & !SURE) as usize;
+                    set_bit(sets, r);
+                    if candidate & SURE != 0 {
+                        set_bit(sets, words * 64 + r);
+                    }
+                }
+                let (may, yes) = sets.split_at(words);
                 Self::decide_by_ports(
                     ports,
                     &mut self.covering,
                     &mut self.runs,
-                    firewall,
-                    pair,
+                    (fw, firewall),
+                    (may, yes),
                     flow,
                     rpc,
                     out,
@@ -849,13 +903,12 @@ impl<'m> RuleIndex<'m> {
         ports: &PortIndex,
         covering: &mut Vec<u64>,
         runs: &mut Vec<(u32, u32, u32)>,
-        firewall: &Firewall,
-        pair: &PairRules,
+        (fw, firewall): (usize, &Firewall),
+        (may, yes): (&[u64], &[u64]),
         flow: &RequiredFlow,
         rpc: (u16, u16),
         out: &mut Vec<Decision>,
     ) {
-        let may = pair.may();
         let words = may.len();
         runs.clear();
         let (lo, hi) = flow.ports.interval();
@@ -936,7 +989,7 @@ impl<'m> RuleIndex<'m> {
 
         // The scan decides rule by rule, each on its ports in order, then the default.
         runs.sort_by_key(|run| run.0);
-        let filter = Filter::Network(pair.firewall);
+        let filter = Filter::Network(fw);
         out.extend(runs.iter().map(|&(decider, a, b)| {
             let (by, outcome) = if decider == u32::MAX {
                 (
@@ -948,7 +1001,7 @@ impl<'m> RuleIndex<'m> {
                 )
             } else {
                 let r = decider as usize;
-                let outcome = match (bit(pair.yes(), r), firewall.rules[r].action) {
+                let outcome = match (bit(yes, r), firewall.rules[r].action) {
                     (false, _) => Outcome::Unknown,
                     (true, Action::Allow) => Outcome::Allow,
                     (true, Action::Deny) => Outcome::Deny,
