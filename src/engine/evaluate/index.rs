@@ -336,7 +336,10 @@ struct SideIndex<'m> {
     zones: Vec<Vec<u32>>,
     /// `host:` items by name ignoring case: servers' FQDNs compare so; consoles' and
     /// cloud services' names compare exactly, so their rules are checked item by item.
-    hosts: HashMap<Caseless<'m>, Vec<u32>>,
+    /// A name's rules are `host_rules[host_at[k]..host_at[k + 1]]`, `k` its number.
+    hosts: HashMap<Caseless<'m>, u32>,
+    host_at: Vec<u32>,
+    host_rules: Vec<u32>,
     /// `cidr:` items by network (host bits cleared), for places with an address, with
     /// the prefix lengths in use.
     cidr_networks: HashMap<IpNet, Vec<u32>>,
@@ -360,9 +363,16 @@ struct SideIndex<'m> {
 }
 
 impl<'m> SideIndex<'m> {
-    fn new(net: &Network<'_>, rules: &'m [FirewallRule], from_side: bool) -> Self {
+    fn new(
+        net: &Network<'_>,
+        zone_ids: &HashMap<&str, usize>,
+        rules: &'m [FirewallRule],
+        from_side: bool,
+    ) -> Self {
         let words = rules.len().div_ceil(64);
         let zone_count = net.zones.len();
+        // (name number, rule) of every `host:` item, gathered by name below.
+        let mut host_items: Vec<(u32, u32)> = Vec::new();
         let mut side = Self {
             words,
             bases: vec![None; zone_count],
@@ -370,6 +380,8 @@ impl<'m> SideIndex<'m> {
             any: vec![0; words],
             zones: vec![Vec::new(); zone_count],
             hosts: HashMap::default(),
+            host_at: Vec::new(),
+            host_rules: Vec::new(),
             cidr_networks: HashMap::default(),
             cidr_lengths: Vec::new(),
             cidrs: Vec::new(),
@@ -394,11 +406,15 @@ impl<'m> SideIndex<'m> {
                 match &item.value {
                     Endpoint::Any => set_bit(&mut side.any, i),
                     Endpoint::Zone(z) => {
-                        if let Some(zone) = net.zone_id(z) {
+                        if let Some(&zone) = zone_ids.get(z.as_str()) {
                             side.zones[zone].push(r);
                         }
                     }
-                    Endpoint::Host(h) => side.hosts.entry(Caseless(h)).or_default().push(r),
+                    Endpoint::Host(h) => {
+                        let next = rule_id(side.hosts.len());
+                        let k = *side.hosts.entry(Caseless(h)).or_insert(next);
+                        host_items.push((k, r));
+                    }
                     Endpoint::Cidr(net) => {
                         cidr_items += 1;
                         cidrs.entry(*net).or_default().push(r);
@@ -423,7 +439,7 @@ impl<'m> SideIndex<'m> {
             };
             if let Some(zone) = guard_zone {
                 set_bit(&mut side.guarded, i);
-                if let Some(zone) = net.zone_id(zone) {
+                if let Some(&zone) = zone_ids.get(zone.as_str()) {
                     set_bit(
                         side.guard_zones[zone].get_or_insert_with(|| vec![0; words]),
                         i,
@@ -433,6 +449,20 @@ impl<'m> SideIndex<'m> {
             if from_side && rule.uncertain.is_some() {
                 set_bit(&mut side.unsure, i);
             }
+        }
+        // A counting sort by name: rules stay ascending within a name.
+        side.host_at = vec![0; side.hosts.len() + 1];
+        for &(k, _) in &host_items {
+            side.host_at[k as usize + 1] += 1;
+        }
+        for k in 1..side.host_at.len() {
+            side.host_at[k] += side.host_at[k - 1];
+        }
+        let mut next = side.host_at.clone();
+        side.host_rules = vec![0; host_items.len()];
+        for &(k, r) in &host_items {
+            side.host_rules[next[k as usize] as usize] = r;
+            next[k as usize] += 1;
         }
         let mut cidrs: Vec<(IpNet, Vec<u32>)> = cidrs.into_iter().collect();
         cidrs.sort_unstable_by_key(|(net, _)| *net);
@@ -490,8 +520,10 @@ impl<'m> SideIndex<'m> {
             _ => None,
         };
         if let Some((name, exact)) = host
-            && let Some(named) = self.hosts.get(&Caseless(name))
+            && let Some(&k) = self.hosts.get(&Caseless(name))
         {
+            let k = k as usize;
+            let named = &self.host_rules[self.host_at[k] as usize..self.host_at[k + 1] as usize];
             for &r in named {
                 let rule = &rules[r as usize].traffic;
                 let list = if from_side { &rule.from } else { &rule.to };
@@ -578,9 +610,11 @@ impl<'m> SideIndex<'m> {
         if self.places[id].is_none() {
             self.sets(net, model, rules, place, from_side, full);
             let base = self.base(zone);
-            let mut own = Vec::new();
+            let beyond = |w: usize| (full[w] & !base[w]) | (full[words + w] & !base[words + w]);
+            let count: u32 = (0..words).map(|w| beyond(w).count_ones()).sum();
+            let mut own = Vec::with_capacity(count as usize);
             for w in 0..words {
-                let mut beyond = (full[w] & !base[w]) | (full[words + w] & !base[words + w]);
+                let mut beyond = beyond(w);
                 while beyond != 0 {
                     let b = beyond.trailing_zeros();
                     beyond &= beyond - 1;
@@ -674,14 +708,15 @@ fn firewall_index<'a, 'm>(
     slots: &'a mut [Option<FirewallIndex<'m>>],
     model: &'m Model,
     net: &Network<'_>,
+    zone_ids: &HashMap<&str, usize>,
     fw: usize,
 ) -> &'a mut FirewallIndex<'m> {
     slots[fw].get_or_insert_with(|| {
         let rules = &model.firewalls[fw].rules;
         FirewallIndex {
             words: rules.len().div_ceil(64),
-            from: SideIndex::new(net, rules, true),
-            to: SideIndex::new(net, rules, false),
+            from: SideIndex::new(net, zone_ids, rules, true),
+            to: SideIndex::new(net, zone_ids, rules, false),
             ports: [None, None, None],
             rule_ports: [None, None, None],
         }
@@ -700,6 +735,9 @@ pub(super) struct RuleIndex<'m> {
     /// The model of the network the index is asked about (the rules' names are
     /// borrowed from it).
     model: &'m Model,
+    /// Zone ids by name ([`Network::zone_id`], with a faster hash: rules name zones
+    /// thousands of times).
+    zone_ids: HashMap<&'m str, usize>,
     firewalls: Vec<Option<FirewallIndex<'m>>>,
     covering: Vec<u64>,
     /// (first rule or `u32::MAX` for the default, first port, last port).
@@ -721,6 +759,12 @@ impl<'m> RuleIndex<'m> {
     pub(super) fn new(net: &Network<'m>) -> Self {
         Self {
             model: net.model,
+            zone_ids: net
+                .zones
+                .iter()
+                .enumerate()
+                .map(|(id, zone)| (zone.name, id))
+                .collect(),
             firewalls: (0..net.model.firewalls.len()).map(|_| None).collect(),
             covering: Vec::new(),
             runs: Vec::new(),
@@ -744,7 +788,7 @@ impl<'m> RuleIndex<'m> {
     ) -> PairRules {
         let model = self.model;
         let rules = &model.firewalls[fw].rules;
-        let index = firewall_index(&mut self.firewalls, model, net, fw);
+        let index = firewall_index(&mut self.firewalls, model, net, &self.zone_ids, fw);
         let words = index.words;
         let (from, to, full) = (&mut self.from_sets, &mut self.to_sets, &mut self.full);
         index
@@ -753,7 +797,8 @@ impl<'m> RuleIndex<'m> {
         index
             .to
             .place_sets(net, model, rules, destination, false, full, to);
-        let mut candidates = Vec::new();
+        let count: u32 = (0..words).map(|w| (from[w] & to[w]).count_ones()).sum();
+        let mut candidates = Vec::with_capacity(count as usize);
         for w in 0..words {
             let mut may = from[w] & to[w];
             let yes = from[words + w] & to[words + w];
@@ -784,7 +829,7 @@ impl<'m> RuleIndex<'m> {
         let model = self.model;
         let firewall = &model.firewalls[fw];
         let slot = protocol_slot(flow.protocol);
-        let index = firewall_index(&mut self.firewalls, model, net, fw);
+        let index = firewall_index(&mut self.firewalls, model, net, &self.zone_ids, fw);
         let words = index.words;
         if !by_candidates(pair.candidates.len(), words) {
             let ports = index.ports[slot]
