@@ -753,6 +753,9 @@ pub(super) struct RuleIndex<'m> {
     to_sets: Vec<u64>,
     full: Vec<u64>,
     pair_sets: Vec<u64>,
+    /// The tests' choice of a way to decide: by candidates (`true`) or by ports.
+    #[cfg(test)]
+    force: Option<bool>,
 }
 
 impl<'m> RuleIndex<'m> {
@@ -775,6 +778,8 @@ impl<'m> RuleIndex<'m> {
             to_sets: Vec::new(),
             full: Vec::new(),
             pair_sets: Vec::new(),
+            #[cfg(test)]
+            force: None,
         }
     }
 
@@ -831,14 +836,23 @@ impl<'m> RuleIndex<'m> {
         let slot = protocol_slot(flow.protocol);
         let index = firewall_index(&mut self.firewalls, model, net, &self.zone_ids, fw);
         let words = index.words;
-        if !by_candidates(pair.candidates.len(), words) {
+        #[cfg_attr(not(test), allow(unused_mut))]
+        let mut walk = by_candidates(pair.candidates.len(), words);
+        #[cfg(test)]
+        if let Some(forced) = self.force {
+            walk = forced;
+        }
+        if !walk {
             let ports = index.ports[slot]
                 .get_or_insert_with(|| PortIndex::new(&firewall.rules, flow.protocol, words));
             // A wide range may cross more boundaries than the pair has candidates.
             let (lo, hi) = flow.ports.interval();
             let crossed = ports.starts.partition_point(|&s| s <= hi)
                 - ports.starts.partition_point(|&s| s <= lo);
-            if crossed <= pair.candidates.len() {
+            let by_ports = crossed <= pair.candidates.len();
+            #[cfg(test)]
+            let by_ports = by_ports || self.force == Some(false);
+            if by_ports {
                 let sets = &mut self.pair_sets;
                 sets.clear();
                 sets.resize(2 * words, 0);

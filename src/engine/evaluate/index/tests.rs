@@ -177,7 +177,9 @@ fn edit(model: &mut Model, rules: &[&[RuleCase]]) {
     }
 }
 
-/// Every verdict with its route and decisions, by the index and by the scan.
+/// Every verdict with its route and decisions, by the index and by the scan. The index
+/// decides each flow by its pair's candidates or by ports, whichever costs less; both
+/// ways, each forced for every flow, must decide as the scan too.
 fn both(model: &Model) -> (Vec<String>, Vec<String>) {
     let flows = required_flows(model, &[Phase::Operation]);
     let net = Network::new(model);
@@ -186,10 +188,19 @@ fn both(model: &Model) -> (Vec<String>, Vec<String>) {
             .map(|v| format!("{:?} {:?} {:?}", v.verdict, v.route, v.decisions))
             .collect()
     };
-    (
-        show(super::super::evaluate(&net, &flows)),
-        show(scan::evaluate(&net, &flows)),
-    )
+    let scanned = show(scan::evaluate(&net, &flows));
+    for forced in [true, false] {
+        let mut index = RuleIndex::new(&net);
+        index.force = Some(forced);
+        let indexed = show(super::super::evaluate_with(&net, &flows, &mut index));
+        assert_eq!(
+            indexed,
+            scanned,
+            "decided by {}",
+            if forced { "candidates" } else { "ports" }
+        );
+    }
+    (show(super::super::evaluate(&net, &flows)), scanned)
 }
 
 proptest! {
