@@ -3,10 +3,12 @@
 //! every rule.
 //!
 //! Per firewall and place, the rules whose `from` (or `to`) may match it and those that
-//! surely match, as bit sets (interned: the places of one zone usually share them),
-//! gathered from the endpoints that name the place; a (source, destination) pair ANDs
-//! them once and lists its candidates. A flow's first match is then found one of two
-//! ways, whichever costs less for the pair and the flow's ports:
+//! surely match, gathered from the endpoints that name the place: as bit sets per zone
+//! for what every place of the zone has (`any`, the zone), and per place as the list of
+//! the few rules it has beyond (its host name, its address's `cidr:` ranges), so that the
+//! memory a verdict touches stays small. A (source, destination) pair ANDs them once and
+//! lists its candidates. A flow's first match is then found one of two ways, whichever
+//! costs less for the pair and the flow's ports:
 //!
 //! - by candidates: each candidate rule in order cuts what it covers out of the flow's
 //!   ports (its port intervals per protocol kept flat, `rpc` joined as the destination's
