@@ -328,10 +328,9 @@ struct SideIndex<'m> {
     /// as bit sets (those whose list may match the place, then in the next `words` those
     /// whose list surely matches it), guards and uncertainty applied.
     bases: Vec<Option<Vec<u64>>>,
-    /// By place id, the rules the place has beyond its zone's base ([`SURE`] set on
-    /// those whose list surely matches it): a few per place, where whole bit sets per
-    /// place would be most of the memory a verdict touches.
-    places: Vec<Option<Box<[u32]>>>,
+    /// By place id, the rules the place has beyond its zone's base: a few per place,
+    /// where whole bit sets per place would be most of the memory a verdict touches.
+    places: Vec<Option<OwnRules>>,
     /// Rules naming `any`.
     any: Vec<u64>,
     /// `zone:` items by zone id; a name that no zone has names no place.
@@ -378,7 +377,7 @@ impl<'m> SideIndex<'m> {
         let mut side = Self {
             words,
             bases: vec![None; zone_count],
-            places: vec![None; net.place_count()],
+            places: (0..net.place_count()).map(|_| None).collect(),
             any: vec![0; words],
             zones: vec![Vec::new(); zone_count],
             hosts: HashMap::default(),
@@ -613,31 +612,47 @@ impl<'m> SideIndex<'m> {
             self.sets(net, model, rules, place, from_side, full);
             let base = self.base(zone);
             let beyond = |w: usize| (full[w] & !base[w]) | (full[words + w] & !base[words + w]);
-            let count: u32 = (0..words).map(|w| beyond(w).count_ones()).sum();
-            let mut own = Vec::with_capacity(count as usize);
-            for w in 0..words {
-                let mut beyond = beyond(w);
-                while beyond != 0 {
-                    let b = beyond.trailing_zeros();
-                    beyond &= beyond - 1;
-                    let sure = if full[words + w] >> b & 1 == 1 {
-                        SURE
-                    } else {
-                        0
-                    };
-                    own.push((rule_id(w * 64) + b) | sure);
+            let count = (0..words)
+                .map(|w| beyond(w).count_ones() as usize)
+                .sum::<usize>();
+            // A listed rule takes 32 bits, where the sets take 2 bits per rule.
+            let own = if count > 4 * words {
+                OwnRules::Whole(full.as_slice().into())
+            } else {
+                let mut own = Vec::with_capacity(count);
+                for w in 0..words {
+                    let mut beyond = beyond(w);
+                    while beyond != 0 {
+                        let b = beyond.trailing_zeros();
+                        beyond &= beyond - 1;
+                        let sure = if full[words + w] >> b & 1 == 1 {
+                            SURE
+                        } else {
+                            0
+                        };
+                        own.push((rule_id(w * 64) + b) | sure);
+                    }
+                }
+                OwnRules::Listed(own.into_boxed_slice())
+            };
+            self.places[id] = Some(own);
+        }
+        self.base(zone);
+        let base = self.bases[zone].as_deref().unwrap_or_default();
+        out.clear();
+        match &self.places[id] {
+            Some(OwnRules::Whole(sets)) => out.extend_from_slice(sets),
+            Some(OwnRules::Listed(own)) => {
+                out.extend_from_slice(base);
+                for &r in own {
+                    let i = (r & !SURE) as usize;
+                    set_bit(out, i);
+                    if r & SURE != 0 {
+                        set_bit(out, words * 64 + i);
+                    }
                 }
             }
-            self.places[id] = Some(own.into_boxed_slice());
-        }
-        out.clear();
-        out.extend_from_slice(self.base(zone));
-        for &r in self.places[id].as_deref().unwrap_or_default() {
-            let i = (r & !SURE) as usize;
-            set_bit(out, i);
-            if r & SURE != 0 {
-                set_bit(out, words * 64 + i);
-            }
+            None => {}
         }
     }
 
@@ -695,6 +710,16 @@ impl<'m> SideIndex<'m> {
             *s |= z;
         }
     }
+}
+
+/// A place's rules beyond its zone's base, as a list while that is smaller than its
+/// whole sets (many rules naming wide `cidr:` ranges may name every host), so that a
+/// place never takes more memory than its two bit sets.
+enum OwnRules {
+    /// The rules, ascending, [`SURE`] set on those whose list surely matches the place.
+    Listed(Box<[u32]>),
+    /// The place's whole sets, base included.
+    Whole(Box<[u64]>),
 }
 
 /// The candidate rules of one firewall for one (source, destination) pair.
