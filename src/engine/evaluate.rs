@@ -335,7 +335,7 @@ trait NetworkRules {
     );
 }
 
-impl NetworkRules for index::RuleIndex {
+impl NetworkRules for index::RuleIndex<'_> {
     type Pair = index::PairRules;
 
     fn pair(
