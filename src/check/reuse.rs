@@ -94,6 +94,11 @@ pub(super) fn verdicts(
     if again.is_empty() {
         return (previous, 0);
     }
+    if again.len() * 2 > flows.len() {
+        // Most flows cross the changed firewalls (the core one): evaluating them all
+        // costs less than copying most of them out first.
+        return (evaluate(net, flows), flows.len());
+    }
     let subset: Vec<RequiredFlow> = again.iter().map(|&i| flows[i].clone()).collect();
     for (i, verdict) in again.iter().zip(evaluate(net, &subset)) {
         previous[*i] = verdict;
