@@ -1,10 +1,11 @@
 //! A loaded model to what `cmflow check` reports: its required flows, their verdicts and
 //! every diagnostic, sorted, with severity overrides and suppressions applied.
 //!
-//! One function, [`check_loaded`], shared by `check` and `diff` (through `cli`) and by the
-//! language server (`lsp`), so an editor shows what `check` prints. It owns the order of
-//! the stages, not the stages themselves (`engine`, `rules`, `diag`), and it prints
-//! nothing but the optional stage timings.
+//! One pipeline: [`check_loaded`] for `check` and `diff` (through `cli`), and
+//! [`recheck_loaded`] for the language server (`lsp`), the same stages taking over from
+//! the previous check what an edit did not change (`reuse`), so an editor shows what
+//! `check` prints. It owns the order of the stages, not the stages themselves (`engine`,
+//! `rules`, `diag`), and it prints nothing but the optional stage timings.
 
 mod reuse;
 
