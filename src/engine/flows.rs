@@ -487,6 +487,9 @@ fn wanted(source: FlowEndpoint, destination: FlowEndpoint) -> bool {
 /// Where instantiation puts the flows it finds: the deduplicated [`FlowSet`], or a row's
 /// [`Pending`] list.
 trait FlowSink {
+    /// Adds the flow of `key` (one `wanted`), needed by `service`.
+    fn add_key(&mut self, key: FlowKey, service: &FlowService);
+
     fn add(
         &mut self,
         source: FlowEndpoint,
@@ -494,7 +497,11 @@ trait FlowSink {
         protocol: Protocol,
         ports: FlowPorts,
         service: &FlowService,
-    );
+    ) {
+        if wanted(source, destination) {
+            self.add_key(flow_key(source, destination, protocol, ports), service);
+        }
+    }
 
     /// No more flows are wanted: the limit is reached.
     fn done(&self) -> bool;
@@ -521,34 +528,6 @@ struct FlowSet {
 }
 
 impl FlowSink for FlowSet {
-    fn add(
-        &mut self,
-        source: FlowEndpoint,
-        destination: FlowEndpoint,
-        protocol: Protocol,
-        ports: FlowPorts,
-        service: &FlowService,
-    ) {
-        if wanted(source, destination) {
-            self.add_key(flow_key(source, destination, protocol, ports), service);
-        }
-    }
-
-    fn done(&self) -> bool {
-        self.overflow.is_some()
-    }
-
-    fn refuse(&mut self, origin: Origin, count: usize) {
-        self.overflow = Some(origin);
-        self.user_flow_count = Some(count);
-    }
-
-    fn limit(&self) -> usize {
-        self.limit
-    }
-}
-
-impl FlowSet {
     fn add_key(&mut self, key: FlowKey, service: &FlowService) {
         if self.flows.len() >= self.limit && !self.index.contains_key(&key) {
             self.overflow.get_or_insert(service.origin);
@@ -574,6 +553,21 @@ impl FlowSet {
         }
     }
 
+    fn done(&self) -> bool {
+        self.overflow.is_some()
+    }
+
+    fn refuse(&mut self, origin: Origin, count: usize) {
+        self.overflow = Some(origin);
+        self.user_flow_count = Some(count);
+    }
+
+    fn limit(&self) -> usize {
+        self.limit
+    }
+}
+
+impl FlowSet {
     fn into_sorted(self) -> Vec<RequiredFlow> {
         // Sorting the packed keys, then moving each flow once, is much faster than
         // sorting the flows by their fields. Keys are unique: an unstable sort.
@@ -619,15 +613,8 @@ impl<'b> Pending<'b> {
 }
 
 impl FlowSink for Pending<'_> {
-    fn add(
-        &mut self,
-        source: FlowEndpoint,
-        destination: FlowEndpoint,
-        protocol: Protocol,
-        ports: FlowPorts,
-        service: &FlowService,
-    ) {
-        if self.stopped || !wanted(source, destination) {
+    fn add_key(&mut self, key: FlowKey, service: &FlowService) {
+        if self.stopped {
             return;
         }
         self.unreported += 1;
@@ -643,7 +630,6 @@ impl FlowSink for Pending<'_> {
         if self.services.last() != Some(service) {
             self.services.push(service.clone());
         }
-        let key = flow_key(source, destination, protocol, ports);
         self.adds.push((key, self.services.len() - 1));
     }
 
