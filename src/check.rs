@@ -95,7 +95,8 @@ fn run<E>(
     let cx = rules::Context::new(&model, &net, &flows, &verdicts, phases);
     let taken_over = previous.and_then(|p| {
         let reusable = p.reusable.take()?;
-        reuse::same_rule_findings(&p.model, &reusable, &model, phases).then_some(reusable)
+        (same_flows && reuse::same_rule_findings(&p.model, &reusable, &model, phases))
+            .then_some(reusable)
     });
     let findings_taken_over = taken_over.is_some();
     let (rule_findings, every_phase) = if let Some(r) = taken_over {

@@ -107,7 +107,8 @@ pub(super) fn verdicts(
 }
 
 /// Whether the rule findings of `before` (checked over `reusable.phases`) are those of
-/// `model` over `phases`.
+/// `model` over `phases`, given that the two have the same flow inputs
+/// ([`same_flow_inputs`]).
 pub(super) fn same_rule_findings(
     before: &Model,
     reusable: &Reusable,
@@ -115,7 +116,6 @@ pub(super) fn same_rule_findings(
     phases: &[Phase],
 ) -> bool {
     reusable.phases == phases
-        && same_flow_inputs(before, model)
         && before.firewalls == model.firewalls
         && before.policies == model.policies
         && before.severity_overrides == model.severity_overrides
