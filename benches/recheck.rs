@@ -24,6 +24,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// The binary's allocator (`src/main.rs`): the server runs in the binary.
+#[cfg(all(target_arch = "x86_64", not(target_env = "msvc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use cmflow::check::{Checked, Reusable, TakenOver, Timings, check_loaded, recheck_loaded};
 use cmflow::engine::{Phase, required_flows_bounded};
 use cmflow::load::{InputText, Inputs, ParseCache, discover, load, load_cached};

@@ -20,8 +20,8 @@
 //! stages.
 
 use crate::diag::Diagnostic;
-use crate::engine::{FlowVerdict, Network, Phase, RequiredFlow, evaluate};
-use crate::model::Model;
+use crate::engine::{FlowVerdict, Network, Phase, RequiredFlow, RulesEdit, evaluate, reevaluate};
+use crate::model::{Endpoint, Firewall, FirewallRule, Model, PortList, Spanned};
 
 /// The parts of a check kept for the next one, besides its flows and verdicts.
 #[derive(Debug, Default)]
@@ -66,44 +66,80 @@ pub(super) fn same_flow_inputs(a: &Model, b: &Model) -> bool {
 }
 
 /// The verdicts of `flows` in `net`, taking over `previous` (the verdicts of the same
-/// flows in `before`, a model with the same flow inputs) for the flows whose firewalls
-/// are unchanged. Returns how many flows were evaluated.
+/// flows in `before`, a model with the same flow inputs) where the firewalls' edits leave
+/// them: see [`reevaluate`]. Returns how many flows were evaluated.
 pub(super) fn verdicts(
     net: &Network<'_>,
     flows: &[RequiredFlow],
     before: &Model,
-    mut previous: Vec<FlowVerdict>,
+    previous: Vec<FlowVerdict>,
 ) -> (Vec<FlowVerdict>, usize) {
     let (old, new) = (&before.firewalls, &net.model.firewalls);
+    // Routes read the firewalls' names and zones, not where they are written.
     let same_routes = old.len() == new.len()
-        && old
-            .iter()
-            .zip(new)
-            .all(|(a, b)| a.name == b.name && a.zones == b.zones);
+        && old.iter().zip(new).all(|(a, b)| {
+            a.name.value == b.name.value
+                && a.zones.len() == b.zones.len()
+                && a.zones
+                    .iter()
+                    .zip(&b.zones)
+                    .all(|(x, y)| x.value == y.value)
+        });
     if !same_routes || previous.len() != flows.len() {
         return (evaluate(net, flows), flows.len());
     }
-    let changed: Vec<bool> = old.iter().zip(new).map(|(a, b)| a != b).collect();
-    // Flows stay sorted: `evaluate` walks them by source and destination.
-    let again: Vec<usize> = previous
+    let edits: Vec<RulesEdit> = old
         .iter()
+        .zip(new)
         .enumerate()
-        .filter(|(_, v)| v.firewalls().iter().any(|&f| changed[f]))
-        .map(|(i, _)| i)
+        .filter_map(|(f, (a, b))| rules_edit(f, a, b))
         .collect();
-    if again.is_empty() {
-        return (previous, 0);
-    }
-    if again.len() * 2 > flows.len() {
-        // Most flows cross the changed firewalls (the core one): evaluating them all
-        // costs less than copying most of them out first.
-        return (evaluate(net, flows), flows.len());
-    }
-    let subset: Vec<RequiredFlow> = again.iter().map(|&i| flows[i].clone()).collect();
-    for (i, verdict) in again.iter().zip(evaluate(net, &subset)) {
-        previous[*i] = verdict;
-    }
-    (previous, again.len())
+    reevaluate(net, flows, previous, &edits)
+}
+
+/// What an edit did to a firewall's rules: the shortest run of rules replaced, between
+/// the rules before and after it that decide alike; `None` when every rule and the
+/// default decide as before (the firewall may have moved in its file).
+fn rules_edit(firewall: usize, before: &Firewall, after: &Firewall) -> Option<RulesEdit> {
+    let (a, b) = (&before.rules, &after.rules);
+    let prefix = a
+        .iter()
+        .zip(b)
+        .take_while(|(x, y)| decide_alike(x, y))
+        .count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| decide_alike(x, y))
+        .count();
+    let edit = RulesEdit {
+        firewall,
+        old: prefix..a.len() - suffix,
+        new: prefix..b.len() - suffix,
+        default_changed: before.default != after.default,
+    };
+    (!edit.old.is_empty() || !edit.new.is_empty() || edit.default_changed).then_some(edit)
+}
+
+/// Whether two network firewall rules match and decide the same flows, wherever they are
+/// written and whatever their names.
+fn decide_alike(a: &FirewallRule, b: &FirewallRule) -> bool {
+    let values = |x: &[Spanned<Endpoint>], y: &[Spanned<Endpoint>]| {
+        x.len() == y.len() && x.iter().zip(y).all(|(x, y)| x.value == y.value)
+    };
+    let ports = |x: &Option<Spanned<PortList>>, y: &Option<Spanned<PortList>>| {
+        x.as_ref().map(|p| &p.value) == y.as_ref().map(|p| &p.value)
+    };
+    let (x, y) = (&a.traffic, &b.traffic);
+    a.action == b.action
+        && a.guard == b.guard
+        && a.uncertain.is_some() == b.uncertain.is_some()
+        && values(&x.from, &y.from)
+        && values(&x.to, &y.to)
+        && ports(&x.tcp, &y.tcp)
+        && ports(&x.udp, &y.udp)
+        && x.icmp == y.icmp
 }
 
 /// Whether the rule findings of `before` (checked over `reusable.phases`) are those of
@@ -284,6 +320,106 @@ mod tests {
         let taken = recheck(&base, &after, OPERATION);
         assert_eq!(taken.evaluated, flow_count(&after), "{taken:?}");
         assert!(!taken.flows && !taken.rule_findings, "{taken:?}");
+    }
+
+    /// The rules of fw-core, each line of its block that holds one replaced by `edit`.
+    fn edit_core_rules(
+        files: &[(String, String)],
+        edit: impl FnOnce(&mut Vec<String>),
+    ) -> Vec<(String, String)> {
+        let mut files = files.to_vec();
+        let text = &mut files[2].1;
+        let start = text.find("firewall \"fw-core\"").expect("fw-core");
+        let end = start + text[start..].find("\n}\n").expect("its end");
+        let mut rules: Vec<String> = text[start..end]
+            .lines()
+            .filter(|l| l.starts_with("    allow ") || l.starts_with("    deny "))
+            .map(str::to_owned)
+            .collect();
+        edit(&mut rules);
+        let head = "firewall \"fw-core\" default=\"deny\" {\n    zones \"datacenter\" \"hq\" \"amsterdam\" \"branch-chicago\" \"branch-dallas\" \"branch-munich\"\n";
+        let block = format!("{head}{}", rules.join("\n"));
+        text.replace_range(start..end, &block);
+        files
+    }
+
+    #[test]
+    fn a_rule_added_or_removed_evaluates_only_the_flows_it_may_decide() {
+        let base = contoso(false);
+        let flows = flow_count(&base);
+        // The block rewritten without its comments: every rule moves, none changes.
+        let moved = edit_core_rules(&base, |_| {});
+        let taken = recheck(&base, &moved, OPERATION);
+        assert_eq!(taken.evaluated, 0, "{taken:?}");
+        for after in [
+            // A rule inserted first, and one deleted: the rules after it are renumbered.
+            edit_core_rules(&moved, |r| {
+                r.insert(
+                    0,
+                    "    allow \"web\" from=\"clients:HQ desktops\" to=\"any\" tcp=\"8080\"".into(),
+                );
+            }),
+            edit_core_rules(&moved, |r| {
+                r.remove(4);
+            }),
+            // A rule that now denies what it allowed.
+            edit_core_rules(&moved, |r| r[1] = r[1].replacen("allow", "deny", 1)),
+        ] {
+            let taken = recheck(&moved, &after, OPERATION);
+            assert!(taken.flows && !taken.rule_findings, "{taken:?}");
+            assert!(taken.evaluated < flows, "{taken:?}");
+        }
+        // The default decides every flow no rule allows.
+        let allow = edit(
+            &moved,
+            "firewalls.kdl",
+            "\"fw-core\" default=\"deny\"",
+            "\"fw-core\" default=\"allow\"",
+        );
+        assert!(recheck(&moved, &allow, OPERATION).evaluated > 0);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// Whatever rules an edit inserts, removes, copies or turns around, the re-check
+        /// gives a cold check's flows, verdicts and diagnostics (`recheck` asserts it).
+        #[test]
+        fn any_rule_edit_gives_a_cold_checks_result(
+            steps in proptest::collection::vec((0..4_u8, 0..64_usize, 0..64_usize), 1..4)
+        ) {
+            let base = edit_core_rules(&contoso(false), |_| {});
+            let after = edit_core_rules(&base, |rules| {
+                for (op, i, j) in steps {
+                    let (i, j) = (i % rules.len(), j % rules.len());
+                    match op {
+                        0 => {
+                            let rule = rules.remove(i);
+                            if rules.is_empty() {
+                                rules.push(rule);
+                            }
+                        }
+                        1 => {
+                            let rule = rules[i].clone();
+                            rules.insert(j, rule);
+                        }
+                        2 => {
+                            let rule = &mut rules[i];
+                            *rule = if rule.contains("    allow ") {
+                                rule.replacen("    allow ", "    deny ", 1)
+                            } else {
+                                rule.replacen("    deny ", "    allow ", 1)
+                            };
+                        }
+                        _ => rules.insert(
+                            j,
+                            "    allow \"broad\" from=\"any\" to=\"role:site-server\" tcp=\"445,rpc\" udp=\"135\"".into(),
+                        ),
+                    }
+                }
+            });
+            recheck(&base, &after, OPERATION);
+        }
     }
 
     #[test]

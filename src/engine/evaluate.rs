@@ -17,7 +17,10 @@ use super::network::{Network, Place, Route, Tri};
 use super::{FlowEndpoint, FlowPorts, RequiredFlow};
 use crate::model::{Action, Direction, HostFirewall, Model, PortItem, Protocol, Traffic};
 
+mod edit;
 mod index;
+
+pub use edit::{RulesEdit, reevaluate};
 
 /// What filters a flow on its way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -14,8 +14,8 @@ mod space;
 pub mod waive;
 
 pub use evaluate::{
-    DecidedBy, Decision, Filter, FlowVerdict, Outcome, Verdict, describe, evaluate, host_firewall,
-    network_profile, rpc_range, rule_name, rule_ports,
+    DecidedBy, Decision, Filter, FlowVerdict, Outcome, RulesEdit, Verdict, describe, evaluate,
+    host_firewall, network_profile, reevaluate, rpc_range, rule_name, rule_ports,
 };
 pub use flows::{
     FlowEndpoint, FlowPorts, FlowService, MAX_FLOWS, Origin, RequiredFlow, TooManyFlows,
