@@ -93,29 +93,41 @@ fn run<E>(
     }
     timings.lap("evaluate");
     let cx = rules::Context::new(&model, &net, &flows, &verdicts, phases);
-    let taken_over = previous.and_then(|p| {
-        let reusable = p.reusable.take()?;
-        (same_flows && reuse::same_rule_findings(&p.model, &reusable, &model, phases))
-            .then_some(reusable)
+    let reusable = previous.and_then(|p| Some((&p.model, p.reusable.take()?)));
+    let rules_taken_over = reusable.as_ref().is_some_and(|(before, r)| {
+        same_flows && reuse::same_rule_findings(before, r, &model, phases)
     });
-    let findings_taken_over = taken_over.is_some();
-    let (rule_findings, every_phase) = if let Some(r) = taken_over {
-        (r.rule_findings, r.every_phase)
-    } else {
-        run_rules(&cx, timings)
+    let model_taken_over = reusable
+        .as_ref()
+        .is_some_and(|(before, r)| same_flows && reuse::same_model_findings(before, r, &model));
+    let found = match reusable {
+        Some((_, r)) if rules_taken_over => r.found,
+        Some((_, r)) if model_taken_over => run_rules(&cx, timings, Some(r.found.model)),
+        _ => run_rules(&cx, timings, None),
     };
     timings.lap("rules");
     let reusable = keep.then(|| Reusable {
         phases: phases.to_vec(),
-        rule_findings: rule_findings.clone(),
-        every_phase: every_phase.clone(),
+        found: found.clone(),
         taken_over: TakenOver {
             flows: same_flows,
             evaluated,
-            rule_findings: findings_taken_over,
+            model_findings: model_taken_over || rules_taken_over,
+            rule_findings: rules_taken_over,
         },
     });
-    findings.extend(rule_findings);
+    let RuleFindings {
+        model: model_findings,
+        over_flows,
+        every_phase,
+    } = found;
+    let every_phase = if every_phase.is_empty() {
+        every_phase
+    } else {
+        model_findings.iter().cloned().chain(every_phase).collect()
+    };
+    findings.extend(model_findings);
+    findings.extend(over_flows);
     let checked = flows.iter().filter(|f| cx.checked(f)).count();
     let diagnostics = findings.finish_judged_over(
         &every_phase,
@@ -137,21 +149,47 @@ fn run<E>(
     })
 }
 
+/// What the checks found, before severities and suppressions: the diagnostics of
+/// `rules::run` in its order, in the parts a re-check takes over on its own.
+#[derive(Clone, Debug, Default)]
+pub struct RuleFindings {
+    /// The checks of the model alone (`rules::run_model`), the same in every phase.
+    pub(crate) model: Vec<Diagnostic>,
+    /// The other checks, over the checked phases.
+    pub(crate) over_flows: Vec<Diagnostic>,
+    /// The other checks over every phase (judging suppressions); empty when not needed.
+    pub(crate) every_phase: Vec<Diagnostic>,
+}
+
 /// The checks over `cx`'s phases, and over every phase when suppressions need judging
-/// there.
-fn run_rules(cx: &rules::Context<'_, '_>, timings: &Timings) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+/// there; the checks of the model alone only when `model` does not bring their findings.
+fn run_rules(
+    cx: &rules::Context<'_, '_>,
+    timings: &Timings,
+    model: Option<Vec<Diagnostic>>,
+) -> RuleFindings {
     // Timed, the checks run one after another so that each one's time is its own;
     // otherwise side by side. The diagnostics are the same, in the same order.
-    let rule_findings = if timings.prints() {
-        rules::run_timed(cx, &mut |check| timings.detail("rules", check))
+    let (model, over_flows) = if timings.prints() {
+        let model = model.unwrap_or_else(|| {
+            rules::run_model(cx.model, &mut |check| timings.detail("rules", check))
+        });
+        let rest = rules::run_over_flows_timed(cx, &mut |check| timings.detail("rules", check));
+        (model, rest)
     } else {
-        rules::run(cx)
+        match model {
+            Some(model) => (model, rules::run_over_flows(cx)),
+            None => rayon::join(
+                || rules::run_model(cx.model, &mut |_| {}),
+                || rules::run_over_flows(cx),
+            ),
+        }
     };
     // Suppressions are judged over every phase: a suppression used by a diagnostic of a
     // phase that `--phase` leaves out is not unused. Without suppressions there is
     // nothing to judge (the run would double the rules stage for nothing).
     let every_phase = if cx.phases.len() < Phase::ALL.len() && !cx.model.suppressions.is_empty() {
-        rules::run(&rules::Context::new(
+        rules::run_over_flows(&rules::Context::new(
             cx.model,
             cx.net,
             cx.flows,
@@ -161,7 +199,11 @@ fn run_rules(cx: &rules::Context<'_, '_>, timings: &Timings) -> (Vec<Diagnostic>
     } else {
         Vec::new()
     };
-    (rule_findings, every_phase)
+    RuleFindings {
+        model,
+        over_flows,
+        every_phase,
+    }
 }
 
 /// Stage timings: on stderr when `CMFLOW_TIMINGS` is set (for profiling), or recorded

@@ -19,6 +19,7 @@
 //! which the tests check against a cold check. This module decides; `check` runs the
 //! stages.
 
+use super::RuleFindings;
 use crate::diag::Diagnostic;
 use crate::engine::{FlowVerdict, Network, Phase, RequiredFlow, RulesEdit, evaluate, reevaluate};
 use crate::model::{Endpoint, Firewall, FirewallRule, Model, PortList, Spanned};
@@ -27,10 +28,8 @@ use crate::model::{Endpoint, Firewall, FirewallRule, Model, PortList, Spanned};
 #[derive(Debug, Default)]
 pub struct Reusable {
     pub(super) phases: Vec<Phase>,
-    /// What the checks found over `phases`, before severities and suppressions.
-    pub(super) rule_findings: Vec<Diagnostic>,
-    /// The same over every phase (judging suppressions); empty when not needed.
-    pub(super) every_phase: Vec<Diagnostic>,
+    /// What the checks found over `phases`.
+    pub(super) found: RuleFindings,
     /// What this check took over from the one before.
     pub(super) taken_over: TakenOver,
 }
@@ -41,6 +40,9 @@ pub struct TakenOver {
     pub flows: bool,
     /// How many flows were evaluated (all of them when the verdicts were not taken over).
     pub evaluated: usize,
+    /// The findings of the checks of the model alone (`rules::run_model`).
+    pub model_findings: bool,
+    /// Every check's findings.
     pub rule_findings: bool,
 }
 
@@ -151,12 +153,25 @@ pub(super) fn same_rule_findings(
     model: &Model,
     phases: &[Phase],
 ) -> bool {
+    let found = &reusable.found;
     reusable.phases == phases
         && before.firewalls == model.firewalls
         && before.policies == model.policies
         && before.severity_overrides == model.severity_overrides
         && before.suppressions == model.suppressions
-        && before.unparsed == model.unparsed
+        && same_model_findings(before, reusable, model)
+        && fixes_hold(
+            before,
+            model,
+            found.over_flows.iter().chain(&found.every_phase),
+        )
+}
+
+/// Whether the findings of the checks of the model alone in `before` are those of
+/// `model`, given that the two have the same flow inputs ([`same_flow_inputs`]): those
+/// read the hierarchy, the catalog choice and which files did not parse.
+pub(super) fn same_model_findings(before: &Model, reusable: &Reusable, model: &Model) -> bool {
+    before.unparsed == model.unparsed
         && before.unparsed_words == model.unparsed_words
         && before.sources.len() == model.sources.len()
         && before
@@ -164,15 +179,23 @@ pub(super) fn same_rule_findings(
             .iter()
             .zip(model.sources.iter())
             .all(|((_, a), (_, b))| a.name == b.name)
-        && reusable
-            .rule_findings
-            .iter()
-            .chain(&reusable.every_phase)
-            .filter_map(|d| d.fix.as_ref())
-            .all(|fix| {
-                let id = fix.span.source;
-                before.sources.get(id).text == model.sources.get(id).text
-            })
+        && fixes_hold(before, model, &reusable.found.model)
+}
+
+/// Whether no fix of `findings` edits a file whose text changed (a fix is computed from
+/// the text around its span).
+fn fixes_hold<'d>(
+    before: &Model,
+    model: &Model,
+    findings: impl IntoIterator<Item = &'d Diagnostic>,
+) -> bool {
+    findings
+        .into_iter()
+        .filter_map(|d| d.fix.as_ref())
+        .all(|fix| {
+            let id = fix.span.source;
+            before.sources.get(id).text == model.sources.get(id).text
+        })
 }
 
 #[cfg(test)]
@@ -284,6 +307,7 @@ mod tests {
             TakenOver {
                 flows: true,
                 evaluated: 0,
+                model_findings: true,
                 rule_findings: true
             }
         );
@@ -296,6 +320,7 @@ mod tests {
             TakenOver {
                 flows: true,
                 evaluated: 0,
+                model_findings: true,
                 rule_findings: true
             }
         );
@@ -306,7 +331,10 @@ mod tests {
         let base = contoso(false);
         let after = edit(&base, "firewalls.kdl", "tcp=\"3268\"\n", "tcp=\"3269\"\n");
         let taken = recheck(&base, &after, OPERATION);
-        assert!(taken.flows && !taken.rule_findings, "{taken:?}");
+        assert!(
+            taken.flows && taken.model_findings && !taken.rule_findings,
+            "{taken:?}"
+        );
         assert!(
             taken.evaluated > 0 && taken.evaluated < flow_count(&after),
             "{taken:?}"
@@ -449,7 +477,10 @@ mod tests {
             edit(&base, "sites.kdl", "// The", "//\n// The"),
         ] {
             let taken = recheck(&base, &after, OPERATION);
-            assert!(!taken.flows && !taken.rule_findings, "{taken:?}");
+            assert!(
+                !taken.flows && !taken.model_findings && !taken.rule_findings,
+                "{taken:?}"
+            );
         }
     }
 
@@ -465,7 +496,10 @@ mod tests {
         let mut after = base.clone();
         after[6].1.push_str("// a comment\n");
         let taken = recheck(&base, &after, OPERATION);
-        assert!(taken.flows && !taken.rule_findings, "{taken:?}");
+        assert!(
+            taken.flows && !taken.model_findings && !taken.rule_findings,
+            "{taken:?}"
+        );
         let mut elsewhere = base.clone();
         elsewhere[2].1.push_str("// a comment\n");
         assert!(recheck(&base, &elsewhere, OPERATION).rule_findings);
@@ -488,6 +522,7 @@ mod tests {
             TakenOver {
                 flows: true,
                 evaluated: 0,
+                model_findings: true,
                 rule_findings: false
             }
         );

@@ -76,8 +76,8 @@ firewall "fw-core" default="deny" {
 pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
     // A flow a policy forbids is `policy/conflict`: the design, not the firewall, has to
     // change.
-    let groups = cx.decisions_by_deciding_rule(|flow, d| {
-        d.outcome == Outcome::Deny && cx.forbids_of(flow, d.ports).is_empty()
+    let groups = cx.decisions_by_deciding_rule(Outcome::Deny, |flow, d| {
+        cx.forbids_of(flow, d.ports).is_empty()
     });
     // A default-deny firewall nobody has described yet blocks most of a large model's
     // flows: its tens of thousands of diagnostics are written on every thread.

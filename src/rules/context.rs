@@ -2,16 +2,18 @@
 //! verdicts) and the wording helpers the firewall checks share: how to name a flow's
 //! endpoints in KDL, where the requirement of a flow lives, how to print port lists.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 use rayon::prelude::*;
 
 use crate::diag::Label;
 use crate::engine::{
     DecidedBy, Decision, Filter, FlowEndpoint, FlowPorts, FlowVerdict, Network, Origin, Outcome,
-    Phase, Place, RequiredFlow, RuleSpace, SpaceBuilder, Tri,
+    Phase, Place, RequiredFlow, RuleSpace, SpaceBuilder, Tri, Verdict,
 };
 use crate::model::{Model, Protocol, Span};
 
@@ -42,7 +44,7 @@ pub struct Context<'a, 'm> {
     /// The phases the user checks (`--phase`): blocked, unreachable and conflicting flows
     /// are reported for these; rule usage counts every phase.
     pub phases: &'a [Phase],
-    usage: OnceLock<HashMap<RuleKey, RuleUse>>,
+    usage: OnceLock<FxHashMap<RuleKey, RuleUse>>,
     spaces: OnceLock<Vec<Vec<RuleSpace>>>,
     /// Hosts and client groups whose zone does not exist.
     unplaced: OnceLock<Vec<FlowEndpoint>>,
@@ -136,19 +138,45 @@ impl<'a, 'm> Context<'a, 'm> {
 
     /// For every rule that allows some part of a required flow (of any phase), what it
     /// allows.
-    pub fn usage(&self) -> &HashMap<RuleKey, RuleUse> {
+    pub fn usage(&self) -> &FxHashMap<RuleKey, RuleUse> {
         self.usage.get_or_init(|| {
-            let mut usage: HashMap<RuleKey, RuleUse> = HashMap::new();
-            for (flow, verdict) in self.flows.iter().zip(self.verdicts) {
-                for d in &verdict.decisions {
-                    if let (DecidedBy::Rule(i), Outcome::Allow) = (d.by, d.outcome) {
-                        let u = usage.entry((d.filter, i)).or_default();
-                        u.ports.add(flow.protocol, d.ports);
-                        u.sources.insert(flow.source);
-                        u.destinations.insert(flow.destination);
-                        u.flows += 1;
+            let mut usage: FxHashMap<RuleKey, RuleUse> = FxHashMap::default();
+            // Flows come sorted by source and destination: each rule records a pair once,
+            // when the flows of the pair are done.
+            let mut pair = None;
+            let mut used_by_pair: Vec<RuleKey> = Vec::new();
+            let record = |usage: &mut FxHashMap<RuleKey, RuleUse>,
+                          used: &mut Vec<RuleKey>,
+                          (source, destination)| {
+                for key in used.drain(..) {
+                    if let Some(u) = usage.get_mut(&key) {
+                        u.sources.insert(source);
+                        u.destinations.insert(destination);
                     }
                 }
+            };
+            for (flow, verdict) in self.flows.iter().zip(self.verdicts) {
+                let this = (flow.source, flow.destination);
+                if pair != Some(this) {
+                    if let Some(done) = pair {
+                        record(&mut usage, &mut used_by_pair, done);
+                    }
+                    pair = Some(this);
+                }
+                for d in &verdict.decisions {
+                    if let (DecidedBy::Rule(i), Outcome::Allow) = (d.by, d.outcome) {
+                        let key = (d.filter, i);
+                        let u = usage.entry(key).or_default();
+                        u.ports.add(flow.protocol, d.ports);
+                        u.flows += 1;
+                        if !used_by_pair.contains(&key) {
+                            used_by_pair.push(key);
+                        }
+                    }
+                }
+            }
+            if let Some(done) = pair {
+                record(&mut usage, &mut used_by_pair, done);
             }
             usage
         })
@@ -218,18 +246,32 @@ impl<'a, 'm> Context<'a, 'm> {
             .filter(|(f, _)| self.checked(f))
     }
 
-    /// The flow parts of the checked phases whose decisions `keep` selects, grouped by
-    /// deciding rule (or default) and pair of endpoints, in the order of the groups' keys,
-    /// each group's parts in flow order: one diagnostic each.
+    /// The flow parts of the checked phases a filter decided with `outcome` (`Deny` or
+    /// `Unknown`) and `keep` selects, grouped by deciding rule (or default) and pair of
+    /// endpoints, in the order of the groups' keys, each group's parts in flow order: one
+    /// diagnostic each.
     pub fn decisions_by_deciding_rule(
         &self,
+        outcome: Outcome,
         keep: impl Fn(&RequiredFlow, &Decision) -> bool,
     ) -> Vec<(DecisionGroup, Vec<(&RequiredFlow, FlowPorts)>)> {
+        // A flow with a denied part is blocked, and one with an undecided part blocked or
+        // indeterminate: most flows of a described network are allowed, and skipped here.
+        let may_hold = |v: Verdict| match outcome {
+            Outcome::Deny => v == Verdict::Blocked,
+            Outcome::Unknown => matches!(v, Verdict::Blocked | Verdict::Indeterminate),
+            Outcome::Allow => true,
+        };
         // One sort of the kept parts (stable: parts stay in flow order) instead of a map
         // insertion each: a default-deny firewall keeps most of a large model's flows.
         let mut parts: Vec<(DecisionGroup, &RequiredFlow, FlowPorts)> = Vec::new();
-        for (flow, verdict) in self.checked_flows() {
-            for d in verdict.decisions.iter().filter(|d| keep(flow, d)) {
+        let flows = self.flows.iter().zip(self.verdicts);
+        for (flow, verdict) in flows.filter(|(f, v)| may_hold(v.verdict) && self.checked(f)) {
+            for d in verdict
+                .decisions
+                .iter()
+                .filter(|d| d.outcome == outcome && keep(flow, d))
+            {
                 parts.push((
                     (d.filter, d.by, flow.source, flow.destination),
                     flow,

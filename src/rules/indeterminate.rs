@@ -41,7 +41,7 @@ or give the server an `address="10.20.1.5"`.
 };
 
 pub fn check(cx: &Context<'_, '_>, out: &mut Vec<Diagnostic>) {
-    let groups = cx.decisions_by_deciding_rule(|_, d| d.outcome == Outcome::Unknown);
+    let groups = cx.decisions_by_deciding_rule(Outcome::Unknown, |_, _| true);
     let model = cx.model;
     for ((filter, by, source, destination), parts) in groups {
         let (why, help) = reason(cx, filter, by, source, destination);

@@ -93,7 +93,27 @@ type ModelCheck = fn(&crate::model::Model, &mut Vec<Diagnostic>);
 /// and the checks of the rules run side by side (they share nothing but the context's
 /// caches); the diagnostics come out in the same order as [`run_timed`]'s.
 pub fn run(cx: &Context<'_, '_>) -> Vec<Diagnostic> {
-    let mut out = model_checks(cx, &mut |_| {});
+    let (mut out, rest) = rayon::join(|| run_model(cx.model, &mut |_| {}), || run_over_flows(cx));
+    out.extend(rest);
+    out
+}
+
+/// The checks that read the model alone (the hierarchy, its ports and SQL instances,
+/// boundary groups, the catalog), neither the firewalls, the policies nor the flows:
+/// the first diagnostics of [`run`], in the same order. The language server takes them
+/// over when an edit leaves what they read unchanged.
+pub fn run_model(model: &crate::model::Model, done: &mut dyn FnMut(&str)) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (rule, check) in MODEL_CHECKS {
+        check(model, &mut out);
+        done(rule.code);
+    }
+    out
+}
+
+/// The rest of [`run`], after [`run_model`]'s diagnostics.
+pub fn run_over_flows(cx: &Context<'_, '_>) -> Vec<Diagnostic> {
+    let mut out = waiver_checks(cx, &mut |_| {});
     let (verdicts, rules) = rayon::join(
         || verdict_checks(cx, &mut |_| {}),
         || rule_checks(cx, &mut |_| {}),
@@ -108,44 +128,48 @@ pub fn run(cx: &Context<'_, '_>) -> Vec<Diagnostic> {
 /// the name of each check (its code) or shared step when it finishes, in order:
 /// `CMFLOW_TIMINGS` prints the time of each (`cli::check`).
 pub fn run_timed(cx: &Context<'_, '_>, done: &mut dyn FnMut(&str)) -> Vec<Diagnostic> {
-    let mut out = model_checks(cx, done);
+    let mut out = run_model(cx.model, done);
+    out.extend(run_over_flows_timed(cx, done));
+    out
+}
+
+/// [`run_over_flows`] one check after another, as [`run_timed`].
+pub fn run_over_flows_timed(cx: &Context<'_, '_>, done: &mut dyn FnMut(&str)) -> Vec<Diagnostic> {
+    let mut out = waiver_checks(cx, done);
     out.extend(verdict_checks(cx, done));
     out.extend(rule_checks(cx, done));
     out.extend(policy_checks(cx, done));
     out
 }
 
-/// The checks of the model alone, and of waivers.
-fn model_checks(cx: &Context<'_, '_>, done: &mut dyn FnMut(&str)) -> Vec<Diagnostic> {
+/// The checks of the model alone ([`run_model`]), in the order of `rules.md`.
+const MODEL_CHECKS: [(&RuleInfo, ModelCheck); 18] = [
+    (&site_code::RULE, site_code::check),
+    (&site_parent::RULE, site_parent::check),
+    (&role_placement::RULE, role_placement::check),
+    (&missing_role::RULE, missing_role::check),
+    (&server_in_two_sites::RULE, server_in_two_sites::check),
+    (&secondary_override::RULE, secondary_override::check),
+    (
+        &non_default_client_ports::RULE,
+        non_default_client_ports::check,
+    ),
+    (&internet_https::RULE, internet_https::check),
+    (&port_conflict::RULE, port_conflict::check),
+    (&alternate_same::RULE, alternate_same::check),
+    (&wsus_https_port::RULE, wsus_https_port::check),
+    (&sql_dynamic_port::RULE, sql_dynamic_port::check),
+    (&sql_shared_instance::RULE, sql_shared_instance::check),
+    (&sql_duplicate_port::RULE, sql_duplicate_port::check),
+    (&removed_role::RULE, removed_role::check),
+    (&boundary_group::RULE, boundary_group::check),
+    (&software_update_point::RULE, software_update_point::check),
+    (&cmg_management_point::RULE, cmg_management_point::check),
+];
+
+/// The check of waivers, which reads the flows.
+fn waiver_checks(cx: &Context<'_, '_>, done: &mut dyn FnMut(&str)) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let model = cx.model;
-    let model_checks: [(&RuleInfo, ModelCheck); 18] = [
-        (&site_code::RULE, site_code::check),
-        (&site_parent::RULE, site_parent::check),
-        (&role_placement::RULE, role_placement::check),
-        (&missing_role::RULE, missing_role::check),
-        (&server_in_two_sites::RULE, server_in_two_sites::check),
-        (&secondary_override::RULE, secondary_override::check),
-        (
-            &non_default_client_ports::RULE,
-            non_default_client_ports::check,
-        ),
-        (&internet_https::RULE, internet_https::check),
-        (&port_conflict::RULE, port_conflict::check),
-        (&alternate_same::RULE, alternate_same::check),
-        (&wsus_https_port::RULE, wsus_https_port::check),
-        (&sql_dynamic_port::RULE, sql_dynamic_port::check),
-        (&sql_shared_instance::RULE, sql_shared_instance::check),
-        (&sql_duplicate_port::RULE, sql_duplicate_port::check),
-        (&removed_role::RULE, removed_role::check),
-        (&boundary_group::RULE, boundary_group::check),
-        (&software_update_point::RULE, software_update_point::check),
-        (&cmg_management_point::RULE, cmg_management_point::check),
-    ];
-    for (rule, check) in model_checks {
-        check(model, &mut out);
-        done(rule.code);
-    }
     unused_waiver::check(cx, &mut out);
     done(unused_waiver::RULE.code);
     out
