@@ -92,8 +92,15 @@ fn run<E>(
         timings.note(&format!("{evaluated} flows evaluated"));
     }
     timings.lap("evaluate");
-    let cx = rules::Context::new(&model, &net, &flows, &verdicts, phases);
-    let reusable = previous.and_then(|p| Some((&p.model, p.reusable.take()?)));
+    let mut reusable = previous.and_then(|p| Some((&p.model, p.reusable.take()?)));
+    let known_spaces = match &mut reusable {
+        Some((before, r)) if same_flows => {
+            reuse::rule_spaces(before, &model, std::mem::take(&mut r.rule_spaces))
+        }
+        _ => Vec::new(),
+    };
+    let cx = rules::Context::new(&model, &net, &flows, &verdicts, phases)
+        .with_known_rule_spaces(known_spaces);
     let rules_taken_over = reusable.as_ref().is_some_and(|(before, r)| {
         same_flows && reuse::same_rule_findings(before, r, &model, phases)
     });
@@ -109,6 +116,7 @@ fn run<E>(
     let reusable = keep.then(|| Reusable {
         phases: phases.to_vec(),
         found: found.clone(),
+        rule_spaces: Vec::new(),
         taken_over: TakenOver {
             flows: same_flows,
             evaluated,
@@ -129,6 +137,12 @@ fn run<E>(
     findings.extend(model_findings);
     findings.extend(over_flows);
     let checked = flows.iter().filter(|f| cx.checked(f)).count();
+    let mut reusable = reusable;
+    if let Some(r) = &mut reusable {
+        r.rule_spaces = cx.into_rule_spaces();
+    } else {
+        drop(cx);
+    }
     let diagnostics = findings.finish_judged_over(
         &every_phase,
         &model.sources,
@@ -137,7 +151,6 @@ fn run<E>(
         rules::unused_suppression::diagnostic,
     );
 
-    drop(cx);
     drop(net);
     Ok(Checked {
         model,

@@ -21,8 +21,10 @@
 
 use super::RuleFindings;
 use crate::diag::Diagnostic;
-use crate::engine::{FlowVerdict, Network, Phase, RequiredFlow, RulesEdit, evaluate, reevaluate};
-use crate::model::{Endpoint, Firewall, FirewallRule, Model, PortList, Spanned};
+use crate::engine::{
+    FlowVerdict, Network, Phase, RequiredFlow, RuleSpace, RulesEdit, evaluate, reevaluate,
+};
+use crate::model::{Endpoint, Firewall, FirewallRule, Model, PortList, Spanned, Traffic};
 
 /// The parts of a check kept for the next one, besides its flows and verdicts.
 #[derive(Debug, Default)]
@@ -30,6 +32,8 @@ pub struct Reusable {
     pub(super) phases: Vec<Phase>,
     /// What the checks found over `phases`.
     pub(super) found: RuleFindings,
+    /// The spaces of the firewalls' rules, by firewall and rule, where known.
+    pub(super) rule_spaces: Vec<Vec<Option<RuleSpace>>>,
     /// What this check took over from the one before.
     pub(super) taken_over: TakenOver,
 }
@@ -77,17 +81,7 @@ pub(super) fn verdicts(
     previous: Vec<FlowVerdict>,
 ) -> (Vec<FlowVerdict>, usize) {
     let (old, new) = (&before.firewalls, &net.model.firewalls);
-    // Routes read the firewalls' names and zones, not where they are written.
-    let same_routes = old.len() == new.len()
-        && old.iter().zip(new).all(|(a, b)| {
-            a.name.value == b.name.value
-                && a.zones.len() == b.zones.len()
-                && a.zones
-                    .iter()
-                    .zip(&b.zones)
-                    .all(|(x, y)| x.value == y.value)
-        });
-    if !same_routes || previous.len() != flows.len() {
+    if !same_routes(old, new) || previous.len() != flows.len() {
         return (evaluate(net, flows), flows.len());
     }
     let edits: Vec<RulesEdit> = old
@@ -97,6 +91,62 @@ pub(super) fn verdicts(
         .filter_map(|(f, (a, b))| rules_edit(f, a, b))
         .collect();
     reevaluate(net, flows, previous, &edits)
+}
+
+/// Whether two models with the same flow inputs have the same network: routes and the
+/// network's places read the firewalls' names and zones, not where they are written.
+fn same_routes(old: &[Firewall], new: &[Firewall]) -> bool {
+    old.len() == new.len()
+        && old.iter().zip(new).all(|(a, b)| {
+            a.name.value == b.name.value
+                && a.zones.len() == b.zones.len()
+                && a.zones
+                    .iter()
+                    .zip(&b.zones)
+                    .all(|(x, y)| x.value == y.value)
+        })
+}
+
+/// The spaces of `model`'s rules known from `before`'s (`spaces`, by firewall and rule),
+/// given that the two have the same flow inputs: a rule's space reads the network and
+/// the rule's traffic, so a rule keeps the space of the rule it was before the edit (the
+/// rules before and after the replaced ones, as in [`rules_edit`]) when their traffic is
+/// alike.
+pub(super) fn rule_spaces(
+    before: &Model,
+    model: &Model,
+    mut spaces: Vec<Vec<Option<RuleSpace>>>,
+) -> Vec<Vec<Option<RuleSpace>>> {
+    let (old, new) = (&before.firewalls, &model.firewalls);
+    if !same_routes(old, new) || spaces.len() != old.len() {
+        return Vec::new();
+    }
+    old.iter()
+        .zip(new)
+        .zip(&mut spaces)
+        .map(|((a, b), known)| {
+            let (a, b) = (&a.rules, &b.rules);
+            let mut out: Vec<Option<RuleSpace>> = vec![None; b.len()];
+            if known.len() != a.len() {
+                return out;
+            }
+            let alike = |x: &FirewallRule, y: &FirewallRule| traffic_alike(&x.traffic, &y.traffic);
+            let prefix = a.iter().zip(b).take_while(|(x, y)| alike(x, y)).count();
+            let suffix = a[prefix..]
+                .iter()
+                .rev()
+                .zip(b[prefix..].iter().rev())
+                .take_while(|(x, y)| alike(x, y))
+                .count();
+            for i in 0..prefix {
+                out[i] = known[i].take();
+            }
+            for k in 1..=suffix {
+                out[b.len() - k] = known[a.len() - k].take();
+            }
+            out
+        })
+        .collect()
 }
 
 /// What an edit did to a firewall's rules: the shortest run of rules replaced, between
@@ -127,17 +177,21 @@ fn rules_edit(firewall: usize, before: &Firewall, after: &Firewall) -> Option<Ru
 /// Whether two network firewall rules match and decide the same flows, wherever they are
 /// written and whatever their names.
 fn decide_alike(a: &FirewallRule, b: &FirewallRule) -> bool {
+    a.action == b.action
+        && a.guard == b.guard
+        && a.uncertain.is_some() == b.uncertain.is_some()
+        && traffic_alike(&a.traffic, &b.traffic)
+}
+
+/// Whether two traffic matches name the same endpoints and ports, wherever written.
+fn traffic_alike(x: &Traffic, y: &Traffic) -> bool {
     let values = |x: &[Spanned<Endpoint>], y: &[Spanned<Endpoint>]| {
         x.len() == y.len() && x.iter().zip(y).all(|(x, y)| x.value == y.value)
     };
     let ports = |x: &Option<Spanned<PortList>>, y: &Option<Spanned<PortList>>| {
         x.as_ref().map(|p| &p.value) == y.as_ref().map(|p| &p.value)
     };
-    let (x, y) = (&a.traffic, &b.traffic);
-    a.action == b.action
-        && a.guard == b.guard
-        && a.uncertain.is_some() == b.uncertain.is_some()
-        && values(&x.from, &y.from)
+    values(&x.from, &y.from)
         && values(&x.to, &y.to)
         && ports(&x.tcp, &y.tcp)
         && ports(&x.udp, &y.udp)

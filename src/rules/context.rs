@@ -46,6 +46,8 @@ pub struct Context<'a, 'm> {
     pub phases: &'a [Phase],
     usage: OnceLock<FxHashMap<RuleKey, RuleUse>>,
     spaces: OnceLock<Vec<Vec<RuleSpace>>>,
+    /// Spaces already known, by firewall and rule (a re-check's, from the check before).
+    known_spaces: Vec<Vec<Option<RuleSpace>>>,
     /// Hosts and client groups whose zone does not exist.
     unplaced: OnceLock<Vec<FlowEndpoint>>,
 }
@@ -66,6 +68,7 @@ impl<'a, 'm> Context<'a, 'm> {
             phases,
             usage: OnceLock::new(),
             spaces: OnceLock::new(),
+            known_spaces: Vec::new(),
             unplaced: OnceLock::new(),
         }
     }
@@ -128,57 +131,71 @@ impl<'a, 'm> Context<'a, 'm> {
             self.model
                 .firewalls
                 .par_iter()
+                .enumerate()
                 .map_init(
                     || builder.clone(),
-                    |builder, fw| fw.rules.iter().map(|r| builder.space(&r.traffic)).collect(),
+                    |builder, (f, fw)| {
+                        let known = self.known_spaces.get(f);
+                        fw.rules
+                            .iter()
+                            .enumerate()
+                            .map(|(i, r)| {
+                                known
+                                    .and_then(|k| k.get(i)?.clone())
+                                    .unwrap_or_else(|| builder.space(&r.traffic))
+                            })
+                            .collect()
+                    },
                 )
                 .collect()
         })
+    }
+
+    /// [`Context::rule_spaces`] will take these (by firewall and rule, in the network of
+    /// this context) instead of computing them.
+    #[must_use]
+    pub fn with_known_rule_spaces(mut self, known: Vec<Vec<Option<RuleSpace>>>) -> Self {
+        self.known_spaces = known;
+        self
+    }
+
+    /// The rule spaces, by firewall and rule: all of them when the checks computed them,
+    /// else those that were known.
+    pub fn into_rule_spaces(self) -> Vec<Vec<Option<RuleSpace>>> {
+        match self.spaces.into_inner() {
+            Some(spaces) => spaces
+                .into_iter()
+                .map(|fw| fw.into_iter().map(Some).collect())
+                .collect(),
+            None => self.known_spaces,
+        }
     }
 
     /// For every rule that allows some part of a required flow (of any phase), what it
     /// allows.
     pub fn usage(&self) -> &FxHashMap<RuleKey, RuleUse> {
         self.usage.get_or_init(|| {
-            let mut usage: FxHashMap<RuleKey, RuleUse> = FxHashMap::default();
-            // Flows come sorted by source and destination: each rule records a pair once,
-            // when the flows of the pair are done.
-            let mut pair = None;
-            let mut used_by_pair: Vec<RuleKey> = Vec::new();
-            let record = |usage: &mut FxHashMap<RuleKey, RuleUse>,
-                          used: &mut Vec<RuleKey>,
-                          (source, destination)| {
-                for key in used.drain(..) {
-                    if let Some(u) = usage.get_mut(&key) {
-                        u.sources.insert(source);
-                        u.destinations.insert(destination);
+            // Parts of the flows on every thread, their uses merged (sets and counts: the
+            // order does not matter).
+            const CHUNK: usize = 64 * 1024;
+            let flows = self
+                .flows
+                .par_chunks(CHUNK)
+                .zip(self.verdicts.par_chunks(CHUNK));
+            flows
+                .map(|(flows, verdicts)| usage_of(flows, verdicts))
+                .reduce(FxHashMap::default, |mut all, part| {
+                    for (key, used) in part {
+                        let u = all.entry(key).or_default();
+                        u.ports.tcp.extend(used.ports.tcp);
+                        u.ports.udp.extend(used.ports.udp);
+                        u.ports.icmp |= used.ports.icmp;
+                        u.sources.extend(used.sources);
+                        u.destinations.extend(used.destinations);
+                        u.flows += used.flows;
                     }
-                }
-            };
-            for (flow, verdict) in self.flows.iter().zip(self.verdicts) {
-                let this = (flow.source, flow.destination);
-                if pair != Some(this) {
-                    if let Some(done) = pair {
-                        record(&mut usage, &mut used_by_pair, done);
-                    }
-                    pair = Some(this);
-                }
-                for d in &verdict.decisions {
-                    if let (DecidedBy::Rule(i), Outcome::Allow) = (d.by, d.outcome) {
-                        let key = (d.filter, i);
-                        let u = usage.entry(key).or_default();
-                        u.ports.add(flow.protocol, d.ports);
-                        u.flows += 1;
-                        if !used_by_pair.contains(&key) {
-                            used_by_pair.push(key);
-                        }
-                    }
-                }
-            }
-            if let Some(done) = pair {
-                record(&mut usage, &mut used_by_pair, done);
-            }
-            usage
+                    all
+                })
         })
     }
 
@@ -409,6 +426,49 @@ pub fn endpoint_ref(model: &Model, e: FlowEndpoint) -> String {
         FlowEndpoint::Internet => "zone:internet".into(),
         other => format!("host:{}", other.name(model)),
     }
+}
+
+/// What each `allow` rule lets through of `flows` (sorted by source and destination, as
+/// `verdicts`): a part of [`Context::usage`].
+fn usage_of(flows: &[RequiredFlow], verdicts: &[FlowVerdict]) -> FxHashMap<RuleKey, RuleUse> {
+    let mut usage: FxHashMap<RuleKey, RuleUse> = FxHashMap::default();
+    // Each rule records a pair of endpoints once, when the flows of the pair are done.
+    let mut pair = None;
+    let mut used_by_pair: Vec<RuleKey> = Vec::new();
+    let record = |usage: &mut FxHashMap<RuleKey, RuleUse>,
+                  used: &mut Vec<RuleKey>,
+                  (source, destination)| {
+        for key in used.drain(..) {
+            if let Some(u) = usage.get_mut(&key) {
+                u.sources.insert(source);
+                u.destinations.insert(destination);
+            }
+        }
+    };
+    for (flow, verdict) in flows.iter().zip(verdicts) {
+        let this = (flow.source, flow.destination);
+        if pair != Some(this) {
+            if let Some(done) = pair {
+                record(&mut usage, &mut used_by_pair, done);
+            }
+            pair = Some(this);
+        }
+        for d in &verdict.decisions {
+            if let (DecidedBy::Rule(i), Outcome::Allow) = (d.by, d.outcome) {
+                let key = (d.filter, i);
+                let u = usage.entry(key).or_default();
+                u.ports.add(flow.protocol, d.ports);
+                u.flows += 1;
+                if !used_by_pair.contains(&key) {
+                    used_by_pair.push(key);
+                }
+            }
+        }
+    }
+    if let Some(done) = pair {
+        record(&mut usage, &mut used_by_pair, done);
+    }
+    usage
 }
 
 /// Ports grouped per protocol, for rule text and messages.
