@@ -76,6 +76,11 @@ fn run<E>(
     let same_flows = previous
         .as_ref()
         .is_some_and(|p| reuse::same_flow_inputs(&p.model, &model));
+    // The findings hold spans: they need the flow inputs where they were.
+    let same_places = same_flows
+        && previous
+            .as_ref()
+            .is_some_and(|p| reuse::same_flow_inputs_exactly(&p.model, &model));
     let flows = match &mut previous {
         Some(p) if same_flows => std::mem::take(&mut p.flows),
         _ => required_flows(&model)?,
@@ -102,11 +107,11 @@ fn run<E>(
     let cx = rules::Context::new(&model, &net, &flows, &verdicts, phases)
         .with_known_rule_spaces(known_spaces);
     let rules_taken_over = reusable.as_ref().is_some_and(|(before, r)| {
-        same_flows && reuse::same_rule_findings(before, r, &model, phases)
+        same_places && reuse::same_rule_findings(before, r, &model, phases)
     });
     let model_taken_over = reusable
         .as_ref()
-        .is_some_and(|(before, r)| same_flows && reuse::same_model_findings(before, r, &model));
+        .is_some_and(|(before, r)| same_places && reuse::same_model_findings(before, r, &model));
     let found = match reusable {
         Some((_, r)) if rules_taken_over => r.found,
         Some((_, r)) if model_taken_over => run_rules(&cx, timings, Some(r.found.model)),

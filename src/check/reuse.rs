@@ -29,7 +29,9 @@ use crate::diag::Diagnostic;
 use crate::engine::{
     FlowVerdict, Network, Phase, RequiredFlow, RuleSpace, RulesEdit, evaluate, reevaluate,
 };
-use crate::model::{Endpoint, Firewall, FirewallRule, Model, PortList, Spanned, Traffic};
+use crate::model::{
+    Endpoint, Firewall, FirewallRule, Model, PortList, Spanned, Traffic, ignoring_spans,
+};
 
 /// The parts of a check kept for the next one, besides its flows and verdicts.
 #[derive(Debug, Default)]
@@ -61,8 +63,15 @@ impl Reusable {
     }
 }
 
-/// Whether `a` and `b` require the same flows.
+/// Whether `a` and `b` require the same flows: their flow inputs say the same, wherever
+/// they are written (flows hold no span).
 pub(super) fn same_flow_inputs(a: &Model, b: &Model) -> bool {
+    ignoring_spans(|| same_flow_inputs_exactly(a, b))
+}
+
+/// Whether the flow inputs of `a` and `b` are equal, spans included (what the findings
+/// of the checks of the model alone read).
+pub(super) fn same_flow_inputs_exactly(a: &Model, b: &Model) -> bool {
     a.catalog == b.catalog
         && a.zones == b.zones
         && a.sites == b.sites
@@ -204,8 +213,8 @@ fn traffic_alike(x: &Traffic, y: &Traffic) -> bool {
 }
 
 /// Whether the rule findings of `before` (checked over `reusable.phases`) are those of
-/// `model` over `phases`, given that the two have the same flow inputs
-/// ([`same_flow_inputs`]).
+/// `model` over `phases`, given that the two have exactly the same flow inputs
+/// ([`same_flow_inputs_exactly`]).
 pub(super) fn same_rule_findings(
     before: &Model,
     reusable: &Reusable,
@@ -227,8 +236,9 @@ pub(super) fn same_rule_findings(
 }
 
 /// Whether the findings of the checks of the model alone in `before` are those of
-/// `model`, given that the two have the same flow inputs ([`same_flow_inputs`]): those
-/// read the hierarchy, the catalog choice and which files did not parse.
+/// `model`, given that the two have exactly the same flow inputs
+/// ([`same_flow_inputs_exactly`]): those read the hierarchy, the catalog choice and
+/// which files did not parse.
 pub(super) fn same_model_findings(before: &Model, reusable: &Reusable, model: &Model) -> bool {
     before.unparsed == model.unparsed
         && before.unparsed_words == model.unparsed_words
@@ -514,6 +524,36 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// Comments and blank lines anywhere, with or without an edit of a value the flows
+        /// read: the re-check gives a cold check's flows, verdicts and diagnostics.
+        #[test]
+        fn moved_nodes_give_a_cold_checks_result(
+            lines in proptest::collection::vec((0..FILES.len(), 0..400_usize, proptest::bool::ANY), 1..5),
+            value in 0..3_usize,
+        ) {
+            let base = contoso(false);
+            let mut after = base.clone();
+            for (file, line, blank) in lines {
+                let text = &mut after[file].1;
+                let at = text
+                    .match_indices('\n')
+                    .nth(line % text.lines().count().max(1))
+                    .map_or(text.len(), |(i, _)| i + 1);
+                text.insert_str(at, if blank { "\n" } else { "// moved\n" });
+            }
+            let after = match value {
+                0 => after,
+                1 => edit(&after, "sites.kdl", "wsus-https=8531", "wsus-https=8533"),
+                _ => edit(&after, "firewalls.kdl", "tcp=\"3268\"\n", "tcp=\"3269\"\n"),
+            };
+            let taken = recheck(&base, &after, OPERATION);
+            proptest::prop_assert_eq!(taken.flows, value != 1);
+        }
+    }
+
     #[test]
     fn moving_a_firewall_or_its_zones_evaluates_every_flow() {
         let base = contoso(false);
@@ -537,13 +577,33 @@ mod tests {
         let base = contoso(false);
         for after in [
             edit(&base, "sites.kdl", "        sms-provider\n", "\n"),
-            edit(&base, "network.kdl", "zone ", "// a comment\nzone "),
-            edit(&base, "sites.kdl", "// The", "//\n// The"),
+            edit(&base, "sites.kdl", "wsus-https=8531", "wsus-https=8533"),
         ] {
             let taken = recheck(&base, &after, OPERATION);
             assert!(
                 !taken.flows && !taken.model_findings && !taken.rule_findings,
                 "{taken:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_edit_that_moves_nodes_takes_over_the_flows_and_verdicts_not_the_findings() {
+        let base = contoso(false);
+        for after in [
+            edit(&base, "network.kdl", "zone ", "// a comment\nzone "),
+            edit(&base, "sites.kdl", "// The", "//\n// The"),
+            edit(&base, "clients.kdl", "\n", "\n\n"),
+        ] {
+            let taken = recheck(&base, &after, OPERATION);
+            assert_eq!(
+                taken,
+                TakenOver {
+                    flows: true,
+                    evaluated: 0,
+                    model_findings: false,
+                    rule_findings: false
+                }
             );
         }
     }

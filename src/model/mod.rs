@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-pub use source::{SourceFile, SourceId, SourceMap, Span, Spanned};
+pub use source::{SourceFile, SourceId, SourceMap, Span, Spanned, ignoring_spans};
 pub use values::{BoundaryRange, Endpoint, PortItem, PortList, Protocol, cidr_difference};
 
 use crate::diag::{SeverityOverride, Suppression};
