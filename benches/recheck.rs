@@ -125,7 +125,10 @@ const EDITS: [Edit; 4] = [
         name: "a comment line at the top of p01.kdl",
         file: "p01.kdl",
         from: "\nsite \"P01\"",
-        variants: ["\n// edit a\nsite \"P01\"", "\n// edit b, longer\nsite \"P01\""],
+        variants: [
+            "\n// edit a\nsite \"P01\"",
+            "\n// edit b, longer\nsite \"P01\"",
+        ],
     },
     // The core firewall, which most routes cross: its flows are evaluated again.
     Edit {

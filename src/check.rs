@@ -10,7 +10,9 @@
 mod reuse;
 
 use crate::diag::{Diagnostic, Findings};
-use crate::engine::{FlowVerdict, Network, Phase, RequiredFlow, evaluate};
+use crate::engine::{
+    FlowVerdict, Network, Phase, RequiredFlow, evaluate, required_flows_after_server_edit,
+};
 use crate::load::Loaded;
 use crate::model::Model;
 use crate::rules;
@@ -81,15 +83,32 @@ fn run<E>(
         && previous
             .as_ref()
             .is_some_and(|p| reuse::same_flow_inputs_exactly(&p.model, &model));
-    let flows = match &mut previous {
-        Some(p) if same_flows => std::mem::take(&mut p.flows),
-        _ => required_flows(&model)?,
+    // Otherwise, when the edit changed only what some servers' roles and instances say,
+    // only their flows are computed again, each other flow keeping its verdict.
+    let spliced = match &previous {
+        Some(p) if !same_flows => reuse::changed_servers(&p.model, &model).and_then(|changed| {
+            let spliced = required_flows_after_server_edit(&model, &p.flows, &changed)?;
+            Some((changed.len(), spliced))
+        }),
+        _ => None,
     };
+    let changed_servers = spliced.as_ref().map_or(0, |(n, _)| *n);
+    let (flows, origins) = match (&mut previous, spliced) {
+        (Some(p), _) if same_flows => (std::mem::take(&mut p.flows), None),
+        (_, Some((_, (flows, origins)))) => (flows, Some(origins)),
+        _ => (required_flows(&model)?, None),
+    };
+    // Both keep the network: zones, firewalls, and where every host is.
+    let same_network = same_flows || origins.is_some();
     timings.lap("flows");
     let net = Network::new(&model);
-    let (verdicts, evaluated) = match &mut previous {
-        Some(p) if same_flows => {
+    let (verdicts, evaluated) = match (&mut previous, &origins) {
+        (Some(p), None) if same_flows => {
             reuse::verdicts(&net, &flows, &p.model, std::mem::take(&mut p.verdicts))
+        }
+        (Some(p), Some(origins)) => {
+            let previous = std::mem::take(&mut p.verdicts);
+            reuse::spliced_verdicts(&net, &flows, &p.model, previous, origins)
         }
         _ => (evaluate(&net, &flows), flows.len()),
     };
@@ -99,7 +118,7 @@ fn run<E>(
     timings.lap("evaluate");
     let mut reusable = previous.and_then(|p| Some((&p.model, p.reusable.take()?)));
     let known_spaces = match &mut reusable {
-        Some((before, r)) if same_flows => {
+        Some((before, r)) if same_network => {
             reuse::rule_spaces(before, &model, std::mem::take(&mut r.rule_spaces))
         }
         _ => Vec::new(),
@@ -124,6 +143,7 @@ fn run<E>(
         rule_spaces: Vec::new(),
         taken_over: TakenOver {
             flows: same_flows,
+            changed_servers,
             evaluated,
             model_findings: model_taken_over || rules_taken_over,
             rule_findings: rules_taken_over,

@@ -28,9 +28,10 @@ use super::RuleFindings;
 use crate::diag::Diagnostic;
 use crate::engine::{
     FlowVerdict, Network, Phase, RequiredFlow, RuleSpace, RulesEdit, evaluate, reevaluate,
+    same_places,
 };
 use crate::model::{
-    Endpoint, Firewall, FirewallRule, Model, PortList, Spanned, Traffic, ignoring_spans,
+    Endpoint, Firewall, FirewallRule, Model, PortList, ServerId, Spanned, Traffic, ignoring_spans,
 };
 
 /// The parts of a check kept for the next one, besides its flows and verdicts.
@@ -49,6 +50,9 @@ pub struct Reusable {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TakenOver {
     pub flows: bool,
+    /// How many servers' flows were computed again, the others' taken over (0 when the
+    /// flows were taken over or computed whole).
+    pub changed_servers: usize,
     /// How many flows were evaluated (all of them when the verdicts were not taken over).
     pub evaluated: usize,
     /// The findings of the checks of the model alone (`rules::run_model`).
@@ -72,10 +76,32 @@ pub(super) fn same_flow_inputs(a: &Model, b: &Model) -> bool {
 /// Whether the flow inputs of `a` and `b` are equal, spans included (what the findings
 /// of the checks of the model alone read).
 pub(super) fn same_flow_inputs_exactly(a: &Model, b: &Model) -> bool {
+    a.servers == b.servers && same_flow_inputs_but_servers(a, b)
+}
+
+/// The servers whose roles, SQL instances or settings an edit from `a` to `b` changed,
+/// when it changed nothing else the flows read and every server kept its places
+/// ([`same_places`]): `engine::required_flows_after_server_edit` then computes their
+/// flows alone. Where things are written is ignored, as in [`same_flow_inputs`].
+pub(super) fn changed_servers(a: &Model, b: &Model) -> Option<Vec<ServerId>> {
+    ignoring_spans(|| {
+        if a.servers.len() != b.servers.len() || !same_flow_inputs_but_servers(a, b) {
+            return None;
+        }
+        let changed: Vec<ServerId> = (0..a.servers.len())
+            .filter(|&s| a.servers[s] != b.servers[s])
+            .collect();
+        changed
+            .iter()
+            .all(|&s| same_places(&a.servers[s], &b.servers[s]))
+            .then_some(changed)
+    })
+}
+
+fn same_flow_inputs_but_servers(a: &Model, b: &Model) -> bool {
     a.catalog == b.catalog
         && a.zones == b.zones
         && a.sites == b.sites
-        && a.servers == b.servers
         && a.clients == b.clients
         && a.consoles == b.consoles
         && a.cloud_services == b.cloud_services
@@ -105,6 +131,52 @@ pub(super) fn verdicts(
         .filter_map(|(f, (a, b))| rules_edit(f, a, b))
         .collect();
     reevaluate(net, flows, previous, &edits)
+}
+
+/// The verdicts of `flows` (computed again for some servers) in `net`, taking over
+/// `previous` (the verdicts of `before`'s flows) for each flow kept from it (`origins`,
+/// parallel to `flows`: its index before). The network is the same (every host kept its
+/// places); when a firewall changed too, every flow is evaluated. Returns how many flows
+/// were evaluated.
+pub(super) fn spliced_verdicts(
+    net: &Network<'_>,
+    flows: &[RequiredFlow],
+    before: &Model,
+    previous: Vec<FlowVerdict>,
+    origins: &[Option<usize>],
+) -> (Vec<FlowVerdict>, usize) {
+    let (old, new) = (&before.firewalls, &net.model.firewalls);
+    let unchanged = same_routes(old, new)
+        && old
+            .iter()
+            .zip(new)
+            .enumerate()
+            .all(|(f, (a, b))| rules_edit(f, a, b).is_none());
+    if !unchanged {
+        return (evaluate(net, flows), flows.len());
+    }
+    // Still sorted by source and destination, as `evaluate` needs.
+    let again: Vec<RequiredFlow> = flows
+        .iter()
+        .zip(origins)
+        .filter(|(_, o)| o.is_none())
+        .map(|(f, _)| f.clone())
+        .collect();
+    let evaluated = again.len();
+    let mut previous: Vec<Option<FlowVerdict>> = previous.into_iter().map(Some).collect();
+    let mut fresh = evaluate(net, &again).into_iter();
+    let verdicts = origins
+        .iter()
+        .map(|o| match o {
+            Some(i) => previous[*i].take(),
+            None => fresh.next(),
+        })
+        .collect::<Option<Vec<FlowVerdict>>>();
+    match verdicts {
+        Some(verdicts) => (verdicts, evaluated),
+        // Not reached: each origin is one flow before, and each other flow evaluated.
+        None => (evaluate(net, flows), flows.len()),
+    }
 }
 
 /// Whether two models with the same flow inputs have the same network: routes and the
@@ -356,7 +428,6 @@ mod tests {
         );
         assert_eq!(second.diagnostics, expected.diagnostics);
         assert_eq!(second.in_phases, expected.in_phases);
-        assert!(!expected.diagnostics.is_empty(), "the example has findings");
         second.reusable.expect("kept").taken_over()
     }
 
@@ -370,11 +441,16 @@ mod tests {
     fn a_comment_takes_over_every_stage() {
         // Nothing moves: the same text length before every node.
         let base = contoso(false);
+        assert!(
+            !cold(&base, &[Phase::Operation]).diagnostics.is_empty(),
+            "the example without its waiver has findings to compare"
+        );
         let after = edit(&base, "sites.kdl", "// Central", "// CENTRAL");
         assert_eq!(
             recheck(&base, &after, OPERATION),
             TakenOver {
                 flows: true,
+                changed_servers: 0,
                 evaluated: 0,
                 model_findings: true,
                 rule_findings: true
@@ -388,6 +464,7 @@ mod tests {
             taken,
             TakenOver {
                 flows: true,
+                changed_servers: 0,
                 evaluated: 0,
                 model_findings: true,
                 rule_findings: true
@@ -554,6 +631,110 @@ mod tests {
         }
     }
 
+    /// Edits of what a server's roles, SQL instances, settings or Windows Firewall say,
+    /// none of a software update point: (file, from, to).
+    const SERVER_EDITS: [(&str, &str, &str); 9] = [
+        (
+            "sites.kdl",
+            "distribution-point pxe=#true",
+            "distribution-point pxe=#false",
+        ),
+        (
+            "sites.kdl",
+            "cmg-connection-point site-server-initiates=#true",
+            "cmg-connection-point site-server-initiates=#false",
+        ),
+        (
+            "sites.kdl",
+            "management-point http=#true https=#true",
+            "management-point http=#true",
+        ),
+        (
+            "sites.kdl",
+            "sql-instance \"SQLEXPRESS\" port=1433",
+            "sql-instance \"SQLEXPRESS\" port=14330",
+        ),
+        (
+            "sites.kdl",
+            "distribution-point http=#true https=#true\n",
+            "distribution-point http=#true https=#true pxe=#true multicast=#true\n",
+        ),
+        (
+            "sites.kdl",
+            "tcp=\"80,443\" from=\"clients:HQ desktops\"",
+            "tcp=\"443\" from=\"clients:HQ desktops\"",
+        ),
+        (
+            "sites.kdl",
+            "server \"cm-p02.contoso.com\" zone=\"datacenter\"",
+            "server \"cm-p02.contoso.com\" network-profile=\"private\" zone=\"datacenter\"",
+        ),
+        // A site database, which its site's systems reach by the site's `database`.
+        (
+            "infrastructure.kdl",
+            "sql-instance \"CM_P01\" port=14332",
+            "sql-instance \"CM_P01\" port=14339",
+        ),
+        (
+            "infrastructure.kdl",
+            "domain-controller global-catalog=#true\n}\n\nserver \"dc02",
+            "domain-controller global-catalog=#false\n}\n\nserver \"dc02",
+        ),
+    ];
+
+    #[test]
+    fn a_server_edit_computes_that_servers_flows_alone() {
+        let base = contoso(false);
+        let flows = flow_count(&base);
+        for (file, from, to) in SERVER_EDITS {
+            let after = edit(&base, file, from, to);
+            let taken = recheck(&base, &after, OPERATION);
+            assert!(
+                !taken.flows && taken.changed_servers == 1,
+                "{from}: {taken:?}"
+            );
+            assert!(taken.evaluated < flows, "{from}: {taken:?}");
+        }
+        // A software update point names its site's WSUS database for other flows.
+        let sup = edit(&base, "sites.kdl", "wsus-https=8531", "wsus-https=8533");
+        assert_eq!(recheck(&base, &sup, OPERATION).changed_servers, 0);
+        // A role added changes the hierarchy's indexes.
+        let role = edit(&base, "sites.kdl", "        sms-provider\n", "\n");
+        assert_eq!(recheck(&base, &role, OPERATION).changed_servers, 0);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// Any few server edits, with or without nodes moved, a rule of the core firewall
+        /// changed and a waiver in the model: the re-check gives a cold check's flows,
+        /// verdicts and diagnostics.
+        #[test]
+        fn server_edits_give_a_cold_checks_result(
+            picks in proptest::collection::vec(0..SERVER_EDITS.len(), 1..4),
+            moved: bool,
+            rule: bool,
+            waiver: bool,
+        ) {
+            let base = contoso(waiver);
+            let mut after = base.clone();
+            for pick in picks {
+                let (file, from, to) = SERVER_EDITS[pick];
+                if after.iter().any(|(name, text)| name == file && text.contains(from)) {
+                    after = edit(&after, file, from, to);
+                }
+            }
+            if moved {
+                after = edit(&after, "sites.kdl", "// The", "//\n// The");
+            }
+            if rule {
+                after = edit(&after, "firewalls.kdl", "tcp=\"3268\"\n", "tcp=\"3269\"\n");
+            }
+            let taken = recheck(&base, &after, OPERATION);
+            proptest::prop_assert_eq!(taken.changed_servers > 0, !waiver);
+        }
+    }
+
     #[test]
     fn moving_a_firewall_or_its_zones_evaluates_every_flow() {
         let base = contoso(false);
@@ -600,6 +781,7 @@ mod tests {
                 taken,
                 TakenOver {
                     flows: true,
+                    changed_servers: 0,
                     evaluated: 0,
                     model_findings: false,
                     rule_findings: false
@@ -645,6 +827,7 @@ mod tests {
             taken,
             TakenOver {
                 flows: true,
+                changed_servers: 0,
                 evaluated: 0,
                 model_findings: true,
                 rule_findings: false

@@ -369,8 +369,21 @@ fn share(key: FlowKey, parts: usize) -> usize {
 
 /// Adds the flows of one catalog row, for every pair of parties it relates.
 fn add_catalog_row(h: &Hierarchy<'_>, row: &'static CatalogRow, flows: &mut impl FlowSink) {
+    add_catalog_row_from(h, row, |_| true, flows);
+}
+
+/// [`add_catalog_row`] for the sources `from` keeps.
+fn add_catalog_row_from(
+    h: &Hierarchy<'_>,
+    row: &'static CatalogRow,
+    from: impl Fn(FlowEndpoint) -> bool,
+    flows: &mut impl FlowSink,
+) {
     let (source_role, destination_role) = (role_name(&row.from), role_name(&row.to));
     for source in h.parties(&row.from, row) {
+        if !from(source.endpoint) {
+            continue;
+        }
         for dest in h.destinations(row, &source) {
             if flows.done() {
                 return;
@@ -1312,5 +1325,8 @@ impl<'m> Hierarchy<'m> {
     }
 }
 
+mod edit;
 #[cfg(test)]
 mod tests;
+
+pub use edit::{required_flows_after_server_edit, same_places};

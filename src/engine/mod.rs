@@ -19,7 +19,8 @@ pub use evaluate::{
 };
 pub use flows::{
     FlowEndpoint, FlowPorts, FlowService, MAX_FLOWS, Origin, RequiredFlow, TooManyFlows,
-    required_flows, required_flows_bounded, required_flows_with,
+    required_flows, required_flows_after_server_edit, required_flows_bounded, required_flows_with,
+    same_places,
 };
 pub use hierarchy::Hierarchy;
 pub use network::{Network, Place, Route, Tri, ZoneId};
