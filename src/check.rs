@@ -85,9 +85,9 @@ fn run<E>(
             .is_some_and(|p| reuse::same_flow_inputs_exactly(&p.model, &model));
     // Otherwise, when the edit changed only what some servers' roles and instances say,
     // only their flows are computed again, each other flow keeping its verdict.
-    let spliced = match &previous {
+    let spliced = match &mut previous {
         Some(p) if !same_flows => reuse::changed_servers(&p.model, &model).and_then(|changed| {
-            let spliced = required_flows_after_server_edit(&model, &p.flows, &changed)?;
+            let spliced = required_flows_after_server_edit(&model, &mut p.flows, &changed)?;
             Some((changed.len(), spliced))
         }),
         _ => None,

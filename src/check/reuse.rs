@@ -27,8 +27,8 @@
 use super::RuleFindings;
 use crate::diag::Diagnostic;
 use crate::engine::{
-    FlowVerdict, Network, Phase, RequiredFlow, RuleSpace, RulesEdit, evaluate, reevaluate,
-    same_places,
+    FlowVerdict, Network, Phase, RequiredFlow, Route, RuleSpace, RulesEdit, Verdict, evaluate,
+    reevaluate, same_places,
 };
 use crate::model::{
     Endpoint, Firewall, FirewallRule, Model, PortList, ServerId, Spanned, Traffic, ignoring_spans,
@@ -163,18 +163,28 @@ pub(super) fn spliced_verdicts(
         .map(|(f, _)| f.clone())
         .collect();
     let evaluated = again.len();
-    let mut previous: Vec<Option<FlowVerdict>> = previous.into_iter().map(Some).collect();
+    let mut previous = previous;
     let mut fresh = evaluate(net, &again).into_iter();
-    let verdicts = origins
+    // Each origin is one flow before, taken once; in its place an empty verdict that
+    // allocates nothing.
+    let mut take = |i: usize| {
+        let empty = FlowVerdict {
+            verdict: Verdict::NoPath,
+            route: Route::NoPath,
+            decisions: Vec::new(),
+        };
+        std::mem::replace(&mut previous[i], empty)
+    };
+    let verdicts: Option<Vec<FlowVerdict>> = origins
         .iter()
         .map(|o| match o {
-            Some(i) => previous[*i].take(),
+            Some(i) => Some(take(*i)),
             None => fresh.next(),
         })
-        .collect::<Option<Vec<FlowVerdict>>>();
+        .collect();
     match verdicts {
         Some(verdicts) => (verdicts, evaluated),
-        // Not reached: each origin is one flow before, and each other flow evaluated.
+        // Not reached: `again` holds every flow without an origin.
         None => (evaluate(net, flows), flows.len()),
     }
 }

@@ -376,12 +376,12 @@ fn add_catalog_row(h: &Hierarchy<'_>, row: &'static CatalogRow, flows: &mut impl
 fn add_catalog_row_from(
     h: &Hierarchy<'_>,
     row: &'static CatalogRow,
-    from: impl Fn(FlowEndpoint) -> bool,
+    from: impl Fn(&Party<'_>) -> bool,
     flows: &mut impl FlowSink,
 ) {
     let (source_role, destination_role) = (role_name(&row.from), role_name(&row.to));
     for source in h.parties(&row.from, row) {
-        if !from(source.endpoint) {
+        if !from(&source) {
             continue;
         }
         for dest in h.destinations(row, &source) {

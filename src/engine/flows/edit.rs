@@ -16,11 +16,11 @@
 //! update point, or a model with waivers, computes every flow.
 
 use super::{
-    FlowEndpoint, FlowKey, FlowService, FlowSet, FlowSink, Hierarchy, MAX_FLOWS, Origin,
+    FlowEndpoint, FlowKey, FlowService, FlowSet, FlowSink, Hierarchy, MAX_FLOWS, Origin, Party,
     RequiredFlow, add_catalog_row, add_catalog_row_from, add_user_flows, unpack,
 };
 use crate::catalog::CatalogRow;
-use crate::model::{Model, Server, ServerId};
+use crate::model::{Model, Server, ServerId, SiteId};
 
 /// Whether a server keeps, across an edit, everything instantiation may read of it for
 /// flows it is not an end of: its name, zone, address, RPC range, site, and the names of
@@ -48,12 +48,13 @@ pub fn same_places(before: &Server, after: &Server) -> bool {
 
 /// Every phase's flows of `model`, from `before` (every phase's flows of the model before
 /// an edit that changed the servers `changed` and nothing else the flows read, each
-/// changed server keeping [`same_places`]). Each flow comes with the index in `before`
-/// of the flow it is, when it was kept. `None` when the edit needs every flow computed
-/// (see the module's documentation) or the flows pass [`MAX_FLOWS`].
+/// changed server keeping [`same_places`]), whose kept flows move out. Each flow comes
+/// with the index in `before` of the flow it is, when it was kept. `None`, `before` left
+/// as it was, when the edit needs every flow computed (see the module's documentation)
+/// or the flows pass [`MAX_FLOWS`].
 pub fn required_flows_after_server_edit(
     model: &Model,
-    before: &[RequiredFlow],
+    before: &mut Vec<RequiredFlow>,
     changed: &[ServerId],
 ) -> Option<(Vec<RequiredFlow>, Vec<Option<usize>>)> {
     let holds_sup = |&s: &ServerId| model.servers[s].has_role("software-update-point");
@@ -76,38 +77,51 @@ pub fn required_flows_after_server_edit(
     // Every row, in catalog order (every phase), then the user flows: each flow's
     // services come in the order a full computation finds them.
     for row in &crate::catalog::for_model(model).rows {
-        let servers = changed.iter().map(|&s| &model.servers[s]);
-        if servers.clone().any(|s| may_be_destination(s, row)) {
+        let mut near: Vec<SiteId> = Vec::new();
+        let mut every_source = false;
+        for &s in &changed {
+            match destination_of(&h, &model.servers[s], row) {
+                Destination::Never => {}
+                Destination::FromSites(sites) => near.extend(sites),
+                Destination::FromAnywhere => every_source = true,
+            }
+        }
+        if every_source {
             add_catalog_row(&h, row, &mut set);
-        } else if servers.clone().any(|s| holds(s, &row.from)) {
-            add_catalog_row_from(&h, row, touches, &mut set);
+        } else if !near.is_empty() || changed.iter().any(|&s| holds(&model.servers[s], &row.from)) {
+            let from = |p: &Party<'_>| {
+                touches(p.endpoint) || p.site.is_some_and(|site| near.contains(&site))
+            };
+            add_catalog_row_from(&h, row, from, &mut set);
         }
     }
     add_user_flows(&h, &mut set);
     let fresh = set.set.into_sorted();
-    let kept = before
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| !touches(f.source) && !touches(f.destination));
-    let total = fresh.len() + kept.clone().count();
+    let keeps = |f: &RequiredFlow| !touches(f.source) && !touches(f.destination);
+    let total = fresh.len() + before.iter().filter(|f| keeps(f)).count();
     if total > MAX_FLOWS {
         return None;
     }
-    // Both sorted by source, destination, protocol and ports, and disjoint.
+    // Both sorted by source, destination, protocol and ports, and disjoint. The flows
+    // kept move out of `before`.
     let order = |f: &RequiredFlow| (f.source, f.destination, f.protocol, f.ports);
     let mut flows = Vec::with_capacity(total);
     let mut origins = Vec::with_capacity(total);
-    let mut kept = kept.peekable();
+    let mut kept = std::mem::take(before)
+        .into_iter()
+        .enumerate()
+        .filter(|(_, f)| keeps(f))
+        .peekable();
     for flow in fresh {
         while let Some((i, old)) = kept.next_if(|(_, old)| order(old) < order(&flow)) {
-            flows.push(old.clone());
+            flows.push(old);
             origins.push(Some(i));
         }
         flows.push(flow);
         origins.push(None);
     }
     for (i, old) in kept {
-        flows.push(old.clone());
+        flows.push(old);
         origins.push(Some(i));
     }
     Some((flows, origins))
@@ -123,17 +137,48 @@ fn holds(server: &Server, kind: &str) -> bool {
     }
 }
 
-/// Whether a row may give a flow to `server` from another party. The relations that
-/// pick destinations by kind give it only when it holds the row's `to` kind; the others
-/// follow a setting (a database, an upstream, a content library, an Exchange server)
-/// that may name any server.
-fn may_be_destination(server: &Server, row: &CatalogRow) -> bool {
+/// Which sources a row may give a flow to a server from.
+enum Destination {
+    Never,
+    /// Sources of these sites.
+    FromSites(Vec<SiteId>),
+    FromAnywhere,
+}
+
+/// Which other parties a row may give a flow to `server` from. The relations that pick
+/// destinations by kind give it only when it holds the row's `to` kind: `site` to the
+/// sources of its site, and to the clients of the secondary sites below it that lack
+/// the role (any client when boundary groups decide); `parent-child` to the sources of
+/// the sites above and below its own (a site database: from anywhere). The others follow a setting (a database, an
+/// upstream, a content library, an Exchange server, a pull distribution point's
+/// sources) that may name any server.
+fn destination_of(h: &Hierarchy<'_>, server: &Server, row: &CatalogRow) -> Destination {
+    let model = h.model;
+    let kind = || holds(server, &row.to);
     match row.relation.as_str() {
-        "same-group" => false,
-        "site" | "hierarchy" | "top-level" | "parent-child" | "pull-sources" => {
-            holds(server, &row.to)
+        "same-group" => Destination::Never,
+        "site" | "parent-child" | "hierarchy" | "top-level" | "pull-sources" if !kind() => {
+            Destination::Never
         }
-        _ => true,
+        "site" if model.boundary_groups.is_empty() => match server.site {
+            Some(site) => {
+                let mut sites = h.children_of(site);
+                sites.push(site);
+                Destination::FromSites(sites)
+            }
+            None => Destination::Never,
+        },
+        // A related site's database may be on a server of any site, or of none.
+        "parent-child" if row.to == "sql-server" => Destination::FromAnywhere,
+        "parent-child" => match server.site {
+            Some(site) => {
+                let mut sites = h.children_of(site);
+                sites.extend(model.parent_of(site));
+                Destination::FromSites(sites)
+            }
+            None => Destination::Never,
+        },
+        _ => Destination::FromAnywhere,
     }
 }
 
