@@ -49,9 +49,9 @@ pub fn same_places(before: &Server, after: &Server) -> bool {
 /// Every phase's flows of `model`, from `before` (every phase's flows of the model before
 /// an edit that changed the servers `changed` and nothing else the flows read, each
 /// changed server keeping [`same_places`]), whose kept flows move out. Each flow comes
-/// with the index in `before` of the flow it is, when it was kept. `None`, `before` left
-/// as it was, when the edit needs every flow computed (see the module's documentation)
-/// or the flows pass [`MAX_FLOWS`].
+/// with the index in `before` of the flow it is, when it was kept. `None` when the edit
+/// needs every flow computed (see the module's documentation; `before` is left as it
+/// was) or the flows pass [`MAX_FLOWS`] (the caller computes them all, and reports it).
 pub fn required_flows_after_server_edit(
     model: &Model,
     before: &mut Vec<RequiredFlow>,
@@ -64,8 +64,11 @@ pub fn required_flows_after_server_edit(
     let mut changed = changed.to_vec();
     changed.sort_unstable();
     changed.dedup();
-    let touches =
-        |e: FlowEndpoint| matches!(e, FlowEndpoint::Server(s) if changed.binary_search(&s).is_ok());
+    let mut is_changed = vec![false; model.servers.len()];
+    for &s in &changed {
+        is_changed[s] = true;
+    }
+    let touches = |e: FlowEndpoint| matches!(e, FlowEndpoint::Server(s) if is_changed[s]);
     let h = Hierarchy::new(model);
     let mut set = Touching {
         set: FlowSet {
@@ -97,11 +100,8 @@ pub fn required_flows_after_server_edit(
     }
     add_user_flows(&h, &mut set);
     let fresh = set.set.into_sorted();
-    let keeps = |f: &RequiredFlow| !touches(f.source) && !touches(f.destination);
-    let total = fresh.len() + before.iter().filter(|f| keeps(f)).count();
-    if total > MAX_FLOWS {
-        return None;
-    }
+    // At most this many: every flow before is kept or replaced.
+    let total = fresh.len() + before.len();
     // Both sorted by source, destination, protocol and ports, and disjoint. The flows
     // kept move out of `before`.
     let order = |f: &RequiredFlow| (f.source, f.destination, f.protocol, f.ports);
@@ -110,7 +110,7 @@ pub fn required_flows_after_server_edit(
     let mut kept = std::mem::take(before)
         .into_iter()
         .enumerate()
-        .filter(|(_, f)| keeps(f))
+        .filter(|(_, f)| !touches(f.source) && !touches(f.destination))
         .peekable();
     for flow in fresh {
         while let Some((i, old)) = kept.next_if(|(_, old)| order(old) < order(&flow)) {
@@ -124,7 +124,7 @@ pub fn required_flows_after_server_edit(
         flows.push(old);
         origins.push(Some(i));
     }
-    Some((flows, origins))
+    (flows.len() <= MAX_FLOWS).then_some((flows, origins))
 }
 
 /// Whether a server is a party of the kind a catalog row names (`sql-server`: a server
