@@ -5,7 +5,10 @@
 //! - **Flows** read the hierarchy (sites, servers with their Windows Firewalls, client
 //!   groups, consoles, cloud services, user flows, boundary groups, waivers, the catalog
 //!   choice) and the zones; with waivers also the firewalls' names and zones (a waiver is
-//!   matched on the network's places, which firewalls' zones add to).
+//!   matched on the network's places, which firewalls' zones add to). When only what some
+//!   servers' roles, instances, settings or Windows Firewalls say changed, each keeping
+//!   its places, only those servers' flows are computed again
+//!   (`engine::required_flows_after_server_edit`), and only they are evaluated.
 //! - **Verdicts**, once the flows are taken over, read the zones and the firewalls. When
 //!   every firewall keeps its name and zones, every route stays the same, and only the
 //!   flows an edited rule may decide are evaluated again (`engine::reevaluate`): a
