@@ -78,8 +78,8 @@ fn run<E>(
     let same_flows = previous
         .as_ref()
         .is_some_and(|p| reuse::same_flow_inputs(&p.model, &model));
-    // The findings hold spans: they need the flow inputs where they were.
-    let same_places = same_flows
+    // The findings hold spans: they need the flow inputs where they were written too.
+    let unmoved = same_flows
         && previous
             .as_ref()
             .is_some_and(|p| reuse::same_flow_inputs_exactly(&p.model, &model));
@@ -125,22 +125,29 @@ fn run<E>(
     };
     let cx = rules::Context::new(&model, &net, &flows, &verdicts, phases)
         .with_known_rule_spaces(known_spaces);
-    let rules_taken_over = reusable.as_ref().is_some_and(|(before, r)| {
-        same_places && reuse::same_rule_findings(before, r, &model, phases)
-    });
+    let rules_taken_over = reusable
+        .as_ref()
+        .is_some_and(|(before, r)| unmoved && reuse::same_rule_findings(before, r, &model, phases));
     let model_taken_over = reusable
         .as_ref()
-        .is_some_and(|(before, r)| same_places && reuse::same_model_findings(before, r, &model));
+        .is_some_and(|(before, r)| unmoved && reuse::same_model_findings(before, r, &model));
     let found = match reusable {
         Some((_, r)) if rules_taken_over => r.found,
         Some((_, r)) if model_taken_over => run_rules(&cx, timings, Some(r.found.model)),
         _ => run_rules(&cx, timings, None),
     };
     timings.lap("rules");
+    let checked = flows.iter().filter(|f| cx.checked(f)).count();
+    let rule_spaces = if keep {
+        cx.into_rule_spaces()
+    } else {
+        drop(cx);
+        Vec::new()
+    };
     let reusable = keep.then(|| Reusable {
         phases: phases.to_vec(),
         found: found.clone(),
-        rule_spaces: Vec::new(),
+        rule_spaces,
         taken_over: TakenOver {
             flows: same_flows,
             changed_servers,
@@ -161,13 +168,6 @@ fn run<E>(
     };
     findings.extend(model_findings);
     findings.extend(over_flows);
-    let checked = flows.iter().filter(|f| cx.checked(f)).count();
-    let mut reusable = reusable;
-    if let Some(r) = &mut reusable {
-        r.rule_spaces = cx.into_rule_spaces();
-    } else {
-        drop(cx);
-    }
     let diagnostics = findings.finish_judged_over(
         &every_phase,
         &model.sources,

@@ -207,7 +207,9 @@ fn same_routes(old: &[Firewall], new: &[Firewall]) -> bool {
 }
 
 /// The spaces of `model`'s rules known from `before`'s (`spaces`, by firewall and rule),
-/// given that the two have the same flow inputs: a rule's space reads the network and
+/// given that every host kept its places (the flow inputs are the same, or only servers'
+/// settings changed) and so the network is the same once the firewalls keep their names
+/// and zones: a rule's space reads the network and
 /// the rule's traffic, so a rule keeps the space of the rule it was before the edit (the
 /// rules before and after the replaced ones, as in [`rules_edit`]) when their traffic is
 /// alike.
