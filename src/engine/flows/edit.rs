@@ -13,7 +13,8 @@
 //! by the rows that may give them, in catalog order, and merged in. One relation reads a
 //! server that is neither end, `susdb` (the software update points of the source's site
 //! name the database), and waivers split flows by their ports; an edit of a software
-//! update point, or a model with waivers, computes every flow.
+//! update point, or a model with waivers, computes every flow, as does an edit of more
+//! than a few dozen servers at once.
 
 use super::{
     FlowEndpoint, FlowKey, FlowService, FlowSet, FlowSink, Hierarchy, MAX_FLOWS, Origin, Party,
@@ -58,7 +59,7 @@ pub fn required_flows_after_server_edit(
     changed: &[ServerId],
 ) -> Option<(Vec<RequiredFlow>, Vec<Option<usize>>)> {
     let holds_sup = |&s: &ServerId| model.servers[s].has_role("software-update-point");
-    if !model.waivers.is_empty() || changed.iter().any(holds_sup) {
+    if !model.waivers.is_empty() || changed.len() > MAX_CHANGED || changed.iter().any(holds_sup) {
         return None;
     }
     let mut changed = changed.to_vec();
@@ -126,6 +127,10 @@ pub fn required_flows_after_server_edit(
     }
     (flows.len() <= MAX_FLOWS).then_some((flows, origins))
 }
+
+/// Past this many changed servers (an edit of a whole file of them), computing every flow
+/// costs less than finding, row by row, which sources each of them may be related to.
+const MAX_CHANGED: usize = 64;
 
 /// Whether a server is a party of the kind a catalog row names (`sql-server`: a server
 /// with an instance; `domain-member`: any server but a domain controller).
