@@ -231,14 +231,7 @@ pub(super) fn rule_spaces(
             if known.len() != a.len() {
                 return out;
             }
-            let alike = |x: &FirewallRule, y: &FirewallRule| traffic_alike(&x.traffic, &y.traffic);
-            let prefix = a.iter().zip(b).take_while(|(x, y)| alike(x, y)).count();
-            let suffix = a[prefix..]
-                .iter()
-                .rev()
-                .zip(b[prefix..].iter().rev())
-                .take_while(|(x, y)| alike(x, y))
-                .count();
+            let (prefix, suffix) = alike_ends(a, b, |x, y| traffic_alike(&x.traffic, &y.traffic));
             for i in 0..prefix {
                 out[i] = known[i].take();
             }
@@ -255,17 +248,7 @@ pub(super) fn rule_spaces(
 /// default decide as before (the firewall may have moved in its file).
 fn rules_edit(firewall: usize, before: &Firewall, after: &Firewall) -> Option<RulesEdit> {
     let (a, b) = (&before.rules, &after.rules);
-    let prefix = a
-        .iter()
-        .zip(b)
-        .take_while(|(x, y)| decide_alike(x, y))
-        .count();
-    let suffix = a[prefix..]
-        .iter()
-        .rev()
-        .zip(b[prefix..].iter().rev())
-        .take_while(|(x, y)| decide_alike(x, y))
-        .count();
+    let (prefix, suffix) = alike_ends(a, b, decide_alike);
     let edit = RulesEdit {
         firewall,
         old: prefix..a.len() - suffix,
@@ -273,6 +256,23 @@ fn rules_edit(firewall: usize, before: &Firewall, after: &Firewall) -> Option<Ru
         default_changed: before.default != after.default,
     };
     (!edit.old.is_empty() || !edit.new.is_empty() || edit.default_changed).then_some(edit)
+}
+
+/// How many rules at the start and, after those, at the end of `a` and `b` are alike:
+/// an edit replaced the rules between them.
+fn alike_ends(
+    a: &[FirewallRule],
+    b: &[FirewallRule],
+    alike: impl Fn(&FirewallRule, &FirewallRule) -> bool,
+) -> (usize, usize) {
+    let prefix = a.iter().zip(b).take_while(|(x, y)| alike(x, y)).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| alike(x, y))
+        .count();
+    (prefix, suffix)
 }
 
 /// Whether two network firewall rules match and decide the same flows, wherever they are
