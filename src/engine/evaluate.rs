@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::intervals;
 use super::network::{Network, Place, Route, Tri};
-use super::{FlowEndpoint, FlowPorts, RequiredFlow};
+use super::{FlowEndpoint, FlowPorts, RequiredFlow, pair_runs};
 use crate::model::{Action, Direction, HostFirewall, Model, PortItem, Protocol, Traffic};
 
 mod edit;
@@ -376,14 +376,9 @@ fn evaluate_with<N: NetworkRules>(
 ) -> Vec<FlowVerdict> {
     let model = net.model;
     let mut out = Vec::with_capacity(flows.len());
-    let mut start = 0;
-    while start < flows.len() {
+    for run in pair_runs(flows) {
+        let (start, end) = (run.start, run.end);
         let (source, destination) = (flows[start].source, flows[start].destination);
-        let end = start
-            + flows[start..]
-                .iter()
-                .take_while(|f| f.source == source && f.destination == destination)
-                .count();
         let route = net.route(net.zone_of(source), net.zone_of(destination));
         // The candidate rules of each firewall on the route for this pair.
         let network: Vec<N::Pair> = match &route {
@@ -471,7 +466,6 @@ fn evaluate_with<N: NetworkRules>(
                 decisions,
             });
         }
-        start = end;
     }
     out
 }

@@ -223,6 +223,20 @@ pub struct TooManyFlows {
     pub user_flow_count: Option<usize>,
 }
 
+/// The runs of `flows` (sorted by source and destination, as [`required_flows`] returns
+/// them) between one source and one destination, as index ranges in order: what the
+/// evaluation, the re-evaluation and the export plan read per pair.
+pub fn pair_runs(flows: &[RequiredFlow]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let mut start = 0;
+    flows
+        .chunk_by(|a, b| a.source == b.source && a.destination == b.destination)
+        .map(move |run| {
+            let range = start..start + run.len();
+            start = range.end;
+            range
+        })
+}
+
 /// Computes the required flows of `phases`, sorted by source, destination, protocol, ports.
 pub fn required_flows(model: &Model, phases: &[Phase]) -> Vec<RequiredFlow> {
     required_flows_with(model, crate::catalog::for_model(model), phases)

@@ -18,7 +18,7 @@ pub use evaluate::{
     host_firewall, network_profile, reevaluate, rpc_range, rule_name, rule_ports,
 };
 pub use flows::{
-    FlowEndpoint, FlowPorts, FlowService, MAX_FLOWS, Origin, RequiredFlow, TooManyFlows,
+    FlowEndpoint, FlowPorts, FlowService, MAX_FLOWS, Origin, RequiredFlow, TooManyFlows, pair_runs,
     required_flows, required_flows_after_server_edit, required_flows_bounded, required_flows_with,
     same_places,
 };

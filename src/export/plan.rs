@@ -15,7 +15,7 @@ use std::hash::Hash;
 
 use crate::engine::{
     FlowEndpoint, FlowPorts, FlowVerdict, RequiredFlow, Route, Verdict, host_firewall, intervals,
-    network_profile, rpc_range,
+    network_profile, pair_runs, rpc_range,
 };
 use crate::model::{Action, Model, PortItem, Protocol};
 
@@ -346,14 +346,9 @@ pub fn plan_with<'m>(
     // Flows come sorted by source and destination: each run of one pair is gathered
     // locally, so the maps are touched once per pair and group, not once per flow.
     let mut pair_hosts: Vec<(HostScope, PairLoad<'m>)> = Vec::new();
-    let mut start = 0;
-    while start < flows.len() {
+    for run in pair_runs(flows) {
+        let (start, end) = (run.start, run.end);
         let (source, destination) = (flows[start].source, flows[start].destination);
-        let end = start
-            + flows[start..]
-                .iter()
-                .take_while(|f| f.source == source && f.destination == destination)
-                .count();
         let outbound = is_host(source)
             && host_firewall(model, source).is_some_and(|fw| fw.outbound == Action::Deny);
         let inbound = is_host(destination);
@@ -456,7 +451,6 @@ pub fn plan_with<'m>(
         for (scope, load) in pair_hosts.drain(..) {
             hosts.add(scope, source, destination, load);
         }
-        start = end;
     }
 
     // Network firewalls.

@@ -19,7 +19,7 @@ use rustc_hash::FxHashMap;
 
 use super::{DecidedBy, Filter, FlowVerdict, evaluate, rpc_range, rule_ports};
 use crate::engine::network::{Network, Place, Tri};
-use crate::engine::{FlowEndpoint, RequiredFlow};
+use crate::engine::{FlowEndpoint, RequiredFlow, pair_runs};
 use crate::model::FirewallRule;
 
 /// What an edit did to one network firewall whose name and zones it kept.
@@ -78,14 +78,9 @@ pub fn reevaluate(
     }
     let mut matcher = NewRules::default();
     let mut again = Vec::new();
-    let mut start = 0;
-    while start < flows.len() {
+    for run in pair_runs(flows) {
+        let (start, end) = (run.start, run.end);
         let (source, destination) = (flows[start].source, flows[start].destination);
-        let end = start
-            + flows[start..]
-                .iter()
-                .take_while(|f| f.source == source && f.destination == destination)
-                .count();
         // Routes are the same: the previous verdict's firewalls are the flow's.
         let crossed: Vec<&RulesEdit> = previous[start]
             .firewalls()
@@ -107,7 +102,6 @@ pub fn reevaluate(
                 }
             }
         }
-        start = end;
     }
     if again.len() * 2 > flows.len() {
         return (evaluate(net, flows), flows.len());
