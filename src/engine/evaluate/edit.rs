@@ -165,24 +165,14 @@ impl<'m> NewRules<'m> {
                 let from = *self
                     .from
                     .entry((edit.firewall, i, source))
-                    .or_insert_with(|| {
-                        let place = Place::Host(source);
-                        net.list_matches(&rule.traffic.from, place)
-                            .and(net.guard_matches(&rule.guard, place, true))
-                            != Tri::No
-                    });
+                    .or_insert_with(|| side_may_match(net, rule, source, true));
                 if !from {
                     continue;
                 }
                 let to = *self
                     .to
                     .entry((edit.firewall, i, destination))
-                    .or_insert_with(|| {
-                        let place = Place::Host(destination);
-                        net.list_matches(&rule.traffic.to, place)
-                            .and(net.guard_matches(&rule.guard, place, false))
-                            != Tri::No
-                    });
+                    .or_insert_with(|| side_may_match(net, rule, destination, false));
                 if to {
                     self.found.push(rule);
                 }
@@ -190,4 +180,23 @@ impl<'m> NewRules<'m> {
         }
         &self.found
     }
+}
+
+/// Whether a rule's `from` (`from_side`) or `to` list and its guard may name an endpoint:
+/// the evaluation's candidate test, one side at a time.
+fn side_may_match(
+    net: &Network<'_>,
+    rule: &FirewallRule,
+    endpoint: FlowEndpoint,
+    from_side: bool,
+) -> bool {
+    let place = Place::Host(endpoint);
+    let list = if from_side {
+        &rule.traffic.from
+    } else {
+        &rule.traffic.to
+    };
+    net.list_matches(list, place)
+        .and(net.guard_matches(&rule.guard, place, from_side))
+        != Tri::No
 }
